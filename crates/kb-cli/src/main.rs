@@ -1,0 +1,3 @@
+//! The `kingdom` binary.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Default Kingdom Builder content as data, and the descriptors built from it.

@@ -1,0 +1,1 @@
+//! Kingdom Builder rules engine: pure, deterministic, data-driven.

@@ -1,0 +1,1 @@
+//! Wire types of the Kingdom Builder HTTP API.

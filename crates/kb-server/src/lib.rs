@@ -1,0 +1,1 @@
+//! The Kingdom Builder HTTP server (axum).

@@ -1,0 +1,1 @@
+//! SessionManager: live sessions, their persistence and idle expiry.

@@ -1,0 +1,284 @@
+//! The persistence contract for sessions: [`SessionStore`], the records it
+//! keeps, an in-memory implementation ([`MemoryStore`]) and, behind the
+//! `testkit` feature, the conformance suite every store must pass.
+//!
+//! # Model
+//!
+//! A session is stored as three things:
+//!
+//! * a **header** ([`SessionRecord`]): id, timestamps, dev-mode flag, the
+//!   game config as submitted, the owner, the id of the content it plays by,
+//!   and `version`, the number of commands in its log;
+//! * a **command log**: the ordered, append-only list of the commands that
+//!   changed the game (JSON text, opaque to the store), numbered `1..=version`;
+//! * an optional **checkpoint**: the serialized game state after command
+//!   `n` (opaque bytes), so that restoring does not replay the whole log.
+//!
+//! Content (the rules data a session plays by, with its registries and
+//! metadata) is stored once per distinct content in [`ContentRecord`]s and
+//! referenced by id, so a default session's row stays small.
+//!
+//! The store knows nothing of the engine: commands and checkpoints are
+//! opaque. This keeps backends small and lets one conformance suite check
+//! them all.
+//!
+//! # Contract
+//!
+//! * Every method is **synchronous**: the session manager hydrates itself in
+//!   its constructor and cannot await (the owner's guide).
+//! * [`SessionStore::commit`] is **atomic and durable**: when it returns
+//!   `Ok`, every write of the batch is stored (as durably as the store's
+//!   sync setting promises); when it returns `Err`, none is.
+//! * `save` is an idempotent upsert and `delete` is idempotent.
+//! * An append carries the version the caller expects the log to be at;
+//!   a mismatch is [`StoreError::Conflict`] and writes nothing. This is the
+//!   optimistic concurrency that lets several processes share a database.
+//! * A row that cannot be read is **quarantined**, not fatal: `load_all`
+//!   moves it aside, reports it in [`LoadedSessions::quarantined`], and
+//!   returns every other session.
+
+#![deny(missing_docs)]
+
+mod memory;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use memory::MemoryStore;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// The header of one session: everything but its command log and checkpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionRecord {
+    /// The session id (any non-empty string; the server generates UUIDs).
+    pub session_id: String,
+    /// When the session was created.
+    pub created_at: Millis,
+    /// When the session was last used, as last persisted.
+    pub last_accessed_at: Millis,
+    /// The current dev-mode flag of the game.
+    pub dev_mode: bool,
+    /// The game config submitted at creation, as JSON, or `None` for the
+    /// default content.
+    pub config: Option<serde_json::Value>,
+    /// The id of the [`ContentRecord`] this session plays by.
+    pub content_id: String,
+    /// The user id of the token that created the session, if any.
+    pub owner: Option<String>,
+    /// The number of commands in the session's log.
+    pub version: u64,
+}
+
+/// Content a session plays by, stored once and shared by every session that
+/// references its id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContentRecord {
+    /// Content id: a hash of `content`, so equal content has equal ids.
+    pub content_id: String,
+    /// The engine content as JSON text.
+    pub content: String,
+    /// The registries served to clients for this content, as JSON text.
+    pub registries: String,
+    /// The static descriptors served to clients for this content, as JSON
+    /// text.
+    pub metadata: String,
+}
+
+/// A serialized game state after command number `version`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// The number of log commands this state includes.
+    pub version: u64,
+    /// The serialized state (opaque to the store).
+    pub state: Vec<u8>,
+}
+
+/// What is needed to rebuild a session's game: the latest checkpoint (if
+/// any) and the commands after it.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct GameLog {
+    /// The latest checkpoint, if one was written.
+    pub checkpoint: Option<Checkpoint>,
+    /// The commands numbered `checkpoint.version + 1 ..= version`, in order
+    /// (all commands when there is no checkpoint).
+    pub commands: Vec<String>,
+}
+
+/// One write of a [`SessionStore::commit`] batch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Write {
+    /// Store a content record. Idempotent: a content id always names the
+    /// same content, so writing an existing id again changes nothing.
+    PutContent(ContentRecord),
+    /// Insert or replace a session header (the guide's `save`). Replacing a
+    /// header never touches the session's log or checkpoint, unless the
+    /// header's `version` is lower than the log's, which is a caller bug and
+    /// rejected with [`StoreError::Conflict`].
+    SaveSession(SessionRecord),
+    /// Append commands to a session's log and update its header.
+    ///
+    /// `record.version` is the version *after* the append; the stored
+    /// version must equal `record.version - commands.len()`, or the write is
+    /// a [`StoreError::Conflict`]. The session must exist (it may have been
+    /// saved earlier in the same batch).
+    Append {
+        /// The new header (its `version` counts the appended commands).
+        record: SessionRecord,
+        /// The commands to append, in order (JSON text).
+        commands: Vec<String>,
+    },
+    /// Replace a session's checkpoint. Ignored when the stored checkpoint is
+    /// newer; a conflict when `version` is beyond the log.
+    Checkpoint {
+        /// The session.
+        session_id: String,
+        /// The new checkpoint.
+        checkpoint: Checkpoint,
+    },
+    /// Update only `last_accessed_at` of an existing session; a missing
+    /// session is not an error.
+    Touch {
+        /// The session.
+        session_id: String,
+        /// The new last-access time.
+        last_accessed_at: Millis,
+    },
+    /// Delete a session with its log and checkpoint. Idempotent.
+    Delete {
+        /// The session.
+        session_id: String,
+    },
+    /// Move a session (header, log, checkpoint) out of the live set and
+    /// into quarantine, with the reason. `load_all` no longer returns it;
+    /// [`SessionStore::list_quarantined`] does. Idempotent.
+    Quarantine {
+        /// The session.
+        session_id: String,
+        /// Why it was quarantined (shown to operators).
+        reason: String,
+        /// When.
+        at: Millis,
+    },
+    /// Set a store-wide metadata value (for example the server's last
+    /// heartbeat).
+    PutMeta {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+}
+
+/// A session that was moved aside because it could not be loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuarantinedSession {
+    /// The session id (as far as it could be read).
+    pub session_id: String,
+    /// Why it was quarantined.
+    pub reason: String,
+    /// When it was quarantined.
+    pub quarantined_at: Millis,
+}
+
+/// The result of [`SessionStore::load_all`].
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct LoadedSessions {
+    /// Every live session header, ordered by session id.
+    pub records: Vec<SessionRecord>,
+    /// Rows found unreadable during this load; they have been quarantined.
+    pub quarantined: Vec<QuarantinedSession>,
+}
+
+/// Errors of a [`SessionStore`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The stored log is not at the version the writer expected: another
+    /// writer got there first (or the caller has a bug).
+    #[error("session {session_id:?} is at version {actual}, expected {expected}")]
+    Conflict {
+        /// The session.
+        session_id: String,
+        /// The version the writer expected.
+        expected: u64,
+        /// The stored version (0 when the session does not exist).
+        actual: u64,
+    },
+    /// A table name that is not `[A-Za-z0-9_]+`.
+    #[error("invalid table name {0:?}: use letters, digits and underscores only")]
+    InvalidTableName(String),
+    /// The store was closed.
+    #[error("the session store is closed")]
+    Closed,
+    /// The database holds a schema newer than this program understands.
+    #[error("database schema version {found} is newer than supported version {supported}")]
+    SchemaTooNew {
+        /// Version found in the database.
+        found: u32,
+        /// Newest version this program knows.
+        supported: u32,
+    },
+    /// The backend failed (I/O, database error, ...).
+    #[error("session store {operation} failed: {source}")]
+    Backend {
+        /// What the store was doing.
+        operation: &'static str,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    /// Wraps a backend error with the operation that failed.
+    pub fn backend(
+        operation: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        StoreError::Backend {
+            operation,
+            source: source.into(),
+        }
+    }
+}
+
+/// Persistent storage of sessions. See the [crate docs](crate) for the
+/// contract every implementation keeps.
+pub trait SessionStore: Send + Sync {
+    /// Returns every live session header. Unreadable rows are quarantined
+    /// and reported, never fatal.
+    fn load_all(&self) -> Result<LoadedSessions, StoreError>;
+
+    /// Applies a batch of writes atomically; durable when it returns `Ok`.
+    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// The checkpoint and command tail of a session (empty for an unknown
+    /// session).
+    fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError>;
+
+    /// A content record by id.
+    fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError>;
+
+    /// A store-wide metadata value.
+    fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Sessions in quarantine, oldest first.
+    fn list_quarantined(&self) -> Result<Vec<QuarantinedSession>, StoreError>;
+
+    /// Releases the store's resources (flushes, closes files). Later calls
+    /// fail with [`StoreError::Closed`]; closing twice is fine.
+    fn close(&self) -> Result<(), StoreError>;
+
+    /// Inserts or replaces a session header: the guide's idempotent `save`.
+    fn save(&self, record: &SessionRecord) -> Result<(), StoreError> {
+        self.commit(vec![Write::SaveSession(record.clone())])
+    }
+
+    /// Deletes a session and its log: the guide's idempotent `delete`.
+    fn delete(&self, session_id: &str) -> Result<(), StoreError> {
+        self.commit(vec![Write::Delete {
+            session_id: session_id.to_owned(),
+        }])
+    }
+}
