@@ -1,1 +1,77 @@
-//! Kingdom Builder rules engine: pure, deterministic, data-driven.
+//! The Kingdom Builder rules engine: pure, deterministic and data-driven.
+//!
+//! A [`Game`] plays by [`Content`] (actions, buildings, developments,
+//! population roles, phases, start configuration and rules, all data in the
+//! reference content schema) and changes only through [`Command`]s. The
+//! engine does no I/O, reads no clock, uses no randomness and iterates no
+//! hash map: the same content and the same commands always give the same
+//! state, and a [`GameState`] serializes and restores exactly.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use kb_engine::{Command, Content, ContentDef, Game, GameOptions};
+//!
+//! # let def: ContentDef = serde_json::from_str(include_str!("../../kb-content/content/default.json")).unwrap();
+//! let content = Arc::new(Content::new(def).expect("valid content"));
+//! let mut game = Game::new(content, GameOptions::default()).unwrap();
+//! for _ in 0..7 {
+//!     game.apply(&Command::Advance).unwrap(); // growth and upkeep steps
+//! }
+//! let tax = Command::Action { action_id: "tax".into(), params: Default::default(), player_id: None };
+//! game.apply(&tax).unwrap();
+//! assert_eq!(game.state().players.a.resources.value("gold"), 14.0);
+//! ```
+//!
+//! # Layout
+//!
+//! * `content`: the content schema, validation and per-session overrides.
+//! * `state`: the game state; `snapshot` and `result`: what clients see.
+//! * `game`: [`Game`], [`Command`] and the queries.
+//! * `exec`, `handlers`, `action`, `advance`, `attack`, `triggers`: the rules.
+//! * `ai`: the built-in AI; `legal`: move enumeration.
+//!
+//! The rules are the reference game's with its bugs fixed as decided in
+//! `PRODUCT.md` §2 (each fix is marked with its quirk number, `Q1`…`Q22`,
+//! where it is implemented).
+
+#![deny(missing_docs)]
+
+mod action;
+mod advance;
+mod ai;
+mod attack;
+pub mod content;
+mod error;
+mod exec;
+mod game;
+mod handlers;
+mod legal;
+mod map;
+mod num;
+mod player;
+mod result;
+mod setup;
+mod snapshot;
+mod state;
+mod triggers;
+
+/// Identifiers and keys: short strings stored inline.
+pub type Key = compact_str::CompactString;
+
+pub use ai::{AiMove, AiPolicy, TaxCollector};
+pub use content::{Content, ContentDef, ContentError, GameConfig};
+pub use error::{CompareDetails, EngineError, RequirementFailure};
+pub use game::{
+    Command, Game, GameOptions, MAX_PLAYER_NAME, Outcome, SimulateOptions, SimulationDelta,
+    SimulationResult, validate_player_name,
+};
+pub use legal::Move;
+pub use map::OrderedMap;
+pub use num::{Num, Rounding, round_away, round_toward};
+pub use player::{ByPlayer, PlayerId};
+pub use result::{
+    ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome, AttackLog, PlayerTrace,
+    SkipInfo,
+};
+pub use snapshot::{GameSnapshot, PassiveSummary, PlayerSnapshot, Snapshot};
+pub use state::{Conclusion, GameState, PassiveRecord, PlayerState};

@@ -1,0 +1,394 @@
+//! Effects as data: [`Effect`], [`Evaluator`], [`Effects`] lists, and the
+//! two transformations the rules apply to them, placeholder substitution
+//! and reversal.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::Key;
+use crate::num::Rounding;
+
+/// Free-form parameters of an effect, evaluator or action.
+pub type Params = serde_json::Map<String, Value>;
+
+/// One effect definition, in the reference content schema
+/// `{type, method, params, effects, evaluator, round, meta}`.
+///
+/// With an `evaluator` it is an *evaluator group*: the evaluator's count
+/// multiplies the nested `effects`. Otherwise `type:method` names the
+/// handler that runs it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    /// Handler family (`resource`, `stat`, `land`, ...).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Key>,
+    /// Handler method (`add`, `remove`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Key>,
+    /// Handler parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Params>,
+    /// Nested effects (meaning depends on the handler or the evaluator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effects: Option<Effects>,
+    /// Makes this an evaluator group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator: Option<Evaluator>,
+    /// Rounding used by some handlers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<Rounding>,
+    /// Free-form metadata (`allowShortfall`, `source`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
+}
+
+/// An evaluator: a function of the game that yields a count.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evaluator {
+    /// Evaluator type (`development`, `population`, `stat`, `compare`).
+    #[serde(rename = "type")]
+    pub kind: Key,
+    /// Evaluator parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Params>,
+}
+
+impl Effect {
+    /// A leaf effect `type:method` with `params`.
+    pub fn leaf(kind: &str, method: &str, params: Params) -> Effect {
+        Effect {
+            kind: Some(kind.into()),
+            method: Some(method.into()),
+            params: Some(params),
+            ..Effect::default()
+        }
+    }
+
+    /// The handler key `type:method`, if both are set.
+    pub fn handler(&self) -> Option<(&str, &str)> {
+        Some((self.kind.as_deref()?, self.method.as_deref()?))
+    }
+
+    /// A parameter by name.
+    pub fn param(&self, name: &str) -> Option<&Value> {
+        self.params.as_ref()?.get(name)
+    }
+
+    /// Whether `meta.allowShortfall` is true.
+    pub fn allows_shortfall(&self) -> bool {
+        self.meta
+            .as_ref()
+            .and_then(|meta| meta.get("allowShortfall"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
+/// An immutable, cheaply cloned list of effects.
+///
+/// Lists are shared between content and game state (a passive created from
+/// a building holds the building's own list), so cloning a game state does
+/// not copy effect trees. Each list remembers whether any string in it
+/// starts a `$placeholder`, so substitution of a list without one is free.
+#[derive(Clone, PartialEq)]
+pub struct Effects(Arc<EffectsInner>);
+
+#[derive(PartialEq)]
+struct EffectsInner {
+    list: Vec<Effect>,
+    has_placeholders: bool,
+}
+
+impl Effects {
+    /// Wraps a list.
+    pub fn new(list: Vec<Effect>) -> Effects {
+        let has_placeholders = list.iter().any(effect_has_placeholders);
+        Effects(Arc::new(EffectsInner {
+            list,
+            has_placeholders,
+        }))
+    }
+
+    /// The empty list.
+    pub fn empty() -> Effects {
+        Effects::new(Vec::new())
+    }
+
+    /// The effects.
+    pub fn as_slice(&self) -> &[Effect] {
+        &self.0.list
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.list.is_empty()
+    }
+
+    /// Iterates the effects.
+    pub fn iter(&self) -> std::slice::Iter<'_, Effect> {
+        self.0.list.iter()
+    }
+
+    /// This list with `$placeholders` replaced from `vars` (see
+    /// [`substitute_value`]).
+    pub fn substitute(&self, vars: &Params) -> Effects {
+        if !self.0.has_placeholders {
+            return self.clone();
+        }
+        Effects::new(self.iter().map(|e| substitute_effect(e, vars)).collect())
+    }
+
+    /// The reversal of this list (every `add` becomes `remove` and back,
+    /// recursively), used to undo a passive's setup effects.
+    pub fn reversed(&self) -> Effects {
+        Effects::new(self.iter().map(reverse_effect).collect())
+    }
+}
+
+impl std::fmt::Debug for Effects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Default for Effects {
+    fn default() -> Self {
+        Effects::empty()
+    }
+}
+
+impl From<Vec<Effect>> for Effects {
+    fn from(list: Vec<Effect>) -> Self {
+        Effects::new(list)
+    }
+}
+
+impl<'a> IntoIterator for &'a Effects {
+    type Item = &'a Effect;
+    type IntoIter = std::slice::Iter<'a, Effect>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl Serialize for Effects {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.list.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Effects {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<Effect>::deserialize(deserializer).map(Effects::new)
+    }
+}
+
+fn effect_has_placeholders(effect: &Effect) -> bool {
+    effect.params.as_ref().is_some_and(params_have_placeholders)
+        || effect
+            .evaluator
+            .as_ref()
+            .and_then(|e| e.params.as_ref())
+            .is_some_and(params_have_placeholders)
+        || effect.meta.as_ref().is_some_and(value_has_placeholders)
+        || effect
+            .effects
+            .as_ref()
+            .is_some_and(|e| e.0.has_placeholders)
+}
+
+fn params_have_placeholders(params: &Params) -> bool {
+    params.values().any(value_has_placeholders)
+}
+
+fn value_has_placeholders(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('$'),
+        Value::Array(items) => items.iter().any(value_has_placeholders),
+        Value::Object(map) => map.values().any(value_has_placeholders),
+        _ => false,
+    }
+}
+
+fn substitute_effect(effect: &Effect, vars: &Params) -> Effect {
+    Effect {
+        kind: effect.kind.clone(),
+        method: effect.method.clone(),
+        params: effect.params.as_ref().map(|p| substitute_params(p, vars)),
+        effects: effect.effects.as_ref().map(|e| e.substitute(vars)),
+        evaluator: effect.evaluator.as_ref().map(|ev| Evaluator {
+            kind: ev.kind.clone(),
+            params: ev.params.as_ref().map(|p| substitute_params(p, vars)),
+        }),
+        round: effect.round,
+        meta: effect.meta.as_ref().map(|m| substitute_deep(m, vars)),
+    }
+}
+
+/// Substitutes the top-level values of a parameter map. A whole-string
+/// placeholder whose variable is not supplied removes the key (the
+/// reference's `undefined`).
+pub fn substitute_params(params: &Params, vars: &Params) -> Params {
+    let mut out = Params::new();
+    for (key, value) in params {
+        if let Some(value) = substitute_value(value, vars) {
+            out.insert(key.clone(), value);
+        }
+    }
+    out
+}
+
+fn substitute_deep(value: &Value, vars: &Params) -> Value {
+    match value {
+        Value::String(_) => substitute_value(value, vars).unwrap_or(Value::Null),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| substitute_deep(v, vars)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter_map(|(k, v)| match v {
+                    Value::String(_) => substitute_value(v, vars).map(|v| (k.clone(), v)),
+                    _ => Some((k.clone(), substitute_deep(v, vars))),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Substitutes one value.
+///
+/// * A string that is exactly `$name` (an identifier) becomes `vars[name]`
+///   of any JSON type, or `None` (absent) when `name` is not supplied.
+/// * Any other string has each `$name` of a *supplied* variable replaced by
+///   its text, so `"legion_$player_$index"` becomes `"legion_A_2"`. (The
+///   reference only replaced whole strings, which made every Legion share
+///   one passive; PRODUCT.md Q6.)
+/// * Other values are returned unchanged.
+pub fn substitute_value(value: &Value, vars: &Params) -> Option<Value> {
+    let Value::String(text) = value else {
+        return Some(value.clone());
+    };
+    if !text.contains('$') {
+        return Some(value.clone());
+    }
+    if let Some(name) = text.strip_prefix('$').filter(|n| is_identifier(n)) {
+        return vars.get(name).cloned();
+    }
+    Some(Value::String(substitute_embedded(text, vars)))
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn substitute_embedded(text: &str, vars: &Params) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        // The longest supplied variable name that prefixes `after`.
+        let best = vars
+            .keys()
+            .filter(|name| after.starts_with(name.as_str()))
+            .max_by_key(|name| name.len());
+        match best {
+            Some(name) => {
+                out.push_str(&value_text(&vars[name.as_str()]));
+                rest = &after[name.len()..];
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn reverse_effect(effect: &Effect) -> Effect {
+    let method = match effect.method.as_deref() {
+        Some("add") => Some(Key::from("remove")),
+        Some("remove") => Some(Key::from("add")),
+        _ => effect.method.clone(),
+    };
+    Effect {
+        method,
+        effects: effect.effects.as_ref().map(Effects::reversed),
+        ..effect.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn vars(value: Value) -> Params {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn whole_placeholders_take_any_type_and_missing_ones_vanish() {
+        let v = vars(json!({"landId": "A-L2", "count": 3}));
+        let params = vars(json!({"land": "$landId", "n": "$count", "x": "$missing", "k": 1}));
+        assert_eq!(
+            Value::Object(substitute_params(&params, &v)),
+            json!({"land": "A-L2", "n": 3, "k": 1})
+        );
+    }
+
+    #[test]
+    fn embedded_placeholders_use_the_longest_supplied_name() {
+        let v = vars(json!({"player": "A", "index": 2, "playerName": "x"}));
+        let out = substitute_value(&json!("legion_$player_$index"), &v).unwrap();
+        assert_eq!(out, json!("legion_A_2"));
+        let out = substitute_value(&json!("a$unknown b"), &v).unwrap();
+        assert_eq!(out, json!("a$unknown b"));
+    }
+
+    #[test]
+    fn lists_without_placeholders_are_shared_not_copied() {
+        let list: Effects = serde_json::from_value(json!([
+            {"type": "stat", "method": "add", "params": {"key": "armyStrength", "amount": 1}}
+        ]))
+        .unwrap();
+        let out = list.substitute(&vars(json!({"landId": "A-L1"})));
+        assert!(Arc::ptr_eq(&list.0, &out.0));
+    }
+
+    #[test]
+    fn reversal_swaps_add_and_remove_recursively() {
+        let list: Effects = serde_json::from_value(json!([
+            {"type": "passive", "method": "add", "params": {"id": "p"}, "effects": [
+                {"type": "stat", "method": "remove", "params": {"key": "k", "amount": 1}},
+                {"type": "stat", "method": "add_pct", "params": {"key": "k"}}
+            ]}
+        ]))
+        .unwrap();
+        let reversed = serde_json::to_value(list.reversed()).unwrap();
+        assert_eq!(reversed[0]["method"], "remove");
+        assert_eq!(reversed[0]["effects"][0]["method"], "add");
+        assert_eq!(reversed[0]["effects"][1]["method"], "add_pct");
+    }
+}

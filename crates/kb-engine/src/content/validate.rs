@@ -1,0 +1,381 @@
+//! Content validation: every effect names a known handler, every evaluator
+//! and requirement is known, phases have steps, and literal references
+//! (action, building, development and role ids) exist. Errors carry the
+//! path of the entry at fault.
+
+use serde_json::Value;
+
+use super::{ActionEffect, Content, ContentDef, ContentError, Effect, Effects, Evaluator, Params};
+
+/// Every `type:method` the engine can run.
+pub(crate) const HANDLERS: &[&str] = &[
+    "land:add",
+    "land:till",
+    "resource:add",
+    "resource:remove",
+    "resource:transfer",
+    "building:add",
+    "building:remove",
+    "stat:add",
+    "stat:add_pct",
+    "stat:remove",
+    "development:add",
+    "development:remove",
+    "passive:add",
+    "passive:remove",
+    "cost_mod:add",
+    "cost_mod:remove",
+    "result_mod:add",
+    "result_mod:remove",
+    "population:add",
+    "population:remove",
+    "action:add",
+    "action:remove",
+    "action:perform",
+    "attack:perform",
+];
+
+const EVALUATORS: &[&str] = &["development", "population", "stat", "compare"];
+const OPERATORS: &[&str] = &["lt", "lte", "gt", "gte", "eq", "ne"];
+
+/// Structural checks on a definition.
+pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
+    if def.phases.is_empty() {
+        return Err(ContentError::new(
+            "phases",
+            "at least one phase is required",
+        ));
+    }
+    for (i, phase) in def.phases.iter().enumerate() {
+        let path = format!("phases[{i}] ({})", phase.id);
+        if phase.id.is_empty() {
+            return Err(ContentError::new(path, "phase id must not be empty"));
+        }
+        if def.phases[..i].iter().any(|p| p.id == phase.id) {
+            return Err(ContentError::new(path, "duplicate phase id"));
+        }
+        if phase.steps.is_empty() {
+            return Err(ContentError::new(path, "a phase needs at least one step"));
+        }
+        for (j, step) in phase.steps.iter().enumerate() {
+            let path = format!("{path}.steps[{j}] ({})", step.id);
+            if step.id.is_empty() {
+                return Err(ContentError::new(path, "step id must not be empty"));
+            }
+            if phase.steps[..j].iter().any(|s| s.id == step.id) {
+                return Err(ContentError::new(path, "duplicate step id"));
+            }
+            if let Some(effects) = &step.effects {
+                effect_list(effects.as_slice(), &format!("{path}.effects"))?;
+            }
+        }
+    }
+    for (i, action) in def.actions.iter().enumerate() {
+        let path = format!("actions[{i}] ({})", action.id);
+        for (j, req) in action.requirements.iter().enumerate() {
+            let path = format!("{path}.requirements[{j}]");
+            if req.kind != "evaluator" || req.method != "compare" {
+                return Err(ContentError::new(
+                    path,
+                    format!("unknown requirement \"{}:{}\"", req.kind, req.method),
+                ));
+            }
+            compare_params(req.params.as_ref(), &path)?;
+        }
+        for (j, entry) in action.effects.iter().enumerate() {
+            let path = format!("{path}.effects[{j}]");
+            match entry {
+                ActionEffect::Effect(effect) => self::effect(effect, &path)?,
+                ActionEffect::Group(group) => {
+                    if group.options.is_empty() {
+                        return Err(ContentError::new(
+                            path,
+                            "an effect group needs at least one option",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for (i, b) in def.buildings.iter().enumerate() {
+        trigger_lists(&b.rest, &format!("buildings[{i}] ({})", b.id))?;
+    }
+    for (i, d) in def.developments.iter().enumerate() {
+        trigger_lists(&d.rest, &format!("developments[{i}] ({})", d.id))?;
+    }
+    for (i, p) in def.populations.iter().enumerate() {
+        trigger_lists(&p.rest, &format!("populations[{i}] ({})", p.id))?;
+    }
+    let rules = &def.rules;
+    if rules.slots_per_new_land == 0 || rules.max_slots_per_land < rules.slots_per_new_land {
+        return Err(ContentError::new(
+            "rules",
+            "slotsPerNewLand must be at least 1 and at most maxSlotsPerLand",
+        ));
+    }
+    for (i, tier) in rules.tier_definitions.iter().enumerate() {
+        let path = format!("rules.tierDefinitions[{i}] ({})", tier.id);
+        if let Some(effects) = &tier.enter_effects {
+            effect_list(effects.as_slice(), &format!("{path}.enterEffects"))?;
+        }
+        if let Some(effects) = &tier.exit_effects {
+            effect_list(effects.as_slice(), &format!("{path}.exitEffects"))?;
+        }
+    }
+    for (i, condition) in rules.win_conditions.iter().enumerate() {
+        let path = format!("rules.winConditions[{i}] ({})", condition.id);
+        match condition.trigger.kind.as_str() {
+            "resource" => {
+                if condition.trigger.comparison.is_none() || condition.trigger.value.is_none() {
+                    return Err(ContentError::new(
+                        path,
+                        "a resource trigger needs a comparison and a value",
+                    ));
+                }
+            }
+            "bankruptcy" => {}
+            other => {
+                return Err(ContentError::new(
+                    path,
+                    format!("unknown win trigger type {other:?}"),
+                ));
+            }
+        }
+    }
+    for (who, start) in std::iter::once(("start.player".to_owned(), &def.start.player)).chain(
+        def.start
+            .players
+            .iter()
+            .map(|(k, v)| (format!("start.players.{k}"), v)),
+    ) {
+        for (k, v) in start.population.iter().flat_map(|p| p.iter()) {
+            if v.0 < 0.0 || v.0.fract() != 0.0 {
+                return Err(ContentError::new(
+                    format!("{who}.population.{k}"),
+                    "a population count must be a whole number ≥ 0",
+                ));
+            }
+        }
+        for (j, land) in start.lands.iter().flatten().enumerate() {
+            trigger_lists(&land.rest, &format!("{who}.lands[{j}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks that literal references name existing entries.
+pub(super) fn references(content: &Content) -> Result<(), ContentError> {
+    let def = content.def();
+    for (i, action) in def.actions.iter().enumerate() {
+        let path = format!("actions[{i}] ({})", action.id);
+        for (j, entry) in action.effects.iter().enumerate() {
+            let path = format!("{path}.effects[{j}]");
+            match entry {
+                ActionEffect::Effect(effect) => effect_references(content, effect, &path)?,
+                ActionEffect::Group(group) => {
+                    for (k, option) in group.options.iter().enumerate() {
+                        if !content.actions().contains(&option.action_id) {
+                            return Err(ContentError::new(
+                                format!("{path}.options[{k}] ({})", option.id),
+                                format!("unknown action {:?}", option.action_id.as_str()),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for b in content.buildings().iter() {
+        for (name, list) in b.triggers.iter() {
+            list_references(content, list, &format!("buildings ({}).{name}", b.id))?;
+        }
+    }
+    for d in content.developments().iter() {
+        for (name, list) in d.triggers.iter() {
+            list_references(content, list, &format!("developments ({}).{name}", d.id))?;
+        }
+    }
+    for p in content.populations().iter() {
+        for (name, list) in p.triggers.iter() {
+            list_references(content, list, &format!("populations ({}).{name}", p.id))?;
+        }
+    }
+    for (who, start) in std::iter::once(("start.player".to_owned(), &def.start.player))
+        .chain(
+            def.start
+                .players
+                .iter()
+                .map(|(k, v)| (format!("start.players.{k}"), v)),
+        )
+        .chain(
+            def.start
+                .modes
+                .iter()
+                .flat_map(|m| m.dev.iter())
+                .flat_map(|dev| {
+                    dev.player
+                        .iter()
+                        .map(|p| ("start.modes.dev.player".to_owned(), p))
+                }),
+        )
+    {
+        for role in start.population.iter().flat_map(|p| p.keys()) {
+            if !content.populations().contains(role) {
+                return Err(ContentError::new(
+                    format!("{who}.population"),
+                    format!("unknown population role {:?}", role.as_str()),
+                ));
+            }
+        }
+        for (j, land) in start.lands.iter().flatten().enumerate() {
+            for id in &land.developments {
+                if !content.developments().contains(id) {
+                    return Err(ContentError::new(
+                        format!("{who}.lands[{j}].developments"),
+                        format!("unknown development {:?}", id.as_str()),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn trigger_lists(rest: &Params, path: &str) -> Result<(), ContentError> {
+    let triggers = super::triggers(rest, path)?;
+    for (name, list) in triggers.iter() {
+        effect_list(list.as_slice(), &format!("{path}.{name}"))?;
+    }
+    Ok(())
+}
+
+fn effect_list(list: &[Effect], path: &str) -> Result<(), ContentError> {
+    for (i, e) in list.iter().enumerate() {
+        effect(e, &format!("{path}[{i}]"))?;
+    }
+    Ok(())
+}
+
+fn effect(effect: &Effect, path: &str) -> Result<(), ContentError> {
+    if let Some(evaluator) = &effect.evaluator {
+        self::evaluator(evaluator, &format!("{path}.evaluator"))?;
+    } else {
+        match (&effect.kind, &effect.method) {
+            (Some(kind), Some(method)) => {
+                let key = format!("{kind}:{method}");
+                if !HANDLERS.contains(&key.as_str()) {
+                    return Err(ContentError::new(
+                        path,
+                        format!("unknown effect handler {key:?}"),
+                    ));
+                }
+            }
+            (None, None) => {}
+            _ => {
+                return Err(ContentError::new(
+                    path,
+                    "an effect needs both `type` and `method`",
+                ));
+            }
+        }
+    }
+    if let Some(nested) = &effect.effects {
+        effect_list(nested.as_slice(), &format!("{path}.effects"))?;
+    }
+    Ok(())
+}
+
+fn evaluator(evaluator: &Evaluator, path: &str) -> Result<(), ContentError> {
+    if !EVALUATORS.contains(&evaluator.kind.as_str()) {
+        return Err(ContentError::new(
+            path,
+            format!("unknown evaluator {:?}", evaluator.kind.as_str()),
+        ));
+    }
+    if evaluator.kind == "compare" {
+        compare_params(evaluator.params.as_ref(), path)?;
+    }
+    Ok(())
+}
+
+fn compare_params(params: Option<&Params>, path: &str) -> Result<(), ContentError> {
+    let params = params.ok_or_else(|| ContentError::new(path, "compare needs params"))?;
+    for side in ["left", "right"] {
+        match params.get(side) {
+            Some(Value::Number(_)) => {}
+            Some(value @ Value::Object(_)) => {
+                let nested: Evaluator = serde_json::from_value(value.clone())
+                    .map_err(|e| ContentError::new(format!("{path}.{side}"), e.to_string()))?;
+                evaluator(&nested, &format!("{path}.{side}"))?;
+            }
+            _ => {
+                return Err(ContentError::new(
+                    format!("{path}.{side}"),
+                    "expected a number or an evaluator",
+                ));
+            }
+        }
+    }
+    match params.get("operator").and_then(Value::as_str) {
+        Some(op) if OPERATORS.contains(&op) => Ok(()),
+        _ => Err(ContentError::new(
+            format!("{path}.operator"),
+            "expected one of lt, lte, gt, gte, eq, ne",
+        )),
+    }
+}
+
+fn list_references(content: &Content, list: &Effects, path: &str) -> Result<(), ContentError> {
+    for (i, e) in list.iter().enumerate() {
+        effect_references(content, e, &format!("{path}[{i}]"))?;
+    }
+    Ok(())
+}
+
+/// A literal (non-placeholder) string parameter.
+fn literal<'a>(effect: &'a Effect, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|n| effect.param(n).and_then(Value::as_str))
+        .filter(|s| !s.contains('$'))
+}
+
+fn effect_references(content: &Content, effect: &Effect, path: &str) -> Result<(), ContentError> {
+    let unknown =
+        |what: &str, id: &str| Err(ContentError::new(path, format!("unknown {what} {id:?}")));
+    match effect.handler() {
+        Some(("action", "perform")) => {
+            if let Some(id) = literal(effect, &["__actionId", "actionId", "id"])
+                && !content.actions().contains(id)
+            {
+                return unknown("action", id);
+            }
+        }
+        Some(("building", _)) => {
+            if let Some(id) = literal(effect, &["id"])
+                && !content.buildings().contains(id)
+            {
+                return unknown("building", id);
+            }
+        }
+        Some(("development", _)) => {
+            if let Some(id) = literal(effect, &["id", "developmentId"])
+                && !content.developments().contains(id)
+            {
+                return unknown("development", id);
+            }
+        }
+        Some(("population", _)) => {
+            if let Some(id) = literal(effect, &["role"])
+                && !content.populations().contains(id)
+            {
+                return unknown("population role", id);
+            }
+        }
+        _ => {}
+    }
+    if let Some(nested) = &effect.effects {
+        list_references(content, nested, &format!("{path}.effects"))?;
+    }
+    Ok(())
+}

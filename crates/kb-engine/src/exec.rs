@@ -1,0 +1,638 @@
+//! The execution context and the machinery every effect goes through:
+//! running effect lists and evaluator groups, evaluators, modifiers,
+//! passives, the resource-change hook (tiers and win conditions) and stat
+//! attribution.
+//!
+//! A [`Ctx`] works on a scratch copy of the game state; the caller keeps the
+//! copy only when the whole command succeeded, which is what makes every
+//! command atomic.
+
+use serde_json::Value;
+
+use crate::content::{Content, Effect, Effects, Evaluator, Params};
+use crate::error::{CompareDetails, EngineError, RequirementFailure};
+use crate::num::{Num, Rounding, round_opt};
+use crate::player::PlayerId;
+use crate::result::{ActionTrace, AttackLog, PlayerTrace};
+use crate::state::{
+    Conclusion, Gain, GameState, PassiveRecord, Percent, PlayerState, StatSource, StatSourceMeta,
+};
+use crate::{Key, handlers};
+
+/// A stat-attribution frame: what is causing the stat changes being made.
+#[derive(Clone, Debug)]
+pub(crate) enum Frame {
+    Start,
+    Action(Key),
+    Step {
+        phase: Key,
+        step: Key,
+    },
+    Passive {
+        key: Key,
+        id: Key,
+        name: Option<String>,
+    },
+}
+
+/// Whether evaluation-modifier percentages change the player's resources
+/// (gains of evaluator groups and steps) or only the value read back
+/// (attack power, plunder percent).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GainMode {
+    ApplyToResources,
+    ValueOnly,
+}
+
+pub(crate) struct Ctx<'a> {
+    pub content: &'a Content,
+    pub state: &'a mut GameState,
+    /// The player effects act for. Usually the active player; tier changes
+    /// and attacks switch it temporarily.
+    pub actor: PlayerId,
+    pub frames: Vec<Frame>,
+    /// Depth of action resolution (0 outside actions).
+    pub action_depth: u32,
+    pub traces: Vec<ActionTrace>,
+    pub logs: Vec<AttackLog>,
+    /// Positive resource gains of the step being run, for step evaluation.
+    pub step_gains: Option<Vec<Gain>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(content: &'a Content, state: &'a mut GameState) -> Self {
+        let actor = state.active;
+        Ctx {
+            content,
+            state,
+            actor,
+            frames: Vec::new(),
+            action_depth: 0,
+            traces: Vec::new(),
+            logs: Vec::new(),
+            step_gains: None,
+        }
+    }
+
+    pub fn player(&self, id: PlayerId) -> &PlayerState {
+        self.state.players.get(id)
+    }
+
+    pub fn player_mut(&mut self, id: PlayerId) -> &mut PlayerState {
+        self.state.players.get_mut(id)
+    }
+
+    pub fn actor_state(&self) -> &PlayerState {
+        self.player(self.actor)
+    }
+
+    /// Runs `f` with `player` as the actor, restoring the actor afterwards
+    /// on every path.
+    pub fn as_player<T>(
+        &mut self,
+        player: PlayerId,
+        f: impl FnOnce(&mut Self) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let saved = std::mem::replace(&mut self.actor, player);
+        let result = f(self);
+        self.actor = saved;
+        result
+    }
+
+    /// Runs `f` inside an attribution frame.
+    pub fn in_frame<T>(
+        &mut self,
+        frame: Frame,
+        f: impl FnOnce(&mut Self) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        self.frames.push(frame);
+        let result = f(self);
+        self.frames.pop();
+        result
+    }
+
+    // ----- effect lists -------------------------------------------------
+
+    /// Runs a list of effects with a multiplier.
+    pub fn run_effects(&mut self, effects: &[Effect], mult: f64) -> Result<(), EngineError> {
+        for effect in effects {
+            self.run_effect(effect, mult)?;
+        }
+        Ok(())
+    }
+
+    pub fn run_effect(&mut self, effect: &Effect, mult: f64) -> Result<(), EngineError> {
+        if let Some(evaluator) = &effect.evaluator {
+            let count = self.evaluate(evaluator)?;
+            let total = count * mult;
+            if total == 0.0 {
+                return Ok(());
+            }
+            let target = evaluation_target(evaluator);
+            self.state.recent_resource_gains.clear();
+            if let Some(nested) = &effect.effects {
+                self.run_effects(nested.as_slice(), total)?;
+            }
+            let gains = self.state.recent_resource_gains.clone();
+            self.run_evaluation_modifiers(&target, gains, GainMode::ApplyToResources)?;
+            return Ok(());
+        }
+        match effect.handler() {
+            Some((kind, method)) => handlers::run(self, kind, method, effect, mult),
+            None => Ok(()),
+        }
+    }
+
+    // ----- evaluators and requirements ------------------------------------
+
+    pub fn evaluate(&self, evaluator: &Evaluator) -> Result<f64, EngineError> {
+        let params = evaluator.params.as_ref();
+        let get = |name: &str| params.and_then(|p| p.get(name));
+        let player = self.actor_state();
+        Ok(match evaluator.kind.as_str() {
+            "development" => {
+                let id = get("id").and_then(Value::as_str).unwrap_or_default();
+                let count = player
+                    .lands
+                    .iter()
+                    .flat_map(|land| land.developments.iter())
+                    .filter(|d| *d == id)
+                    .count();
+                count as f64
+            }
+            "population" => match get("role").and_then(Value::as_str) {
+                Some(role) => f64::from(player.population.get(role).copied().unwrap_or(0)),
+                None => f64::from(player.total_population()),
+            },
+            "stat" => {
+                let key = get("key").and_then(Value::as_str).unwrap_or_default();
+                player.stats.value(key)
+            }
+            "compare" => {
+                let (left, right) = self.compare_sides(params)?;
+                f64::from(u8::from(compare(
+                    left,
+                    right,
+                    get("operator").and_then(Value::as_str),
+                )))
+            }
+            other => {
+                return Err(EngineError::invalid(
+                    "evaluator",
+                    format!("unknown evaluator {other:?}"),
+                ));
+            }
+        })
+    }
+
+    fn compare_sides(&self, params: Option<&Params>) -> Result<(f64, f64), EngineError> {
+        let side = |name: &str| -> Result<f64, EngineError> {
+            match params.and_then(|p| p.get(name)) {
+                Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(0.0)),
+                Some(value @ Value::Object(_)) => {
+                    let nested: Evaluator = serde_json::from_value(value.clone())
+                        .map_err(|e| EngineError::invalid("evaluator:compare", e.to_string()))?;
+                    self.evaluate(&nested)
+                }
+                _ => Ok(0.0),
+            }
+        };
+        Ok((side("left")?, side("right")?))
+    }
+
+    /// Checks a requirement; `Some(failure)` when it does not hold.
+    pub fn check_requirement(
+        &self,
+        requirement: &crate::content::RequirementDef,
+    ) -> Result<Option<RequirementFailure>, EngineError> {
+        let params = requirement.params.as_ref();
+        let (left, right) = self.compare_sides(params)?;
+        let operator = params
+            .and_then(|p| p.get("operator"))
+            .and_then(Value::as_str);
+        if compare(left, right, operator) {
+            return Ok(None);
+        }
+        Ok(Some(RequirementFailure {
+            requirement: requirement.clone(),
+            details: CompareDetails {
+                left: Num(left),
+                right: Num(right),
+            },
+            message: requirement.message.clone(),
+        }))
+    }
+
+    // ----- resources, the change hook, tiers, win conditions --------------
+
+    /// Sets a resource of `player` (clamped to its lower bound) and runs the
+    /// resource-change hook.
+    pub fn set_resource(
+        &mut self,
+        player: PlayerId,
+        key: &str,
+        value: f64,
+    ) -> Result<(), EngineError> {
+        let value = match self.content.lower_bound(key) {
+            Some(bound) if value < bound => bound,
+            _ => value,
+        };
+        self.player_mut(player).resources.set(key, value);
+        self.resource_changed(player, key)
+    }
+
+    /// Records a positive gain (for evaluator groups and step evaluation).
+    pub fn record_gain(&mut self, key: &str, amount: f64) {
+        let gain = Gain {
+            key: key.into(),
+            amount: Num(amount),
+        };
+        if let Some(step_gains) = &mut self.step_gains {
+            step_gains.push(gain.clone());
+        }
+        self.state.recent_resource_gains.push(gain);
+    }
+
+    /// The resource-change hook: recompute the tier, check win conditions.
+    pub fn resource_changed(&mut self, player: PlayerId, key: &str) -> Result<(), EngineError> {
+        if key == self.content.rules().tiered_resource_key {
+            self.update_tier(player)?;
+        }
+        self.check_win_conditions(player, key);
+        Ok(())
+    }
+
+    fn update_tier(&mut self, player: PlayerId) -> Result<(), EngineError> {
+        let rules = self.content.rules();
+        let value = self
+            .player(player)
+            .resources
+            .value(&rules.tiered_resource_key);
+        let new = tier_for(rules, value).map(|i| rules.tier_definitions[i].id.clone());
+        if new == *self.state.tiers.get(player) {
+            return Ok(());
+        }
+        let old = std::mem::replace(self.state.tiers.get_mut(player), new.clone());
+        let find = |id: &Option<Key>| {
+            id.as_ref()
+                .and_then(|id| rules.tier_definitions.iter().find(|t| t.id == *id))
+        };
+        self.as_player(player, |ctx| {
+            if let Some(exit) = find(&old).and_then(|t| t.exit_effects.as_ref()) {
+                ctx.run_effects(exit.as_slice(), 1.0)?;
+            }
+            if let Some(enter) = find(&new).and_then(|t| t.enter_effects.as_ref()) {
+                ctx.run_effects(enter.as_slice(), 1.0)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Ends the game when a win condition on `key` holds for `subject`.
+    pub fn check_win_conditions(&mut self, subject: PlayerId, key: &str) {
+        if self.state.conclusion.is_some() {
+            return;
+        }
+        for condition in &self.content.rules().win_conditions {
+            let trigger = &condition.trigger;
+            if trigger.kind != "resource" || trigger.key != key {
+                continue;
+            }
+            let whose = match trigger.target {
+                Some(crate::content::WinTarget::Opponent) => subject.other(),
+                _ => subject,
+            };
+            let value = self.player(whose).resources.value(key);
+            let threshold = trigger.value.unwrap_or(0.0);
+            let holds = match trigger.comparison {
+                Some(crate::content::Comparison::Lt) => value < threshold,
+                Some(crate::content::Comparison::Lte) => value <= threshold,
+                Some(crate::content::Comparison::Gt) => value > threshold,
+                Some(crate::content::Comparison::Gte) => value >= threshold,
+                None => false,
+            };
+            if holds && let Some(conclusion) = conclusion_for(condition, subject) {
+                self.state.conclusion = Some(conclusion);
+                return;
+            }
+        }
+    }
+
+    // ----- stats and attribution ----------------------------------------
+
+    /// Sets a stat of the actor (clamped at 0) and attributes the change.
+    pub fn set_stat(&mut self, key: &str, value: f64) {
+        let player = self.actor;
+        let value = value.max(0.0);
+        let before = self.player(player).stats.value(key);
+        let state = self.player_mut(player);
+        state.stats.set(key, value);
+        if value != 0.0 && !state.stats_history.iter().any(|k| k == key) {
+            state.stats_history.push(key.into());
+        }
+        let delta = value - before;
+        if delta != 0.0 {
+            self.attribute(player, key, delta);
+        }
+    }
+
+    fn attribute(&mut self, player: PlayerId, stat: &str, delta: f64) {
+        let meta = match self.frames.last() {
+            None | Some(Frame::Start) => StatSourceMeta {
+                key: "start:setup".into(),
+                longevity: "permanent".into(),
+                kind: "start".into(),
+                id: None,
+                detail: Some("Initial setup".into()),
+            },
+            Some(Frame::Action(id)) => StatSourceMeta {
+                key: format!("action:{id}:{stat}").into(),
+                longevity: "permanent".into(),
+                kind: "action".into(),
+                id: Some(id.clone()),
+                detail: Some("Resolution".into()),
+            },
+            Some(Frame::Step { phase, step }) => StatSourceMeta {
+                key: format!("phase:{phase}:{step}:{stat}").into(),
+                longevity: "permanent".into(),
+                kind: "phase".into(),
+                id: Some(step.clone()),
+                detail: None,
+            },
+            Some(Frame::Passive { key, id, name }) => StatSourceMeta {
+                key: format!("passive:{key}:{stat}").into(),
+                longevity: "ongoing".into(),
+                kind: "passive".into(),
+                id: Some(id.clone()),
+                detail: Some(name.clone().unwrap_or_else(|| "Passive".into())),
+            },
+        };
+        let sources = self
+            .player_mut(player)
+            .stat_sources
+            .entry_or_insert_with(stat, Default::default);
+        let entry = sources.entry_or_insert_with(&meta.key.clone(), || StatSource {
+            amount: Num(0.0),
+            meta,
+        });
+        entry.amount.0 += delta;
+        if entry.amount.0.abs() < 1e-9 {
+            let key = entry.meta.key.clone();
+            sources.remove(&key);
+        }
+        let player_state = self.player_mut(player);
+        player_state.stat_sources.retain(|_, s| !s.is_empty());
+    }
+
+    // ----- passives --------------------------------------------------------
+
+    /// Adds a passive for `record.owner` (the actor) and runs its setup.
+    pub fn add_passive(&mut self, record: PassiveRecord) -> Result<(), EngineError> {
+        let owner = record.owner;
+        if let Some(skip) = &record.skip {
+            let player = self.player_mut(owner);
+            for phase in &skip.phases {
+                player
+                    .skip_phases
+                    .entry_or_insert_with(phase, Vec::new)
+                    .push(record.id.clone());
+            }
+            for step in &skip.steps {
+                player
+                    .skip_steps
+                    .entry_or_insert_with(&step.phase_id, Default::default)
+                    .entry_or_insert_with(&step.step_id, Vec::new)
+                    .push(record.id.clone());
+            }
+        }
+        let setup = record.effects.clone();
+        let frame = passive_frame(&record);
+        self.state.passives.push(record);
+        self.as_player(owner, |ctx| {
+            ctx.in_frame(frame, |ctx| ctx.run_effects(setup.as_slice(), 1.0))
+        })
+    }
+
+    /// Removes the most recent passive `id` of `owner`, reversing its setup.
+    /// A missing passive is not an error.
+    pub fn remove_passive(&mut self, owner: PlayerId, id: &str) -> Result<(), EngineError> {
+        let Some(index) = self
+            .state
+            .passives
+            .iter()
+            .rposition(|p| p.owner == owner && p.id == id)
+        else {
+            return Ok(());
+        };
+        let record = self.state.passives.remove(index);
+        if let Some(skip) = &record.skip {
+            let player = self.player_mut(owner);
+            for phase in &skip.phases {
+                if let Some(sources) = player.skip_phases.get_mut(phase) {
+                    remove_one(sources, &record.id);
+                }
+            }
+            player.skip_phases.retain(|_, sources| !sources.is_empty());
+            for step in &skip.steps {
+                if let Some(steps) = player.skip_steps.get_mut(&step.phase_id) {
+                    if let Some(sources) = steps.get_mut(&step.step_id) {
+                        remove_one(sources, &record.id);
+                    }
+                    steps.retain(|_, sources| !sources.is_empty());
+                }
+            }
+            player.skip_steps.retain(|_, steps| !steps.is_empty());
+        }
+        let reversed = record.effects.reversed();
+        let frame = passive_frame(&record);
+        self.as_player(owner, |ctx| {
+            ctx.in_frame(frame, |ctx| ctx.run_effects(reversed.as_slice(), 1.0))
+        })
+    }
+
+    // ----- modifiers ---------------------------------------------------------
+
+    /// Runs the result modifiers registered for `id` (an action or a step)
+    /// that belong to the actor.
+    pub fn run_result_modifiers(&mut self, id: &str) -> Result<(), EngineError> {
+        let matching: Vec<Effects> = self
+            .state
+            .result_modifiers
+            .iter()
+            .filter(|m| m.owner == self.actor && m.action_id == id)
+            .map(|m| m.effects.clone())
+            .collect();
+        for effects in matching {
+            self.run_effects(effects.as_slice(), 1.0)?;
+        }
+        Ok(())
+    }
+
+    /// Passes `gains` through the evaluation modifiers of `target` owned by
+    /// the actor, and returns the adjusted gains. In
+    /// [`GainMode::ApplyToResources`] percentage changes are also applied to
+    /// the actor's resources (PRODUCT.md Q3: income modifiers work).
+    pub fn run_evaluation_modifiers(
+        &mut self,
+        target: &str,
+        mut gains: Vec<Gain>,
+        mode: GainMode,
+    ) -> Result<Vec<Gain>, EngineError> {
+        let matching: Vec<_> = self
+            .state
+            .evaluation_modifiers
+            .iter()
+            .filter(|m| m.owner == self.actor && m.matches(target))
+            .cloned()
+            .collect();
+        if matching.is_empty() {
+            return Ok(gains);
+        }
+        let mut global_pct = 0.0;
+        let mut key_pct: Vec<(Key, f64)> = Vec::new();
+        let mut rounding: Option<Rounding> = None;
+        let mut any_pct = false;
+        for modifier in &matching {
+            if let Some(effects) = &modifier.effects {
+                self.run_effects(effects.as_slice(), 1.0)?;
+            }
+            if let Some(adjust) = modifier.adjust {
+                for gain in &mut gains {
+                    gain.amount.0 += adjust;
+                }
+            }
+            if let Some(amount) = modifier.amount {
+                let positive: Vec<Key> = gains
+                    .iter()
+                    .filter(|g| g.amount.0 > 0.0)
+                    .map(|g| g.key.clone())
+                    .collect();
+                for key in positive {
+                    handlers::add_resource(self, &key, amount, None)?;
+                }
+            }
+            if let Some(percent) = &modifier.percent {
+                any_pct = true;
+                match percent {
+                    Percent::All(p) => global_pct += p,
+                    Percent::PerKey(map) => {
+                        for (key, p) in map.iter() {
+                            match key_pct.iter_mut().find(|(k, _)| k == key) {
+                                Some((_, total)) => *total += p.0,
+                                None => key_pct.push((key.clone(), p.0)),
+                            }
+                        }
+                    }
+                }
+                if modifier.round.is_some() {
+                    rounding = modifier.round;
+                }
+            }
+        }
+        if any_pct {
+            for gain in &mut gains {
+                let pct = global_pct
+                    + key_pct
+                        .iter()
+                        .find(|(k, _)| *k == gain.key)
+                        .map_or(0.0, |(_, p)| *p);
+                let extra = round_opt(gain.amount.0 * pct, rounding);
+                gain.amount.0 += extra;
+                if mode == GainMode::ApplyToResources && extra != 0.0 {
+                    let player = self.actor;
+                    let current = self.player(player).resources.value(&gain.key);
+                    self.set_resource(player, &gain.key, current + extra)?;
+                }
+            }
+        }
+        Ok(gains)
+    }
+
+    // ----- traces -------------------------------------------------------------
+
+    pub fn trace_of(&self, player: PlayerId) -> PlayerTrace {
+        PlayerTrace::of(self.state, player)
+    }
+}
+
+/// `"<type>:<params.id>"` when the evaluator has an `id` param, else the type.
+pub(crate) fn evaluation_target(evaluator: &Evaluator) -> String {
+    match evaluator.params.as_ref().and_then(|p| p.get("id")) {
+        Some(Value::String(id)) => format!("{}:{id}", evaluator.kind),
+        Some(other) => format!("{}:{other}", evaluator.kind),
+        None => evaluator.kind.to_string(),
+    }
+}
+
+fn compare(left: f64, right: f64, operator: Option<&str>) -> bool {
+    match operator {
+        Some("lt") => left < right,
+        Some("lte") => left <= right,
+        Some("gt") => left > right,
+        Some("gte") => left >= right,
+        Some("eq") => left == right,
+        Some("ne") => left != right,
+        _ => false,
+    }
+}
+
+/// The tier index for `value`: the last tier whose range holds it, scanning
+/// up to the first tier whose minimum is above it. A value below every
+/// minimum falls in the lowest tier (PRODUCT.md Q8: Despair covers every
+/// happiness ≤ −10; the reference gave such values no tier at all).
+pub(crate) fn tier_for(rules: &crate::content::RulesDef, value: f64) -> Option<usize> {
+    let tiers = &rules.tier_definitions;
+    let mut found = None;
+    for (i, tier) in tiers.iter().enumerate() {
+        if tier.range.min.is_some_and(|min| value < min) {
+            break;
+        }
+        if tier.range.max.is_some_and(|max| value > max) {
+            continue;
+        }
+        found = Some(i);
+    }
+    if found.is_none()
+        && tiers
+            .first()
+            .and_then(|t| t.range.min)
+            .is_some_and(|min| value < min)
+    {
+        found = Some(0);
+    }
+    found
+}
+
+pub(crate) fn conclusion_for(
+    condition: &crate::content::WinConditionDef,
+    subject: PlayerId,
+) -> Option<Conclusion> {
+    use crate::content::WinOutcome;
+    let winner = if condition.result.subject == WinOutcome::Victory {
+        subject
+    } else if condition.result.opponent == Some(WinOutcome::Victory) {
+        subject.other()
+    } else {
+        return None;
+    };
+    Some(Conclusion {
+        condition_id: condition.id.clone(),
+        winner_id: winner,
+        loser_id: winner.other(),
+        triggered_by: subject,
+    })
+}
+
+fn passive_frame(record: &PassiveRecord) -> Frame {
+    Frame::Passive {
+        key: format!("{}_{}", record.id, record.owner).into(),
+        id: record.id.clone(),
+        name: record.name.clone(),
+    }
+}
+
+fn remove_one(list: &mut Vec<Key>, id: &str) {
+    if let Some(pos) = list.iter().rposition(|k| k == id) {
+        list.remove(pos);
+    }
+}

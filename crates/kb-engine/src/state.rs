@@ -1,0 +1,362 @@
+//! The complete state of one game: [`GameState`] and its parts.
+//!
+//! Everything that influences the future of a game lives here and nowhere
+//! else (no caches outside, no globals), so serializing a `GameState` and
+//! restoring it gives a game with an identical future. The field names are
+//! the engine's; snapshots (the wire shape) are built in `snapshot.rs`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Key;
+use crate::content::{Bag, Effects, Triggers};
+use crate::map::OrderedMap;
+use crate::num::{Num, Rounding};
+use crate::player::{ByPlayer, PlayerId};
+
+/// The state of a game.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GameState {
+    /// Turn number, from 1; a turn is A's turn followed by B's.
+    pub turn: u32,
+    /// The player whose turn it is.
+    pub active: PlayerId,
+    /// Index of the current phase.
+    pub phase_index: usize,
+    /// Index of the current step within the phase.
+    pub step_index: usize,
+    /// Dev-mode flag (reported; toggling it later changes nothing else).
+    pub dev_mode: bool,
+    /// How the game ended, once it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<Conclusion>,
+    /// The players.
+    pub players: ByPlayer<PlayerState>,
+    /// Every passive of both players, in insertion order. Several
+    /// instances may share an id (one per Legion, per House...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passives: Vec<PassiveRecord>,
+    /// Cost modifiers, in registration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cost_modifiers: Vec<CostModifier>,
+    /// Result modifiers (run after an action or step), in registration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub result_modifiers: Vec<ResultModifier>,
+    /// Evaluation modifiers, in registration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluation_modifiers: Vec<EvaluationModifier>,
+    /// Each player's current tier id (of the tiered resource).
+    pub tiers: ByPlayer<Option<Key>>,
+    /// Which seats the built-in AI plays.
+    pub ai: ByPlayer<bool>,
+    /// Gains recorded since the last evaluator group (reported in
+    /// snapshots as `recentResourceGains`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_resource_gains: Vec<Gain>,
+    /// `stat:add_pct` bases and accumulators of the current step.
+    #[serde(default, skip_serializing_if = "AddPctCache::is_empty")]
+    pub add_pct: AddPctCache,
+}
+
+/// How a game ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conclusion {
+    /// The win condition that fired (`castle-destroyed`, `bankruptcy`).
+    pub condition_id: Key,
+    /// The winner.
+    pub winner_id: PlayerId,
+    /// The loser.
+    pub loser_id: PlayerId,
+    /// The player whose change fired the condition.
+    pub triggered_by: PlayerId,
+}
+
+/// One player.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayerState {
+    /// Seat.
+    pub id: PlayerId,
+    /// Display name.
+    pub name: String,
+    /// Resources (gold, ap, happiness, castleHP...).
+    pub resources: Bag,
+    /// Stats (maxPopulation, armyStrength...).
+    pub stats: Bag,
+    /// Stats that have ever been non-zero.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stats_history: Vec<Key>,
+    /// Members per population role.
+    pub population: OrderedMap<u32>,
+    /// Lands, in creation order.
+    pub lands: Vec<Land>,
+    /// Owned buildings, in build order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buildings: Vec<Key>,
+    /// Unlocked actions, in unlock order.
+    pub actions: Vec<Key>,
+    /// Where each stat's value came from (presentation only).
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub stat_sources: OrderedMap<OrderedMap<StatSource>>,
+    /// Phases skipped, with the passive ids causing it.
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub skip_phases: OrderedMap<Vec<Key>>,
+    /// Steps skipped per phase, with the passive ids causing it.
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub skip_steps: OrderedMap<OrderedMap<Vec<Key>>>,
+}
+
+impl PlayerState {
+    /// Total population across roles.
+    pub fn total_population(&self) -> u32 {
+        self.population.values().sum()
+    }
+
+    /// The land with `id`.
+    pub fn land(&self, id: &str) -> Option<&Land> {
+        self.lands.iter().find(|l| l.id == id)
+    }
+}
+
+/// A land and its developments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Land {
+    /// `<player>-L<n>`.
+    pub id: Key,
+    /// Capacity.
+    pub slots_max: u32,
+    /// Occupied slots.
+    pub slots_used: u32,
+    /// Whether the land was tilled (once per land).
+    pub tilled: bool,
+    /// Developments, in placement order (duplicates allowed).
+    pub developments: Vec<Key>,
+    /// Upkeep of the land itself (start config only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upkeep: Option<Bag>,
+    /// Triggers of the land itself (start config only).
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub triggers: Triggers,
+}
+
+impl Land {
+    /// Whether a development fits.
+    pub fn has_free_slot(&self) -> bool {
+        self.slots_used < self.slots_max
+    }
+}
+
+/// A passive: setup effects that last until it is removed (and are then
+/// reversed), trigger lists, and skip flags.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PassiveRecord {
+    /// Passive id.
+    pub id: Key,
+    /// Owner.
+    pub owner: PlayerId,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Icon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// Detail text or token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Source and removal metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
+    /// Setup effects (run on add, reversed on removal).
+    #[serde(default, skip_serializing_if = "Effects::is_empty")]
+    pub effects: Effects,
+    /// Trigger lists (every trigger given is kept: PRODUCT.md Q16).
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub triggers: Triggers,
+    /// Phases and steps the owner skips while the passive exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<SkipConfig>,
+}
+
+/// Skip flags of a passive.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipConfig {
+    /// Whole phases skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Key>,
+    /// Single steps skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<SkipStep>,
+}
+
+/// A skipped step.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipStep {
+    /// Phase id.
+    pub phase_id: Key,
+    /// Step id.
+    pub step_id: Key,
+}
+
+/// Changes the costs of the owner's actions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostModifier {
+    /// Registered id (`<content id>_<owner>`).
+    pub id: Key,
+    /// Owner; the modifier only applies to the owner's actions.
+    pub owner: PlayerId,
+    /// Only this action, or every action when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<Key>,
+    /// The cost key changed.
+    pub key: Key,
+    /// Flat change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// Percent change (fraction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+    /// Rounding of the percent change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<Rounding>,
+    /// How many live registrations hold it (one per passive instance).
+    pub count: u32,
+}
+
+/// Runs effects after an action or a step with a given id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultModifier {
+    /// Registered id.
+    pub id: Key,
+    /// Owner; it only fires on the owner's actions.
+    pub owner: PlayerId,
+    /// The action or step id it follows.
+    pub action_id: Key,
+    /// Effects run after it.
+    pub effects: Effects,
+    /// Live registrations.
+    pub count: u32,
+}
+
+/// Adjusts the gains of an evaluation target (an evaluator group, a step,
+/// the plunder percent, attack power).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvaluationModifier {
+    /// Registered id.
+    pub id: Key,
+    /// Owner.
+    pub owner: PlayerId,
+    /// `<type>:<id>`, or `<type>` to match every id of that type.
+    pub target: Key,
+    /// For each positive gain, add this much of the gained resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// Add this to every gain entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjust: Option<f64>,
+    /// Change every gain entry by this fraction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<Percent>,
+    /// Rounding of the percent change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<Rounding>,
+    /// Effects run whenever it fires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effects: Option<Effects>,
+    /// Live registrations.
+    pub count: u32,
+}
+
+impl EvaluationModifier {
+    /// Whether it applies to `target`.
+    pub fn matches(&self, target: &str) -> bool {
+        self.target == target
+            || (!self.target.contains(':')
+                && target
+                    .strip_prefix(self.target.as_str())
+                    .is_some_and(|rest| rest.starts_with(':')))
+    }
+}
+
+/// A percent for every key, or per key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Percent {
+    /// The same fraction for every key.
+    All(f64),
+    /// A fraction per key.
+    PerKey(Bag),
+}
+
+/// A recorded gain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gain {
+    /// Resource key.
+    pub key: Key,
+    /// Amount.
+    pub amount: Num,
+}
+
+/// One stat source entry (attribution shown by clients).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatSource {
+    /// Net amount from this source.
+    pub amount: Num,
+    /// Where it comes from.
+    pub meta: StatSourceMeta,
+}
+
+/// Attribution metadata of a [`StatSource`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatSourceMeta {
+    /// Source key.
+    pub key: Key,
+    /// `permanent` or `ongoing`.
+    pub longevity: Key,
+    /// `start`, `action`, `phase` or `passive`.
+    pub kind: Key,
+    /// Id of the action, step or passive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Key>,
+    /// Human-readable detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Bases and accumulators of `stat:add_pct` within one step: several
+/// percentage effects on one stat in one step add up from the same base.
+/// Keyed per player (PRODUCT.md Q4; the reference shared one base between
+/// both players). Cleared whenever the step changes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddPctCache {
+    /// Entries of the current step.
+    pub entries: Vec<AddPctEntry>,
+}
+
+impl AddPctCache {
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// One `stat:add_pct` accumulator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AddPctEntry {
+    /// Player.
+    pub player: PlayerId,
+    /// Stat.
+    pub key: Key,
+    /// The stat value at the first add_pct of the step.
+    pub base: f64,
+    /// Sum of the percentages applied so far.
+    pub accumulated: f64,
+}

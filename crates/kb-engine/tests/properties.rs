@@ -1,0 +1,1 @@
+//! properties tests (filled in below).

@@ -1,0 +1,1 @@
+//! rules tests (filled in below).

@@ -1,0 +1,8 @@
+//! The engine's integration tests: one binary, one module per topic.
+
+mod support;
+
+mod content;
+mod properties;
+mod rules;
+mod scenarios;
