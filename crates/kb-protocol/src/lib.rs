@@ -8,9 +8,12 @@
 //!
 //! - [`error`]: the `{code, message, issues?}` error envelope and the closed
 //!   set of error codes with their HTTP statuses.
+//! - [`health`]: the body of `GET /healthz`.
 //! - [`messages`]: wire message literals that clients and tests depend on.
 
 pub mod error;
+pub mod health;
 pub mod messages;
 
 pub use error::{ErrorCode, ErrorEnvelope, Issue, PathSegment};
+pub use health::{Health, HealthStatus};
