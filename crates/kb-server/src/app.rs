@@ -40,16 +40,18 @@ pub fn api_routes() -> Router<AppState> {
 /// The complete application: [`api_routes`] at the root and under
 /// [`API_PREFIX`], with the error fallbacks and the middleware stack.
 pub fn router(state: AppState) -> Router {
-    router_with(state, api_routes())
+    router_with(state, Router::new())
 }
 
-/// Like [`router`] but with a caller-supplied route table, served at the
-/// root and under [`API_PREFIX`] behind the same fallbacks and middleware.
+/// Like [`router`], with `extra_routes` added to [`api_routes`]: they are
+/// served at the root and under [`API_PREFIX`] behind the same fallbacks and
+/// middleware. Tests use it to mount routes of their own.
 ///
 /// The middleware, outermost first: request log, metrics, the body size
 /// limit, the non-JSON-error safety net, and panic catching. Unknown paths
 /// answer a 404 envelope; known paths with another method a 405 envelope.
-pub fn router_with(state: AppState, routes: Router<AppState>) -> Router {
+pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
+    let routes = api_routes().merge(extra_routes);
     Router::new()
         .merge(routes.clone())
         .nest(API_PREFIX, routes)

@@ -80,8 +80,8 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub sync: SyncMode,
 
-    /// JSON token table file, {"<token>": {"userId": "...", "roles": [...]}};
-    /// wins over KB_SERVER_AUTH_TOKENS.
+    /// JSON token table file mapping each token to
+    /// {"userId": "...", "roles": [...]}; wins over KB_SERVER_AUTH_TOKENS.
     #[arg(long, value_name = "FILE")]
     pub tokens: Option<PathBuf>,
 

@@ -17,6 +17,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::ErrorReport;
+use crate::metrics::UNMATCHED_ROUTE;
 
 /// The filter used when `RUST_LOG` is unset or blank.
 pub const DEFAULT_FILTER: &str = "info";
@@ -94,7 +95,7 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
     }
     tracing::info!(
         status,
-        route = route.as_deref().unwrap_or(""),
+        route = %route.as_deref().unwrap_or(UNMATCHED_ROUTE),
         latency_ms,
         "request answered"
     );
