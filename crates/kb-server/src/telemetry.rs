@@ -12,6 +12,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use kb_protocol::ErrorCode;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -91,7 +92,11 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     let _entered = span.enter();
     if let Some(report) = response.extensions().get::<ErrorReport>() {
-        tracing::error!(code = %report.code, error = %report.chain, "request failed");
+        if report.code == ErrorCode::Internal {
+            tracing::error!(code = %report.code, error = %report.chain, "request failed");
+        } else {
+            tracing::warn!(code = %report.code, error = %report.chain, "request failed");
+        }
     }
     tracing::info!(
         status,

@@ -255,6 +255,37 @@ async fn framework_rejections_become_envelopes() {
 }
 
 #[tokio::test]
+async fn plain_text_error_responses_are_rewritten_as_envelopes() {
+    let app = TestApp::new();
+    // A status with a code keeps it, and its text for client errors.
+    let response = app.get("/plain/503", &[]).await;
+    assert_eq!(response.headers.get("retry-after").unwrap(), "5");
+    let envelope = response.envelope(503);
+    assert_eq!(envelope.code, ErrorCode::ServiceUnavailable);
+    assert_eq!(envelope.message, "plain detail");
+    let envelope = app.get("/plain/409", &[]).await.envelope(409);
+    assert_eq!(envelope.code, ErrorCode::Conflict);
+    // A client error without a code becomes 400.
+    let envelope = app.get("/plain/422", &[]).await.envelope(400);
+    assert_eq!(envelope.code, ErrorCode::InvalidRequest);
+    assert_eq!(envelope.message, "plain detail");
+    // A server error hides its text.
+    for status in [500, 502] {
+        let response = app.get(&format!("/plain/{status}"), &[]).await;
+        assert!(
+            !response.text().contains("plain detail"),
+            "{}",
+            response.text()
+        );
+        let envelope = response.envelope(500);
+        assert_eq!(envelope.code, ErrorCode::Internal);
+        assert_eq!(envelope.message, "Internal server error.");
+    }
+    // Success responses are untouched.
+    assert_eq!(app.get("/plain/200", &[]).await.text(), "plain detail");
+}
+
+#[tokio::test]
 async fn a_panicking_handler_answers_a_generic_500_envelope() {
     let app = TestApp::new();
     let response = app.get("/panic", &[]).await;

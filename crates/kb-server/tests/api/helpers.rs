@@ -52,6 +52,7 @@ pub fn test_routes() -> Router<AppState> {
         .route("/items/{id}", get(item))
         .route("/panic", get(panics))
         .route("/fail", get(fails))
+        .route("/plain/{status}", get(plain_error))
 }
 
 async fn whoami(caller: Caller) -> ApiJson<Value> {
@@ -103,6 +104,18 @@ async fn fails() -> Result<(), ApiError> {
     Err(ApiError::internal(std::io::Error::other(
         "secret detail: disk /srv/db on fire",
     )))
+}
+
+/// A plain-text response with the given status, as framework layers
+/// produce them.
+async fn plain_error(
+    Path(status): Path<u16>,
+) -> (StatusCode, [(&'static str, &'static str); 1], &'static str) {
+    (
+        StatusCode::from_u16(status).unwrap(),
+        [("retry-after", "5")],
+        "plain detail",
+    )
 }
 
 /// An app in memory, over a token table or (with `None`) the dev token.
