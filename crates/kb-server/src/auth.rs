@@ -115,7 +115,7 @@ pub enum AuthError {
     #[error("{}", messages::UNKNOWN_TOKEN)]
     UnknownToken,
     /// The token lacks the role (403).
-    #[error("Missing required role \"{0}\".")]
+    #[error("{}", messages::missing_role(.0.as_str()))]
     MissingRole(Role),
 }
 

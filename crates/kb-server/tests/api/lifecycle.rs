@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::routing::get;
-use kb_server::app::{router_with, serve};
+use kb_server::app::{bind, router_with, serve};
 use kb_server::{AppState, Authenticator, Metrics, run};
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
@@ -50,7 +50,7 @@ async fn every_route_is_also_served_under_api() {
 }
 
 async fn loopback_listener_and_state() -> (TcpListener, AppState) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = bind("127.0.0.1", 0).await.unwrap();
     let address = listener.local_addr().unwrap();
     let auth = Authenticator::for_listener(None, address).unwrap();
     (listener, AppState::new(auth, Metrics::new()))
@@ -121,4 +121,17 @@ async fn graceful_shutdown_lets_an_in_flight_request_finish() {
     assert_eq!(body, "finished");
     server.await.unwrap().unwrap();
     assert!(TcpStream::connect(address).await.is_err());
+}
+
+#[tokio::test]
+async fn bind_errors_name_the_address() {
+    let taken = bind("127.0.0.1", 0).await.unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let error = bind("127.0.0.1", port).await.unwrap_err();
+    assert_eq!(error.port, port);
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("cannot listen on 127.0.0.1:{port}: ")),
+        "{message}"
+    );
 }

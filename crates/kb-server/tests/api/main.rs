@@ -6,5 +6,4 @@ mod config;
 mod errors;
 mod helpers;
 mod lifecycle;
-mod logging;
 mod metrics;
