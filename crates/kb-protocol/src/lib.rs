@@ -1,1 +1,19 @@
 //! Wire types of the Kingdom Builder HTTP API.
+//!
+//! This crate is the only one that knows the JSON shapes and the literal
+//! messages that travel over HTTP. It has no web framework in it: the server
+//! crate turns these types into responses, and a Rust client could reuse them.
+//!
+//! # Layout
+//!
+//! - [`error`]: the `{code, message, issues?}` error envelope and the closed
+//!   set of error codes with their HTTP statuses.
+//! - [`health`]: the body of `GET /healthz`.
+//! - [`messages`]: wire message literals that clients and tests depend on.
+
+pub mod error;
+pub mod health;
+pub mod messages;
+
+pub use error::{ErrorCode, ErrorEnvelope, Issue, PathSegment};
+pub use health::{Health, HealthStatus};

@@ -1,0 +1,155 @@
+//! The application: the route table, the middleware stack, binding, serving
+//! with graceful shutdown, and the shutdown signal.
+//!
+//! The server is a function of `(listener, state, shutdown)` ([`run`]):
+//! the binary binds the configured address and passes [`shutdown_signal`],
+//! tests bind `127.0.0.1:0` or call [`router`] in-process.
+//!
+//! Every route is served twice, at the root and under `/api` (the browser
+//! client's prefix): [`router_with`] nests the same route table once, so a
+//! route added to [`api_routes`] gets both paths.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::error::{envelope_non_json_errors, method_not_allowed, panic_response, route_not_found};
+use crate::extract::BODY_LIMIT_BYTES;
+use crate::metrics::track_requests;
+use crate::routes;
+use crate::state::AppState;
+use crate::telemetry::log_requests;
+
+/// The prefix under which every route is also served.
+pub const API_PREFIX: &str = "/api";
+
+/// The route table, without prefix or middleware. Add routes here.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(routes::health::get_healthz))
+        .route("/metrics", get(routes::metrics::get_metrics))
+}
+
+/// The complete application: [`api_routes`] at the root and under
+/// [`API_PREFIX`], with the error fallbacks and the middleware stack.
+pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// Like [`router`], with `extra_routes` added to [`api_routes`]: they are
+/// served at the root and under [`API_PREFIX`] behind the same fallbacks and
+/// middleware. Tests use it to mount routes of their own.
+///
+/// The middleware, outermost first: request log, metrics, the body size
+/// limit, the non-JSON-error safety net, and panic catching. Unknown paths
+/// answer a 404 envelope; known paths with another method a 405 envelope.
+pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
+    let routes = api_routes().merge(extra_routes);
+    Router::new()
+        .merge(routes.clone())
+        .nest(API_PREFIX, routes)
+        .fallback(route_not_found)
+        // Must come before `layer` so the 405 handler sits inside the stack.
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(envelope_non_json_errors))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            track_requests,
+        ))
+        .layer(middleware::from_fn(log_requests))
+        .with_state(state)
+}
+
+/// Why the server could not bind its address.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {host}:{port}: {source}")]
+pub struct BindError {
+    /// The configured host.
+    pub host: String,
+    /// The configured port.
+    pub port: u16,
+    /// The I/O error.
+    pub source: io::Error,
+}
+
+/// Binds `host:port` (port 0 picks a free port).
+pub async fn bind(host: &str, port: u16) -> Result<TcpListener, BindError> {
+    TcpListener::bind((host, port))
+        .await
+        .map_err(|source| BindError {
+            host: host.to_owned(),
+            port,
+            source,
+        })
+}
+
+/// Serves [`router`] on `listener` until `shutdown` completes, then stops
+/// accepting connections and waits for in-flight requests to finish.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve(listener, router(state), shutdown).await
+}
+
+/// [`run`] with a ready-made router (for example from [`router_with`]).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let address: SocketAddr = listener.local_addr()?;
+    tracing::info!(%address, "Kingdom Builder server listening on http://{address}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tracing::info!("Kingdom Builder server stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+///
+/// If a signal handler cannot be installed the error is logged and that
+/// signal is ignored, rather than shutting down at once.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "SIGINT",
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGINT");
+                std::future::pending().await
+            }
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+                "SIGTERM"
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<&str>();
+    let signal = tokio::select! {
+        name = interrupt => name,
+        name = terminate => name,
+    };
+    tracing::info!(signal, "shutting down: finishing in-flight requests");
+}

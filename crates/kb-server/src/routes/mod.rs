@@ -1,0 +1,5 @@
+//! Route handlers, one file per resource. The route table itself is
+//! [`crate::app::api_routes`].
+
+pub mod health;
+pub mod metrics;
