@@ -24,9 +24,13 @@ pub(crate) const STORE_NAMESPACE: &str = "store";
 pub(crate) const APP_NAMESPACE: &str = "app";
 const SCHEMA_VERSION_KEY: &str = "schema_version";
 
-/// The tables of one store, all named after its table name.
+/// The tables of one store, all named after its table name. The fields are
+/// quoted identifiers, ready to splice into SQL (a valid table name may
+/// start with a digit); [`Names::raw`] gives a name as `sqlite_schema`
+/// lists it.
 #[derive(Debug, Clone)]
 pub(crate) struct Names {
+    table: String,
     /// Session headers: exactly the configured table name.
     pub sessions: String,
     pub commands: String,
@@ -36,23 +40,36 @@ pub(crate) struct Names {
     pub meta: String,
 }
 
+const META: &str = "_meta";
+
 impl Names {
-    /// The names for a table name already checked to be `[A-Za-z0-9_]+`.
+    /// The names for a table name already checked with
+    /// [`is_valid_table_name`].
     pub fn new(table: &str) -> Self {
+        let quoted = |suffix: &str| format!("\"{table}{suffix}\"");
         Self {
-            sessions: table.to_owned(),
-            commands: format!("{table}_commands"),
-            checkpoints: format!("{table}_checkpoints"),
-            contents: format!("{table}_contents"),
-            quarantine: format!("{table}_quarantine"),
-            meta: format!("{table}_meta"),
+            table: table.to_owned(),
+            sessions: quoted(""),
+            commands: quoted("_commands"),
+            checkpoints: quoted("_checkpoints"),
+            contents: quoted("_contents"),
+            quarantine: quoted("_quarantine"),
+            meta: quoted(META),
         }
+    }
+
+    /// The unquoted name of the table with this suffix.
+    fn raw(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.table)
     }
 }
 
-/// Whether a table name is `[A-Za-z0-9_]+`, so it can be spliced into SQL.
+/// Whether a table name is `[A-Za-z0-9_]+`, so it can be spliced into SQL,
+/// and not one of the names SQLite reserves (`sqlite_...`).
 pub(crate) fn is_valid_table_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.to_ascii_lowercase().starts_with("sqlite_")
 }
 
 /// One migration: moves the schema from version `n` to `n + 1`, where `n`
@@ -103,7 +120,7 @@ pub(crate) fn migrate(conn: &mut Connection, names: &Names) -> Result<(), StoreE
 /// exists, else 0 (no table, or the reference server's table).
 fn stored_version(tx: &Transaction<'_>, names: &Names) -> Result<u32, StoreError> {
     let fail = |message: String| StoreError::backend("open (read schema version)", message);
-    if table_exists(tx, &names.meta).map_err(|e| fail(e.to_string()))? {
+    if table_exists(tx, &names.raw(META)).map_err(|e| fail(e.to_string()))? {
         let value: Option<String> = tx
             .query_row(
                 &format!(
@@ -120,8 +137,8 @@ fn stored_version(tx: &Transaction<'_>, names: &Names) -> Result<u32, StoreError
             .parse()
             .map_err(|_| fail(format!("unreadable schema version {value:?}")));
     }
-    if table_exists(tx, &names.sessions).map_err(|e| fail(e.to_string()))?
-        && legacy_config_column(tx, &names.sessions)
+    if table_exists(tx, &names.raw("")).map_err(|e| fail(e.to_string()))?
+        && legacy_config_column(tx, &names.raw(""))
             .map_err(|e| fail(e.to_string()))?
             .is_none()
     {
@@ -183,10 +200,11 @@ fn v1_sessions_with_logs(tx: &Transaction<'_>, names: &Names) -> rusqlite::Resul
         contents,
         quarantine,
         meta,
+        ..
     } = names;
-    let legacy = format!("{sessions}_reference_v0");
-    let legacy_config = if table_exists(tx, sessions)? {
-        let column = legacy_config_column(tx, sessions)?;
+    let legacy = format!("\"{}\"", names.raw("_reference_v0"));
+    let legacy_config = if table_exists(tx, &names.raw(""))? {
+        let column = legacy_config_column(tx, &names.raw(""))?;
         tx.execute_batch(&format!("ALTER TABLE {sessions} RENAME TO {legacy}"))?;
         column
     } else {

@@ -48,6 +48,7 @@ impl Sql {
             contents,
             quarantine,
             meta,
+            ..
         } = names;
         Self {
             find_session: format!(
