@@ -87,6 +87,14 @@ impl SyncMode {
             SyncMode::Full => "FULL",
         }
     }
+
+    /// What `PRAGMA synchronous` reads back in this mode.
+    fn pragma_number(self) -> i64 {
+        match self {
+            SyncMode::Normal => 1,
+            SyncMode::Full => 2,
+        }
+    }
 }
 
 /// How to open a [`SqliteSessionStore`].
@@ -198,6 +206,18 @@ impl SqliteSessionStore {
         write_conn
             .pragma_update(None, "synchronous", options.sync.pragma_value())
             .map_err(|e| StoreError::backend("open (synchronous)", e))?;
+        let synchronous: i64 = write_conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .map_err(|e| StoreError::backend("open (synchronous)", e))?;
+        if synchronous != options.sync.pragma_number() {
+            return Err(StoreError::backend(
+                "open (synchronous)",
+                format!(
+                    "SQLite kept synchronous={synchronous} instead of {:?}",
+                    options.sync
+                ),
+            ));
+        }
         schema::migrate(&mut write_conn, &names)?;
 
         let read_conn = connect(&options.file_path)?;
@@ -236,11 +256,11 @@ impl SqliteSessionStore {
         {
             let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
             let jobs = jobs.as_ref().ok_or(StoreError::Closed)?;
-            jobs.send(job(reply)).map_err(|_| StoreError::Closed)?;
+            // The store is open, so a gone receiver means the writer died.
+            jobs.send(job(reply))
+                .map_err(|_| writer_stopped(operation))?;
         }
-        answer
-            .recv()
-            .map_err(|_| StoreError::backend(operation, "the writer thread stopped"))?
+        answer.recv().map_err(|_| writer_stopped(operation))?
     }
 
     /// Runs a read on the read connection.
@@ -254,6 +274,10 @@ impl SqliteSessionStore {
         let conn = reader.as_mut().ok_or(StoreError::Closed)?;
         f(conn).map_err(|e| backend(operation, session_id, e))
     }
+}
+
+fn writer_stopped(operation: &'static str) -> StoreError {
+    StoreError::backend(operation, "the writer thread stopped unexpectedly")
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -306,7 +330,8 @@ impl SessionStore for SqliteSessionStore {
                 .query_row([key], |row| {
                     let version: i64 = row.get(0)?;
                     Ok(Checkpoint {
-                        version: u64::try_from(version).unwrap_or(0),
+                        version: u64::try_from(version)
+                            .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, version))?,
                         state: row.get(1)?,
                     })
                 })
