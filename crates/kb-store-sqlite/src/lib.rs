@@ -35,6 +35,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
@@ -54,7 +55,7 @@ pub use schema::SCHEMA_VERSION;
 
 use schema::Names;
 use sql::{Sql, describe_id};
-use writer::{Job, Writer};
+use writer::{Counters, Job, Writer};
 
 /// The database file used when none is configured.
 pub const DEFAULT_FILE_PATH: &str = "data/sessions.db";
@@ -95,6 +96,18 @@ impl SyncMode {
             SyncMode::Full => 2,
         }
     }
+}
+
+/// Counts of the group commit, for monitoring: the average group is
+/// `batches_answered / transactions`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Non-empty [`SessionStore::commit`] batches handed to the writer.
+    pub batches_submitted: u64,
+    /// Batches the writer has answered, committed or failed.
+    pub batches_answered: u64,
+    /// Write transactions the writer ran to answer them.
+    pub transactions: u64,
 }
 
 /// How to open a [`SqliteSessionStore`].
@@ -150,6 +163,7 @@ impl Default for SqliteOptions {
 pub struct SqliteSessionStore {
     options: SqliteOptions,
     sql: Arc<Sql>,
+    counters: Arc<Counters>,
     /// Queue of the writer thread; `None` once closed.
     jobs: RwLock<Option<Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<rusqlite::Result<()>>>>,
@@ -226,7 +240,8 @@ impl SqliteSessionStore {
             .map_err(|e| StoreError::backend("open (read connection)", e))?;
 
         let (sender, receiver) = mpsc::channel();
-        let writer = Writer::new(write_conn, Arc::clone(&sql));
+        let counters = Arc::new(Counters::default());
+        let writer = Writer::new(write_conn, Arc::clone(&sql), Arc::clone(&counters));
         let handle = std::thread::Builder::new()
             .name(format!("kb-store-sqlite-writer-{}", options.table_name))
             .spawn(move || writer.run(receiver))
@@ -235,6 +250,7 @@ impl SqliteSessionStore {
         Ok(Self {
             options,
             sql,
+            counters,
             jobs: RwLock::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
             reader: Mutex::new(Some(read_conn)),
@@ -244,6 +260,16 @@ impl SqliteSessionStore {
     /// The options the store was opened with.
     pub fn options(&self) -> &SqliteOptions {
         &self.options
+    }
+
+    /// How commits have been grouped since the store was opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        let counters = &self.counters;
+        CommitStats {
+            batches_submitted: counters.submitted.load(Ordering::Relaxed),
+            batches_answered: counters.answered.load(Ordering::Relaxed),
+            transactions: counters.transactions.load(Ordering::Relaxed),
+        }
     }
 
     /// Queues a job for the writer thread and waits for its answer.
@@ -256,9 +282,13 @@ impl SqliteSessionStore {
         {
             let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
             let jobs = jobs.as_ref().ok_or(StoreError::Closed)?;
+            let job = job(reply);
+            let is_commit = matches!(job, Job::Commit { .. });
             // The store is open, so a gone receiver means the writer died.
-            jobs.send(job(reply))
-                .map_err(|_| writer_stopped(operation))?;
+            jobs.send(job).map_err(|_| writer_stopped(operation))?;
+            if is_commit {
+                self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+            }
         }
         answer.recv().map_err(|_| writer_stopped(operation))?
     }

@@ -15,6 +15,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -48,6 +49,16 @@ struct Broken(rusqlite::Error);
 pub(crate) struct Writer {
     conn: Connection,
     sql: Arc<Sql>,
+    counters: Arc<Counters>,
+}
+
+/// What the writer has done, shared with the store for
+/// [`CommitStats`](crate::CommitStats).
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub submitted: AtomicU64,
+    pub answered: AtomicU64,
+    pub transactions: AtomicU64,
 }
 
 /// A stored header's key and version.
@@ -57,8 +68,12 @@ struct Stored {
 }
 
 impl Writer {
-    pub fn new(conn: Connection, sql: Arc<Sql>) -> Self {
-        Self { conn, sql }
+    pub fn new(conn: Connection, sql: Arc<Sql>, counters: Arc<Counters>) -> Self {
+        Self {
+            conn,
+            sql,
+            counters,
+        }
     }
 
     /// Serves jobs until every sender is gone, then closes the connection.
@@ -112,6 +127,10 @@ impl Writer {
                     .collect()
             }
         };
+        self.counters.transactions.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .answered
+            .fetch_add(replies.len() as u64, Ordering::Relaxed);
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
         }

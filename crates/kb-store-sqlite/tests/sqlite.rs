@@ -738,3 +738,51 @@ fn two_stores_on_one_file_detect_each_others_writes() {
     );
     assert_eq!(one.load_log("s-1").unwrap().commands, ["mine"]);
 }
+
+#[test]
+fn commits_queued_behind_a_busy_writer_share_one_transaction() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let n = 16;
+    let records: Vec<SessionRecord> = (0..n).map(|t| header(&format!("s-{t:02}"))).collect();
+    for record in &records {
+        create(&store, record);
+    }
+    let before = store.commit_stats();
+    assert_eq!(before.batches_submitted, before.batches_answered);
+
+    // Another connection holds the write lock, so the writer waits in its
+    // first BEGIN while every other batch queues up behind it.
+    let blocker = Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    std::thread::scope(|scope| {
+        for record in &records {
+            let store = &store;
+            scope.spawn(move || append(store, record, "queued"));
+        }
+        // A liveness guard, not a timing check: the writer gives up on the
+        // lock after its 5 s busy timeout anyway.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+        while store.commit_stats().batches_submitted < before.batches_submitted + n as u64 {
+            assert!(std::time::Instant::now() < deadline, "batches never queued");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        blocker.execute_batch("COMMIT").unwrap();
+    });
+
+    let after = store.commit_stats();
+    assert_eq!(after.batches_answered - before.batches_answered, n as u64);
+    // The first group holds what had arrived when the writer woke; the rest
+    // were all queued by the time it could write, and went in one more.
+    let transactions = after.transactions - before.transactions;
+    assert!(
+        transactions <= 2,
+        "{n} batches took {transactions} transactions"
+    );
+    for record in &records {
+        assert_eq!(
+            store.load_log(&record.session_id).unwrap().commands,
+            ["queued"]
+        );
+    }
+}
