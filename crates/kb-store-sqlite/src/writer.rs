@@ -246,13 +246,13 @@ impl Writer {
                 })?;
             }
             Write::Delete { session_id } => {
-                if let Some(stored) = self.find(&session_id)? {
+                if let Some(key) = self.find_key(&session_id)? {
                     for sql in [
                         &self.sql.delete_commands,
                         &self.sql.delete_checkpoint,
                         &self.sql.delete_session,
                     ] {
-                        self.stmt(Some(&session_id), sql, |stmt| stmt.execute([stored.key]))?;
+                        self.stmt(Some(&session_id), sql, |stmt| stmt.execute([key]))?;
                     }
                 }
             }
@@ -261,8 +261,8 @@ impl Writer {
                 reason,
                 at,
             } => {
-                if let Some(stored) = self.find(&session_id)? {
-                    self.quarantine(Some(&session_id), stored.key, &reason, at)?;
+                if let Some(key) = self.find_key(&session_id)? {
+                    self.quarantine(Some(&session_id), key, &reason, at)?;
                 }
             }
             Write::PutMeta { key, value } => {
@@ -306,6 +306,14 @@ impl Writer {
                 Ok(Stored { key, version })
             })
             .transpose()
+    }
+
+    /// The key of a session, without reading the rest of its header: a
+    /// row too damaged to load can still be deleted or quarantined.
+    fn find_key(&self, session_id: &str) -> Result<Option<i64>, StoreError> {
+        self.stmt(Some(session_id), &self.sql.session_key, |stmt| {
+            stmt.query_row([session_id], |row| row.get(0)).optional()
+        })
     }
 
     fn check_content(&self, record: &SessionRecord) -> Result<(), StoreError> {

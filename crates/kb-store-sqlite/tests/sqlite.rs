@@ -641,6 +641,39 @@ fn a_write_to_a_corrupt_row_fails_with_the_session_in_the_error() {
 }
 
 #[test]
+fn a_corrupt_row_can_still_be_deleted_or_quarantined() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    for id in ["to-delete", "to-quarantine"] {
+        let record = header(id);
+        create(&store, &record);
+        append(&store, &record, "c");
+        corrupt(&path, id, "version = 'x', config = '{'");
+    }
+    store.delete("to-delete").unwrap();
+    store
+        .commit(vec![Write::Quarantine {
+            session_id: "to-quarantine".to_owned(),
+            reason: "operator".to_owned(),
+            at: T0,
+        }])
+        .unwrap();
+    let loaded = store.load_all().unwrap();
+    assert_eq!(loaded, Default::default());
+    let quarantined = store.list_quarantined().unwrap();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].reason, "operator");
+    let conn = Connection::open(&path).unwrap();
+    let commands: i64 = conn
+        .query_row("SELECT count(*) FROM sessions_commands", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        commands, 1,
+        "the deleted session's log is gone, the quarantined one's kept"
+    );
+}
+
+#[test]
 fn many_threads_commit_at_once_without_losing_a_write() {
     let (_dir, path) = temp();
     let store = open(&path);
