@@ -196,7 +196,11 @@ impl Writer {
                     .find(&record.session_id)?
                     .map_or(0, |stored| stored.version);
                 if record.version != actual {
-                    return Err(conflict(&record.session_id, record.version, actual));
+                    return Err(StoreError::conflict(
+                        &record.session_id,
+                        record.version,
+                        actual,
+                    ));
                 }
                 self.upsert(&record)?;
             }
@@ -205,10 +209,14 @@ impl Writer {
                 let n = commands.len() as u64;
                 let expected = record.version.saturating_sub(n);
                 let Some(stored) = self.find(&record.session_id)? else {
-                    return Err(conflict(&record.session_id, expected, 0));
+                    return Err(StoreError::conflict(&record.session_id, expected, 0));
                 };
                 if record.version < n || stored.version != expected {
-                    return Err(conflict(&record.session_id, expected, stored.version));
+                    return Err(StoreError::conflict(
+                        &record.session_id,
+                        expected,
+                        stored.version,
+                    ));
                 }
                 let session = Some(record.session_id.as_str());
                 self.stmt(session, &self.sql.insert_command, |stmt| {
@@ -224,10 +232,14 @@ impl Writer {
                 checkpoint,
             } => {
                 let Some(stored) = self.find(&session_id)? else {
-                    return Err(conflict(&session_id, checkpoint.version, 0));
+                    return Err(StoreError::conflict(&session_id, checkpoint.version, 0));
                 };
                 if checkpoint.version > stored.version {
-                    return Err(conflict(&session_id, checkpoint.version, stored.version));
+                    return Err(StoreError::conflict(
+                        &session_id,
+                        checkpoint.version,
+                        stored.version,
+                    ));
                 }
                 self.stmt(Some(&session_id), &self.sql.upsert_checkpoint, |stmt| {
                     stmt.execute(params![
@@ -430,14 +442,6 @@ impl Writer {
             });
         }
         Ok(loaded)
-    }
-}
-
-fn conflict(session_id: &str, expected: u64, actual: u64) -> StoreError {
-    StoreError::Conflict {
-        session_id: session_id.to_owned(),
-        expected,
-        actual,
     }
 }
 

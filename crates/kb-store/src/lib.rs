@@ -249,6 +249,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A [`StoreError::Conflict`] on `session_id`.
+    pub fn conflict(session_id: &str, expected: u64, actual: u64) -> Self {
+        StoreError::Conflict {
+            session_id: session_id.to_owned(),
+            expected,
+            actual,
+        }
+    }
+
     /// Wraps a backend error with the operation that failed.
     pub fn backend(
         operation: &'static str,

@@ -107,7 +107,11 @@ impl Data {
                 self.check_content(&record)?;
                 let stored = self.version_of(&record.session_id);
                 if record.version != stored {
-                    return Err(conflict(&record.session_id, record.version, stored));
+                    return Err(StoreError::conflict(
+                        &record.session_id,
+                        record.version,
+                        stored,
+                    ));
                 }
                 match self.sessions.get_mut(&record.session_id) {
                     Some(live) => {
@@ -129,10 +133,10 @@ impl Data {
                 let stored = self.version_of(&record.session_id);
                 let expected = append_base(&record, commands.len());
                 let Some(live) = self.sessions.get_mut(&record.session_id) else {
-                    return Err(conflict(&record.session_id, expected, 0));
+                    return Err(StoreError::conflict(&record.session_id, expected, 0));
                 };
                 if record.version < commands.len() as u64 || expected != stored {
-                    return Err(conflict(&record.session_id, expected, stored));
+                    return Err(StoreError::conflict(&record.session_id, expected, stored));
                 }
                 let old_len = live.log.len();
                 live.log.extend(commands);
@@ -146,10 +150,10 @@ impl Data {
                 checkpoint,
             } => {
                 let Some(live) = self.sessions.get_mut(&session_id) else {
-                    return Err(conflict(&session_id, checkpoint.version, 0));
+                    return Err(StoreError::conflict(&session_id, checkpoint.version, 0));
                 };
                 if checkpoint.version > live.record.version {
-                    return Err(conflict(
+                    return Err(StoreError::conflict(
                         &session_id,
                         checkpoint.version,
                         live.record.version,
@@ -274,14 +278,6 @@ impl Data {
 /// The version an append expects the stored log to be at.
 fn append_base(record: &SessionRecord, n_commands: usize) -> u64 {
     record.version.saturating_sub(n_commands as u64)
-}
-
-fn conflict(session_id: &str, expected: u64, actual: u64) -> StoreError {
-    StoreError::Conflict {
-        session_id: session_id.to_owned(),
-        expected,
-        actual,
-    }
 }
 
 impl SessionStore for MemoryStore {
