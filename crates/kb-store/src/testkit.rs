@@ -13,7 +13,7 @@
 //! The harness expression is evaluated once per test, so every case gets a
 //! database of its own.
 //!
-//! Every case lives in [`cases`] and is listed once, in the
+//! Every case lives in the private `cases` module and is listed once, in the
 //! `__kb_store_cases!` macro; a case missing from that list is dead code,
 //! which the lints reject.
 
