@@ -62,7 +62,11 @@ pub struct SessionRecord {
     /// The game config submitted at creation, as JSON, or `None` for the
     /// default content.
     pub config: Option<serde_json::Value>,
-    /// The id of the [`ContentRecord`] this session plays by.
+    /// The id of the [`ContentRecord`] this session plays by. It must be
+    /// stored (earlier, or in the same batch): a header naming unknown
+    /// content is [`StoreError::UnknownContent`]. The empty id marks a
+    /// session adopted from the reference server's database, to be rebuilt
+    /// from `config` and `dev_mode`; it needs no content record.
     pub content_id: String,
     /// The user id of the token that created the session, if any.
     pub owner: Option<String>,
@@ -112,16 +116,20 @@ pub enum Write {
     /// same content, so writing an existing id again changes nothing.
     PutContent(ContentRecord),
     /// Insert or replace a session header (the guide's `save`). Replacing a
-    /// header never touches the session's log or checkpoint, unless the
-    /// header's `version` is lower than the log's, which is a caller bug and
-    /// rejected with [`StoreError::Conflict`].
+    /// header never touches the session's log or checkpoint. The header's
+    /// `version` must equal the stored log's (0 for a new session): a lower
+    /// one is a stale writer, a higher one would claim commands the log
+    /// does not hold; both are rejected with [`StoreError::Conflict`].
+    /// Only [`Write::Append`] moves the version.
     SaveSession(SessionRecord),
     /// Append commands to a session's log and update its header.
     ///
     /// `record.version` is the version *after* the append; the stored
     /// version must equal `record.version - commands.len()`, or the write is
-    /// a [`StoreError::Conflict`]. The session must exist (it may have been
-    /// saved earlier in the same batch).
+    /// a [`StoreError::Conflict`] (so is a `record.version` smaller than the
+    /// number of commands). The session must exist (it may have been saved
+    /// earlier in the same batch); a missing one is a conflict with
+    /// `actual: 0`.
     Append {
         /// The new header (its `version` counts the appended commands).
         record: SessionRecord,
@@ -129,7 +137,8 @@ pub enum Write {
         commands: Vec<String>,
     },
     /// Replace a session's checkpoint. Ignored when the stored checkpoint is
-    /// newer; a conflict when `version` is beyond the log.
+    /// newer; a conflict when `version` is beyond the log or the session
+    /// does not exist (`actual: 0`).
     Checkpoint {
         /// The session.
         session_id: String,
@@ -205,6 +214,15 @@ pub enum StoreError {
         /// The stored version (0 when the session does not exist).
         actual: u64,
     },
+    /// A session header references content that is not stored, so the
+    /// session could not be restored; the batch writes nothing.
+    #[error("session {session_id:?} references unknown content {content_id:?}")]
+    UnknownContent {
+        /// The session.
+        session_id: String,
+        /// The content id that is not stored.
+        content_id: String,
+    },
     /// A table name that is not `[A-Za-z0-9_]+`.
     #[error("invalid table name {0:?}: use letters, digits and underscores only")]
     InvalidTableName(String),
@@ -231,6 +249,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A [`StoreError::Conflict`] on `session_id`.
+    pub fn conflict(session_id: &str, expected: u64, actual: u64) -> Self {
+        StoreError::Conflict {
+            session_id: session_id.to_owned(),
+            expected,
+            actual,
+        }
+    }
+
     /// Wraps a backend error with the operation that failed.
     pub fn backend(
         operation: &'static str,

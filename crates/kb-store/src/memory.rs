@@ -1,6 +1,346 @@
-//! [`MemoryStore`]: a [`SessionStore`](crate::SessionStore) kept in memory.
-//! To be implemented.
+//! [`MemoryStore`]: a [`SessionStore`] kept in memory, for tests and for a
+//! server run without a database. It keeps the same contract as the SQLite
+//! store, point for point; the conformance suite checks both.
+//!
+//! The data sits behind one `Mutex`. A batch is applied write by write while
+//! an undo list records how to reverse each step, so a failing write rolls
+//! the whole batch back without copying the database first.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::{
+    Checkpoint, ContentRecord, GameLog, LoadedSessions, Millis, QuarantinedSession, SessionRecord,
+    SessionStore, StoreError, Write,
+};
 
 /// A store that keeps everything in memory.
+///
+/// Several handles can share one database: [`MemoryStore::reopen`] gives a
+/// new handle on the same data, which is how tests "close and reopen" a
+/// memory store. Closing a handle closes only that handle, as closing one
+/// SQLite connection leaves the file to the others.
 #[derive(Debug, Default)]
-pub struct MemoryStore;
+pub struct MemoryStore {
+    data: Arc<Mutex<Data>>,
+    closed: AtomicBool,
+}
+
+/// A live session: its header, its log and its checkpoint.
+#[derive(Debug, Clone)]
+struct Live {
+    record: SessionRecord,
+    log: Vec<String>,
+    checkpoint: Option<Checkpoint>,
+}
+
+/// Everything one memory database holds.
+#[derive(Debug, Default)]
+struct Data {
+    sessions: BTreeMap<String, Live>,
+    contents: BTreeMap<String, ContentRecord>,
+    /// Quarantined sessions in the order they were moved aside, with their
+    /// data kept for inspection.
+    quarantine: Vec<(QuarantinedSession, Live)>,
+    meta: BTreeMap<String, String>,
+}
+
+/// How to reverse one applied step of a batch.
+enum Undo {
+    /// Put the session back as it was (`None`: it did not exist).
+    Session(String, Option<Live>),
+    /// Restore the header of an existing session.
+    Header(SessionRecord),
+    /// Restore the header and cut the log back to its former length.
+    Append(SessionRecord, usize),
+    /// Restore the checkpoint of an existing session.
+    Checkpoint(String, Option<Checkpoint>),
+    /// Remove a content record the batch inserted.
+    Content(String),
+    /// Restore the last-access time of an existing session.
+    Touch(String, Millis),
+    /// Take the last quarantine entry back into the live set.
+    Quarantine,
+    /// Restore a metadata value (`None`: it did not exist).
+    Meta(String, Option<String>),
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new, open handle on the same database as `self` (which may itself
+    /// be closed): what reopening the file is for a SQLite store.
+    pub fn reopen(&self) -> Self {
+        Self {
+            data: Arc::clone(&self.data),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Locks the data, or fails when this handle is closed.
+    fn lock(&self) -> Result<MutexGuard<'_, Data>, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        // A panic while the lock was held cannot leave a half-applied batch
+        // behind (batches are undone before the lock is released, and no
+        // step panics midway), so a poisoned lock still guards sound data.
+        Ok(self.data.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Data {
+    /// Applies one write, recording how to undo it.
+    fn apply(&mut self, write: Write, undo: &mut Vec<Undo>) -> Result<(), StoreError> {
+        match write {
+            Write::PutContent(content) => {
+                if !self.contents.contains_key(&content.content_id) {
+                    undo.push(Undo::Content(content.content_id.clone()));
+                    self.contents.insert(content.content_id.clone(), content);
+                }
+            }
+            Write::SaveSession(record) => {
+                self.check_content(&record)?;
+                let stored = self.version_of(&record.session_id);
+                if record.version != stored {
+                    return Err(StoreError::conflict(
+                        &record.session_id,
+                        record.version,
+                        stored,
+                    ));
+                }
+                match self.sessions.get_mut(&record.session_id) {
+                    Some(live) => {
+                        undo.push(Undo::Header(std::mem::replace(&mut live.record, record)));
+                    }
+                    None => {
+                        undo.push(Undo::Session(record.session_id.clone(), None));
+                        let live = Live {
+                            record,
+                            log: Vec::new(),
+                            checkpoint: None,
+                        };
+                        self.sessions.insert(live.record.session_id.clone(), live);
+                    }
+                }
+            }
+            Write::Append { record, commands } => {
+                self.check_content(&record)?;
+                let stored = self.version_of(&record.session_id);
+                let expected = append_base(&record, commands.len());
+                let Some(live) = self.sessions.get_mut(&record.session_id) else {
+                    return Err(StoreError::conflict(&record.session_id, expected, 0));
+                };
+                if record.version < commands.len() as u64 || expected != stored {
+                    return Err(StoreError::conflict(&record.session_id, expected, stored));
+                }
+                let old_len = live.log.len();
+                live.log.extend(commands);
+                undo.push(Undo::Append(
+                    std::mem::replace(&mut live.record, record),
+                    old_len,
+                ));
+            }
+            Write::Checkpoint {
+                session_id,
+                checkpoint,
+            } => {
+                let Some(live) = self.sessions.get_mut(&session_id) else {
+                    return Err(StoreError::conflict(&session_id, checkpoint.version, 0));
+                };
+                if checkpoint.version > live.record.version {
+                    return Err(StoreError::conflict(
+                        &session_id,
+                        checkpoint.version,
+                        live.record.version,
+                    ));
+                }
+                let stored_is_newer = live
+                    .checkpoint
+                    .as_ref()
+                    .is_some_and(|stored| stored.version > checkpoint.version);
+                if !stored_is_newer {
+                    let old = live.checkpoint.replace(checkpoint);
+                    undo.push(Undo::Checkpoint(session_id, old));
+                }
+            }
+            Write::Touch {
+                session_id,
+                last_accessed_at,
+            } => {
+                if let Some(live) = self.sessions.get_mut(&session_id) {
+                    let old =
+                        std::mem::replace(&mut live.record.last_accessed_at, last_accessed_at);
+                    undo.push(Undo::Touch(session_id, old));
+                }
+            }
+            Write::Delete { session_id } => {
+                if let Some(live) = self.sessions.remove(&session_id) {
+                    undo.push(Undo::Session(session_id, Some(live)));
+                }
+            }
+            Write::Quarantine {
+                session_id,
+                reason,
+                at,
+            } => {
+                if let Some(live) = self.sessions.remove(&session_id) {
+                    let entry = QuarantinedSession {
+                        session_id: session_id.clone(),
+                        reason,
+                        quarantined_at: at,
+                    };
+                    self.quarantine.push((entry, live));
+                    undo.push(Undo::Quarantine);
+                }
+            }
+            Write::PutMeta { key, value } => {
+                let old = self.meta.insert(key.clone(), value);
+                undo.push(Undo::Meta(key, old));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reverses applied steps, newest first.
+    fn undo(&mut self, undo: Vec<Undo>) {
+        for step in undo.into_iter().rev() {
+            match step {
+                Undo::Session(session_id, Some(live)) => {
+                    self.sessions.insert(session_id, live);
+                }
+                Undo::Session(session_id, None) => {
+                    self.sessions.remove(&session_id);
+                }
+                Undo::Header(record) => {
+                    if let Some(live) = self.sessions.get_mut(&record.session_id) {
+                        live.record = record;
+                    }
+                }
+                Undo::Append(record, old_len) => {
+                    if let Some(live) = self.sessions.get_mut(&record.session_id) {
+                        live.log.truncate(old_len);
+                        live.record = record;
+                    }
+                }
+                Undo::Checkpoint(session_id, checkpoint) => {
+                    if let Some(live) = self.sessions.get_mut(&session_id) {
+                        live.checkpoint = checkpoint;
+                    }
+                }
+                Undo::Content(content_id) => {
+                    self.contents.remove(&content_id);
+                }
+                Undo::Touch(session_id, last_accessed_at) => {
+                    if let Some(live) = self.sessions.get_mut(&session_id) {
+                        live.record.last_accessed_at = last_accessed_at;
+                    }
+                }
+                Undo::Quarantine => {
+                    if let Some((entry, live)) = self.quarantine.pop() {
+                        self.sessions.insert(entry.session_id, live);
+                    }
+                }
+                Undo::Meta(key, Some(value)) => {
+                    self.meta.insert(key, value);
+                }
+                Undo::Meta(key, None) => {
+                    self.meta.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// The stored version of a session (0 when it does not exist).
+    fn version_of(&self, session_id: &str) -> u64 {
+        self.sessions
+            .get(session_id)
+            .map_or(0, |live| live.record.version)
+    }
+
+    /// Fails when a header references content that is not stored.
+    fn check_content(&self, record: &SessionRecord) -> Result<(), StoreError> {
+        if record.content_id.is_empty() || self.contents.contains_key(&record.content_id) {
+            Ok(())
+        } else {
+            Err(StoreError::UnknownContent {
+                session_id: record.session_id.clone(),
+                content_id: record.content_id.clone(),
+            })
+        }
+    }
+}
+
+/// The version an append expects the stored log to be at.
+fn append_base(record: &SessionRecord, n_commands: usize) -> u64 {
+    record.version.saturating_sub(n_commands as u64)
+}
+
+impl SessionStore for MemoryStore {
+    fn load_all(&self) -> Result<LoadedSessions, StoreError> {
+        let data = self.lock()?;
+        Ok(LoadedSessions {
+            records: data
+                .sessions
+                .values()
+                .map(|live| live.record.clone())
+                .collect(),
+            // Writes are checked, so the memory store never holds a row it
+            // cannot read.
+            quarantined: Vec::new(),
+        })
+    }
+
+    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut data = self.lock()?;
+        let mut undo = Vec::new();
+        for write in writes {
+            if let Err(error) = data.apply(write, &mut undo) {
+                data.undo(undo);
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
+        let data = self.lock()?;
+        let Some(live) = data.sessions.get(session_id) else {
+            return Ok(GameLog::default());
+        };
+        let from = live
+            .checkpoint
+            .as_ref()
+            .map_or(0, |checkpoint| checkpoint.version as usize);
+        Ok(GameLog {
+            checkpoint: live.checkpoint.clone(),
+            commands: live.log[from..].to_vec(),
+        })
+    }
+
+    fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
+        Ok(self.lock()?.contents.get(content_id).cloned())
+    }
+
+    fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock()?.meta.get(key).cloned())
+    }
+
+    fn list_quarantined(&self) -> Result<Vec<QuarantinedSession>, StoreError> {
+        let data = self.lock()?;
+        let mut list: Vec<QuarantinedSession> =
+            data.quarantine.iter().map(|(q, _)| q.clone()).collect();
+        // Stable: entries quarantined at the same instant keep their order.
+        list.sort_by_key(|q| q.quarantined_at);
+        Ok(list)
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        self.closed.store(true, Ordering::Release);
+        Ok(())
+    }
+}
