@@ -1,16 +1,4 @@
 //! [`ContentId`]: a stable name for everything a session plays by and shows.
-//!
-//! Scheme `v1`: SHA-256 over the bytes `kb-content/v1\n` followed by the
-//! canonical JSON (see [`write_canonical`]) of the object
-//! `{"engine": E, "metadata": M, "registries": R}`, where `E` is the engine
-//! content definition, `R` the registries and `M` the static metadata.
-//! The id is `sha256:` and the first 32 hex digits (128 bits) of the digest.
-//!
-//! Because the canonical form depends only on the JSON values, equal content
-//! gives equal ids in every process and every run; any change to a value,
-//! to array order or to a key gives a different id. The order in which an
-//! object's keys are written is not part of the content (JSON objects are
-//! unordered), so it does not change the id.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,6 +18,20 @@ const DOMAIN: &str = "kb-content/v1\n";
 
 /// The content id of a [`SessionContent`](crate::SessionContent):
 /// `sha256:` followed by 32 lowercase hex digits.
+///
+/// Scheme `v1`: SHA-256 over the bytes `kb-content/v1\n` followed by the
+/// canonical JSON of the object `{"engine": E, "metadata": M, "registries":
+/// R}`, where `E` is the engine content definition, `R` the registries and
+/// `M` the static metadata; the id keeps the first 128 bits of the digest.
+/// The canonical form has no whitespace, sorts object keys by their UTF-8
+/// bytes, writes whole numbers up to 2^53 as integers (`1`, `1.0` and `1e0`
+/// agree) and other numbers in the shortest form that reads back exactly.
+///
+/// So the id depends only on the JSON values: equal content gives equal ids
+/// in every process and every run, and any change to a value, to the order
+/// of an array or to a key gives a different id. The order in which an
+/// object's keys are written is not content (JSON objects are unordered) and
+/// does not change the id.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ContentId(String);

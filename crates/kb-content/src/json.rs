@@ -5,7 +5,7 @@
 //! in nearly every response. Rendering them once and embedding the text as a
 //! [`RawValue`] keeps responses from re-serializing them on every request.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 ///
 /// Serializing a `RenderedJson` with `serde_json` writes the stored text
 /// verbatim, so a response struct can hold a `&RenderedJson` field.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RenderedJson {
     value: Value,
     raw: Arc<RawValue>,
@@ -94,10 +94,25 @@ impl RenderedJson {
     }
 }
 
-/// Two documents are equal when their parsed values are.
+/// Two documents are equal when they are the same JSON value: equal in
+/// canonical form, as [content ids](crate::ContentId) compare them.
+/// So `1` and `1.0` are equal, as they are to JavaScript clients.
 impl PartialEq for RenderedJson {
     fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
+        if self.as_str() == other.as_str() {
+            return true;
+        }
+        let (mut left, mut right) = (String::new(), String::new());
+        write_canonical(&self.value, &mut left);
+        write_canonical(&other.value, &mut right);
+        left == right
+    }
+}
+
+/// Shows the rendered text, not the parsed copy of it.
+impl fmt::Debug for RenderedJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RenderedJson").field(&self.as_str()).finish()
     }
 }
 
@@ -254,6 +269,17 @@ mod tests {
         }
         let text = serde_json::to_string(&Response { id: 7, doc: &doc }).expect("renders");
         assert_eq!(text, r#"{"id":7,"doc":{"z":1,"a":[true]}}"#);
+    }
+
+    #[test]
+    fn rendered_json_equality_is_json_value_equality() {
+        let doc = |text: &str| RenderedJson::from_text(text.to_owned()).expect("valid");
+        assert_eq!(
+            doc(r#"{"a":1,"b":[2]}"#),
+            doc(r#"{ "b": [2.0], "a": 1e0 }"#)
+        );
+        assert_ne!(doc(r#"{"a":1}"#), doc(r#"{"a":1.5}"#));
+        assert_ne!(doc(r#"{"a":[1,2]}"#), doc(r#"{"a":[2,1]}"#));
     }
 
     #[test]
