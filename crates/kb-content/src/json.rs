@@ -142,6 +142,32 @@ pub enum SpliceError {
     Render(#[source] serde_json::Error),
 }
 
+/// A document that did not deserialize, and where.
+pub(crate) struct PathError {
+    /// The path of the failure (`actions[2].baseCosts`), `.` for the whole
+    /// document.
+    pub(crate) path: String,
+    /// What is wrong.
+    pub(crate) source: serde_json::Error,
+}
+
+/// Deserializes the whole of `text` as `T` (trailing characters are an
+/// error), naming the path of a failure.
+pub(crate) fn deserialize_with_path<'de, T: serde::Deserialize<'de>>(
+    text: &'de str,
+) -> Result<T, PathError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| PathError {
+        path: error.path().to_string(),
+        source: error.into_inner(),
+    })?;
+    deserializer.end().map_err(|source| PathError {
+        path: ".".to_owned(),
+        source,
+    })?;
+    Ok(value)
+}
+
 /// Writes `value` in canonical form: no whitespace, object keys sorted by
 /// their UTF-8 bytes, whole numbers up to 2^53 written as integers (so `1`,
 /// `1.0` and `1e0` agree), other numbers in the shortest form that reads

@@ -13,7 +13,7 @@ use kb_engine::{Content, ContentDef, ContentError, GameConfig, Num, OrderedMap};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::json::RenderedJson;
+use crate::json::{PathError, RenderedJson, deserialize_with_path};
 use crate::session::{BuildError, SessionContent, Sources};
 
 /// The default content pack, as shipped.
@@ -381,17 +381,8 @@ fn overrides_anything(config: &GameConfig) -> bool {
 
 /// Deserializes the whole pack text as `T`, naming the path of a failure.
 fn parse<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, PackError> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| PackError::Schema {
-            path: error.path().to_string(),
-            source: error.into_inner(),
-        })?;
-    deserializer.end().map_err(|source| PackError::Schema {
-        path: ".".to_owned(),
-        source,
-    })?;
-    Ok(value)
+    deserialize_with_path(text)
+        .map_err(|PathError { path, source }| PackError::Schema { path, source })
 }
 
 fn check_presentation(def: &ContentDef, presentation: &Presentation) -> Result<(), PackError> {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::id::ContentId;
-use crate::json::RenderedJson;
+use crate::json::{PathError, RenderedJson, deserialize_with_path};
 use crate::metadata::Metadata;
 use crate::pack::{Presentation, ResourceInfo};
 use crate::registries::{Registries, resource_entries};
@@ -195,23 +195,17 @@ impl SessionContent {
     /// are kept exactly as stored. The current default content is not
     /// consulted.
     pub fn from_record(record: &ContentRecord) -> Result<SessionContent, RestoreError> {
-        let mut deserializer = serde_json::Deserializer::from_str(&record.engine);
-        let def: ContentDef = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let path = e.path().to_string();
-            let source = e.into_inner();
-            if source.is_syntax() || source.is_eof() {
-                RestoreError::Json {
-                    part: Document::Engine,
-                    source,
+        let def: ContentDef =
+            deserialize_with_path(&record.engine).map_err(|PathError { path, source }| {
+                if source.is_syntax() || source.is_eof() {
+                    RestoreError::Json {
+                        part: Document::Engine,
+                        source,
+                    }
+                } else {
+                    RestoreError::Schema { path, source }
                 }
-            } else {
-                RestoreError::Schema { path, source }
-            }
-        })?;
-        deserializer.end().map_err(|source| RestoreError::Json {
-            part: Document::Engine,
-            source,
-        })?;
+            })?;
         let content = Content::new(def).map_err(RestoreError::Engine)?;
         let restored = SessionContent::assemble(
             Arc::new(content),
