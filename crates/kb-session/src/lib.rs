@@ -1,1 +1,27 @@
-//! SessionManager: live sessions, their persistence and idle expiry.
+//! Sessions: the [`SessionManager`] that keeps live games, persists every
+//! change through a [`SessionStore`](kb_store::SessionStore) before it is
+//! acknowledged, restores them after a restart, and purges idle ones.
+//!
+//! # Layout
+//!
+//! * `manager`: [`SessionManager`], its options, requests and views.
+//! * `log`: the format of a session's log (a start entry, then commands).
+//! * `contents`: the per-content-id cache of [`kb_content::SessionContent`].
+//! * `clock`: injected time.
+//! * `error`: [`SessionError`].
+
+#![deny(missing_docs)]
+
+mod clock;
+mod contents;
+mod error;
+mod log;
+mod manager;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::SessionError;
+pub use log::{LogEntry, StartEntry};
+pub use manager::{
+    Caller, CreateSession, HydrationReport, ManagerOptions, SessionManager, SessionSummary,
+    SessionView,
+};
