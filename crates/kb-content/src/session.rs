@@ -9,12 +9,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use kb_engine::content::PopulationDef;
 use kb_engine::{Content, ContentDef, ContentError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::id::ContentId;
 use crate::json::{PathError, RenderedJson, deserialize_with_path};
@@ -123,6 +124,9 @@ pub struct SessionContent {
     engine: String,
     registries: RenderedJson,
     metadata: RenderedJson,
+    /// The metadata's top-level fields, each pre-rendered, built on first
+    /// use (responses merge engine fields among them).
+    metadata_sections: OnceLock<Vec<(String, Box<RawValue>)>>,
 }
 
 impl fmt::Debug for SessionContent {
@@ -187,6 +191,26 @@ impl SessionContent {
             engine,
             registries,
             metadata,
+            metadata_sections: OnceLock::new(),
+        })
+    }
+
+    /// The static metadata's top-level fields (`resources`, `stats`,
+    /// `overview`...), each rendered once, so a response can write them
+    /// verbatim beside fields of its own without re-rendering or re-parsing
+    /// the whole document.
+    pub fn metadata_sections(&self) -> &[(String, Box<RawValue>)] {
+        self.metadata_sections.get_or_init(|| {
+            self.metadata
+                .value()
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| {
+                    let raw = serde_json::value::to_raw_value(value).expect("a JSON value renders");
+                    (key.clone(), raw)
+                })
+                .collect()
         })
     }
 

@@ -73,5 +73,7 @@ pub use result::{
     ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome, AttackLog, PlayerTrace,
     SkipInfo,
 };
-pub use snapshot::{GameSnapshot, PassiveSummary, PlayerSnapshot, Snapshot};
-pub use state::{Conclusion, GameState, PassiveRecord, PlayerState};
+pub use snapshot::{
+    EffectLogs, EngineMetadata, GameSnapshot, PassiveSummary, PlayerSnapshot, Snapshot,
+};
+pub use state::{Conclusion, Gain, GameState, PassiveRecord, PlayerState};

@@ -12,10 +12,12 @@ use crate::player::{ByPlayer, PlayerId};
 use crate::result::AttackLog;
 use crate::state::{Conclusion, Gain, GameState, PassiveRecord, SkipConfig, StatSource};
 
-/// A whole-game snapshot.
+/// A whole-game snapshot. `M` is the metadata: the engine's own
+/// ([`EngineMetadata`]) unless a caller merged more into it with
+/// [`Snapshot::map_metadata`] (the server adds its static descriptors).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Snapshot<'a> {
+pub struct Snapshot<'a, M = EngineMetadata> {
     /// Turn, phase and players.
     pub game: GameSnapshot,
     /// Phase definitions.
@@ -30,8 +32,24 @@ pub struct Snapshot<'a> {
     pub rules: RulesSnapshot<'a>,
     /// Full passive records per owner.
     pub passive_records: ByPlayer<Vec<PassiveRecordView<'a>>>,
-    /// Engine metadata.
-    pub metadata: EngineMetadata,
+    /// Metadata.
+    pub metadata: M,
+}
+
+impl<'a, M> Snapshot<'a, M> {
+    /// The same snapshot with its metadata replaced by `f(metadata)`.
+    pub fn map_metadata<N>(self, f: impl FnOnce(M) -> N) -> Snapshot<'a, N> {
+        Snapshot {
+            game: self.game,
+            phases: self.phases,
+            action_cost_resource: self.action_cost_resource,
+            recent_resource_gains: self.recent_resource_gains,
+            compensations: self.compensations,
+            rules: self.rules,
+            passive_records: self.passive_records,
+            metadata: f(self.metadata),
+        }
+    }
 }
 
 /// The `game` part of a snapshot.
@@ -316,7 +334,7 @@ impl GameSnapshot {
     }
 }
 
-impl<'a> Snapshot<'a> {
+impl<'a> Snapshot<'a, EngineMetadata> {
     /// Builds a snapshot; `attacks` are the attack logs of the result it
     /// accompanies, if any.
     pub fn of(content: &'a Content, state: &'a GameState, attacks: Vec<AttackLog>) -> Self {

@@ -10,10 +10,12 @@
 //!   set of error codes with their HTTP statuses.
 //! - [`health`]: the body of `GET /healthz`.
 //! - [`messages`]: wire message literals that clients and tests depend on.
+//! - [`requests`]: request bodies of the session routes.
 
 pub mod error;
 pub mod health;
 pub mod messages;
+pub mod requests;
 
 pub use error::{ErrorCode, ErrorEnvelope, Issue, PathSegment};
 pub use health::{Health, HealthStatus};

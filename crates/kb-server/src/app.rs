@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -24,6 +24,7 @@ use crate::error::{envelope_non_json_errors, method_not_allowed, panic_response,
 use crate::extract::BODY_LIMIT_BYTES;
 use crate::metrics::track_requests;
 use crate::routes;
+use crate::routes::sessions;
 use crate::state::AppState;
 use crate::telemetry::log_requests;
 
@@ -35,6 +36,32 @@ pub fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(routes::health::get_healthz))
         .route("/metrics", get(routes::metrics::get_metrics))
+        .route("/runtime-config", get(sessions::runtime_config))
+        .route("/metadata", get(sessions::metadata))
+        .route("/sessions", post(sessions::create).get(sessions::list))
+        .route("/sessions/{id}", axum::routing::delete(sessions::delete))
+        .route("/sessions/{id}/snapshot", get(sessions::snapshot))
+        .route("/sessions/{id}/advance", post(sessions::advance))
+        .route("/sessions/{id}/actions", post(sessions::perform_action))
+        .route(
+            "/sessions/{id}/actions/{action_id}/costs",
+            post(sessions::costs),
+        )
+        .route(
+            "/sessions/{id}/actions/{action_id}/requirements",
+            post(sessions::requirements),
+        )
+        .route(
+            "/sessions/{id}/actions/{action_id}/options",
+            get(sessions::options),
+        )
+        .route("/sessions/{id}/ai-turn", post(sessions::ai_turn))
+        .route("/sessions/{id}/simulate", post(sessions::simulate))
+        .route("/sessions/{id}/dev-mode", post(sessions::dev_mode))
+        .route(
+            "/sessions/{id}/player",
+            axum::routing::patch(sessions::player_name),
+        )
 }
 
 /// The complete application: [`api_routes`] at the root and under

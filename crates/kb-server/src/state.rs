@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use kb_session::SessionManager;
+
 use crate::auth::Authenticator;
 use crate::metrics::Metrics;
 
@@ -11,26 +13,36 @@ use crate::metrics::Metrics;
 /// Add long-lived services (the session manager is next) as fields of
 /// `Parts` with an accessor here; handlers reach them through
 /// `State<AppState>`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     inner: Arc<Parts>,
 }
 
-#[derive(Debug)]
 struct Parts {
     /// Checks request tokens; see [`crate::auth`].
     auth: Authenticator,
     /// The registry behind `/metrics`; modules register their own metrics
     /// on it at startup.
     metrics: Metrics,
+    /// The live sessions.
+    manager: Arc<SessionManager>,
 }
 
 impl AppState {
     /// State from its parts.
-    pub fn new(auth: Authenticator, metrics: Metrics) -> Self {
+    pub fn new(auth: Authenticator, metrics: Metrics, manager: Arc<SessionManager>) -> Self {
         Self {
-            inner: Arc::new(Parts { auth, metrics }),
+            inner: Arc::new(Parts {
+                auth,
+                metrics,
+                manager,
+            }),
         }
+    }
+
+    /// The session manager.
+    pub fn manager(&self) -> &Arc<SessionManager> {
+        &self.inner.manager
     }
 
     /// The request authenticator.
@@ -41,5 +53,14 @@ impl AppState {
     /// The metrics registry.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("auth", &self.inner.auth)
+            .field("sessions", &self.inner.manager.session_count())
+            .finish_non_exhaustive()
     }
 }

@@ -3,3 +3,5 @@
 
 pub mod health;
 pub mod metrics;
+pub(crate) mod render;
+pub mod sessions;

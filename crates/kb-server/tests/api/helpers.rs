@@ -144,7 +144,7 @@ impl TestApp {
 
     /// The app over a given authenticator.
     pub fn with_auth(auth: Authenticator) -> Self {
-        let state = AppState::new(auth, Metrics::new());
+        let state = AppState::new(auth, Metrics::new(), memory_manager());
         let router = router_with(state.clone(), test_routes());
         Self { state, router }
     }
@@ -268,4 +268,13 @@ pub async fn raw_get(address: SocketAddr, path: &str) -> std::io::Result<(u16, S
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default();
     Ok((status, body))
+}
+
+/// A session manager over a fresh in-memory store.
+pub fn memory_manager() -> std::sync::Arc<kb_session::SessionManager> {
+    let store = std::sync::Arc::new(kb_store::MemoryStore::new());
+    std::sync::Arc::new(
+        kb_session::SessionManager::new(kb_session::ManagerOptions::new(store))
+            .expect("a fresh store hydrates"),
+    )
 }

@@ -53,7 +53,10 @@ async fn loopback_listener_and_state() -> (TcpListener, AppState) {
     let listener = bind("127.0.0.1", 0).await.unwrap();
     let address = listener.local_addr().unwrap();
     let auth = Authenticator::for_listener(None, address).unwrap();
-    (listener, AppState::new(auth, Metrics::new()))
+    (
+        listener,
+        AppState::new(auth, Metrics::new(), crate::helpers::memory_manager()),
+    )
 }
 
 #[tokio::test]

@@ -1,0 +1,97 @@
+//! Request bodies of the session routes, as clients of the reference server
+//! send them. Unknown keys are ignored (the reference dropped them too);
+//! ids in the path win over ids in the body.
+
+use std::collections::BTreeMap;
+
+use kb_engine::content::Params;
+use kb_engine::{PlayerId, SimulateOptions};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `POST /sessions`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSessionRequest {
+    /// Start with the dev-mode overlay.
+    #[serde(default)]
+    pub dev_mode: Option<bool>,
+    /// A `GameConfig` (kept as submitted; parsed by the server).
+    #[serde(default)]
+    pub config: Option<Value>,
+    /// Names by player id (`A`, `B`); other keys are ignored.
+    #[serde(default)]
+    pub player_names: Option<BTreeMap<String, NonEmptyString>>,
+}
+
+/// A string that must not be empty (whitespace is checked separately).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct NonEmptyString(pub String);
+
+impl TryFrom<String> for NonEmptyString {
+    type Error = &'static str;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        if value.is_empty() {
+            Err("must not be empty")
+        } else {
+            Ok(NonEmptyString(value))
+        }
+    }
+}
+
+/// `POST /sessions/:id/actions`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRequest {
+    /// The action.
+    pub action_id: NonEmptyString,
+    /// Its parameters.
+    #[serde(default)]
+    pub params: Option<Params>,
+}
+
+/// `POST /sessions/:id/actions/:actionId/costs` and `.../requirements`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ActionQueryRequest {
+    /// Parameters of the action.
+    #[serde(default)]
+    pub params: Option<Params>,
+}
+
+/// `POST /sessions/:id/ai-turn`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AiTurnRequest {
+    /// The AI seat.
+    pub player_id: PlayerId,
+}
+
+/// `POST /sessions/:id/simulate`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimulateRequest {
+    /// Whose upcoming phases.
+    pub player_id: PlayerId,
+    /// Phase ids and iteration limit.
+    #[serde(default)]
+    pub options: Option<SimulateOptions>,
+}
+
+/// `POST /sessions/:id/dev-mode`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DevModeRequest {
+    /// The new flag.
+    pub enabled: bool,
+}
+
+/// `PATCH /sessions/:id/player`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayerNameRequest {
+    /// The player.
+    pub player_id: PlayerId,
+    /// The new name.
+    pub player_name: NonEmptyString,
+}

@@ -1,0 +1,645 @@
+//! The session routes: create, read, play, query, delete, list.
+//!
+//! Every handler authenticates first (401/403), then validates its body with
+//! the reference's literal messages (400), then asks the session manager on a
+//! blocking thread (the manager is synchronous because its store is). The
+//! response body is rendered by the manager's callback, under the session's
+//! lock, after the change is durable.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kb_engine::{Command, EngineError, GameConfig, Outcome, PlayerId, validate_player_name};
+use kb_protocol::requests::{
+    ActionQueryRequest, ActionRequest, AiTurnRequest, CreateSessionRequest, DevModeRequest,
+    PlayerNameRequest, SimulateRequest,
+};
+use kb_protocol::{Issue, messages};
+use kb_session::{CreateSession, SessionError, SessionSummary, SessionView};
+use serde::{Deserialize, Serialize};
+
+use super::render::{self, AdvanceExtra, AiTurnExtra, Nothing};
+use crate::auth::{AuthContext, AuthError, Caller, Role};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, BodyRejection};
+use crate::state::AppState;
+
+type JsonBody<T> = Result<ApiJson<T>, BodyRejection>;
+type OptionalBody<T> = Result<Option<ApiJson<T>>, BodyRejection>;
+
+// ----- plumbing ---------------------------------------------------------------
+
+/// The manager's view of the caller.
+fn session_caller(context: &AuthContext) -> kb_session::Caller {
+    kb_session::Caller {
+        user_id: context.user_id.clone(),
+        admin: context.is_admin(),
+    }
+}
+
+/// Runs blocking manager work off the async workers.
+async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// A JSON response from rendered bytes, with the session version as ETag.
+fn json(status: StatusCode, body: Vec<u8>, version: Option<u64>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(version) = version
+        && let Ok(value) = HeaderValue::from_str(&format!("\"{version}\""))
+    {
+        headers.insert(ETAG, value);
+    }
+    response
+}
+
+/// The version a write must find (`If-Match: "7"`); `*` or no header means
+/// any.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    text.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::invalid_request("If-Match must be a session version, as sent in ETag.")
+    })
+}
+
+/// Maps a manager error to the transport envelope.
+pub(crate) fn session_error(error: SessionError) -> ApiError {
+    match error {
+        SessionError::NotFound { session_id } => {
+            ApiError::not_found(messages::session_not_found(&session_id))
+        }
+        SessionError::Stale { .. }
+        | SessionError::Concurrent { .. }
+        | SessionError::CapacityReached { .. } => ApiError::conflict(error.to_string()),
+        SessionError::IdsExhausted => ApiError::conflict(messages::SESSION_ID_EXHAUSTED),
+        SessionError::InvalidConfig(message) => {
+            ApiError::invalid_request(messages::INVALID_SESSION_CREATE_REQUEST)
+                .with_issues(vec![Issue::new(message)])
+        }
+        SessionError::InvalidRequest(message) => ApiError::invalid_request(message),
+        SessionError::Engine(error) => engine_error(&error),
+        SessionError::Unavailable(source) => {
+            ApiError::service_unavailable("The session store is unavailable; nothing was changed.")
+                .with_source(source)
+        }
+        SessionError::Closed => ApiError::service_unavailable("The server is shutting down."),
+        other => ApiError::internal(other),
+    }
+}
+
+/// Engine refusals: a bad parameter is the request's fault (400); a rule
+/// that does not allow it now is a conflict with the game's state (409).
+fn engine_error(error: &EngineError) -> ApiError {
+    let message = error.to_string();
+    match error {
+        EngineError::UnknownBuilding(_)
+        | EngineError::UnknownDevelopment(_)
+        | EngineError::UnknownRole(_)
+        | EngineError::UnknownOption { .. }
+        | EngineError::MissingSelection { .. }
+        | EngineError::LandNotFound(_)
+        | EngineError::InvalidEffect { .. }
+        | EngineError::InvalidPlayerName(_)
+        | EngineError::UnknownPhase(_) => ApiError::invalid_request(message),
+        EngineError::NoAiController(player) => {
+            ApiError::conflict(messages::no_ai_controller(player.as_str()))
+        }
+        _ => ApiError::conflict(message),
+    }
+}
+
+fn require(caller: &Caller, role: Role) -> Result<kb_session::Caller, ApiError> {
+    caller.require(role)?;
+    Ok(session_caller(caller))
+}
+
+fn state_response(view: &SessionView<'_>, status: StatusCode) -> Response {
+    let body = render::session_state(view, Vec::new(), Nothing {});
+    json(status, body, Some(view.version))
+}
+
+// ----- create -------------------------------------------------------------------
+
+fn trimmed_name(name: &str) -> Result<Option<String>, ApiError> {
+    if name.trim().is_empty() {
+        return Ok(None);
+    }
+    validate_player_name(name)
+        .map(Some)
+        .map_err(|_| ApiError::invalid_request(messages::PLAYER_NAME_TOO_LONG))
+}
+
+/// `POST /sessions`.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateSessionRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionCreate)?;
+    let ApiJson(request) =
+        body.map_err(|r| r.with_message(messages::INVALID_SESSION_CREATE_REQUEST))?;
+    let mut player_names = Vec::new();
+    for (key, name) in request.player_names.iter().flatten() {
+        let name = trimmed_name(&name.0)?;
+        if let (Some(player), Some(name)) = (PlayerId::parse(key), name) {
+            player_names.push((player, name));
+        }
+    }
+    let config = match request.config {
+        None | Some(serde_json::Value::Null) => None,
+        Some(json) => {
+            let parsed: GameConfig = serde_json::from_value(json.clone()).map_err(|e| {
+                ApiError::invalid_request(messages::INVALID_SESSION_CREATE_REQUEST)
+                    .with_issues(vec![Issue::new(format!("config: {e}"))])
+            })?;
+            Some((json, parsed))
+        }
+    };
+    let create = CreateSession {
+        dev_mode: request.dev_mode.unwrap_or(false),
+        config,
+        player_names,
+    };
+    let manager = state.manager().clone();
+    blocking(move || {
+        manager.create(&caller, create, |view| {
+            state_response(view, StatusCode::CREATED)
+        })
+    })
+    .await?
+    .map_err(session_error)
+}
+
+// ----- reads -----------------------------------------------------------------------
+
+/// `GET /sessions/:id/snapshot`.
+pub async fn snapshot(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let manager = state.manager().clone();
+    blocking(move || manager.read(&caller, &id, |view| state_response(view, StatusCode::OK)))
+        .await?
+        .map_err(session_error)
+}
+
+/// Path of the action query routes.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionPath {
+    id: String,
+    action_id: String,
+}
+
+fn action_not_found(error: SessionError, action_id: &str, session_id: &str) -> ApiError {
+    match error {
+        SessionError::Engine(EngineError::UnknownAction(_)) => {
+            ApiError::not_found(messages::action_not_found(action_id, session_id))
+        }
+        other => session_error(other),
+    }
+}
+
+/// `POST /sessions/:id/actions/:actionId/costs`.
+pub async fn costs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ActionPath>,
+    body: OptionalBody<ActionQueryRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let request = body.map_err(|r| r.with_message(messages::INVALID_ACTION_COST_REQUEST))?;
+    let params = request.and_then(|ApiJson(r)| r.params).unwrap_or_default();
+    let manager = state.manager().clone();
+    let ActionPath { id, action_id } = path;
+    let (id2, action2) = (id.clone(), action_id.clone());
+    blocking(move || {
+        manager.read(&caller, &id, |view| {
+            view.game.action_costs(&action_id, &params).map(|costs| {
+                json(
+                    StatusCode::OK,
+                    render::keyed(view.session_id, "costs", &costs),
+                    None,
+                )
+            })
+        })
+    })
+    .await?
+    .map_err(session_error)?
+    .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
+}
+
+/// `POST /sessions/:id/actions/:actionId/requirements`.
+pub async fn requirements(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ActionPath>,
+    body: OptionalBody<ActionQueryRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    body.map_err(|r| r.with_message(messages::INVALID_ACTION_REQUIREMENT_REQUEST))?;
+    let manager = state.manager().clone();
+    let ActionPath { id, action_id } = path;
+    let (id2, action2) = (id.clone(), action_id.clone());
+    blocking(move || {
+        manager.read(&caller, &id, |view| {
+            view.game.action_requirements(&action_id).map(|failures| {
+                json(
+                    StatusCode::OK,
+                    render::keyed(view.session_id, "requirements", &failures),
+                    None,
+                )
+            })
+        })
+    })
+    .await?
+    .map_err(session_error)?
+    .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
+}
+
+/// `GET /sessions/:id/actions/:actionId/options`.
+pub async fn options(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ActionPath>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let manager = state.manager().clone();
+    let ActionPath { id, action_id } = path;
+    let (id2, action2) = (id.clone(), action_id.clone());
+    blocking(move || {
+        manager.read(&caller, &id, |view| {
+            view.game.action_options(&action_id).map(|groups| {
+                json(
+                    StatusCode::OK,
+                    render::keyed(view.session_id, "groups", &groups),
+                    None,
+                )
+            })
+        })
+    })
+    .await?
+    .map_err(session_error)?
+    .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
+}
+
+/// `POST /sessions/:id/simulate`.
+pub async fn simulate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<SimulateRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let ApiJson(request) =
+        body.map_err(|r| r.with_message(messages::INVALID_SIMULATION_REQUEST))?;
+    let options = request.options.unwrap_or_default();
+    let manager = state.manager().clone();
+    blocking(move || {
+        manager.read(&caller, &id, |view| {
+            view.game
+                .simulate_upcoming_phases(request.player_id, &options)
+                .map(|result| {
+                    json(
+                        StatusCode::OK,
+                        render::keyed(view.session_id, "result", &result),
+                        None,
+                    )
+                })
+        })
+    })
+    .await?
+    .map_err(session_error)?
+    .map_err(|e| engine_error(&e))
+}
+
+// ----- mutations -----------------------------------------------------------------
+
+/// Runs a command and renders the state response with `extra` fields.
+async fn mutate(
+    state: AppState,
+    caller: kb_session::Caller,
+    id: String,
+    command: Command,
+    expected: Option<u64>,
+) -> Result<Response, ApiError> {
+    let manager = state.manager().clone();
+    blocking(move || {
+        manager.execute(&caller, &id, command, expected, |view, outcome| {
+            let body = match outcome {
+                Outcome::Advance(advance) => {
+                    render::session_state(view, Vec::new(), AdvanceExtra { advance })
+                }
+                Outcome::AiTurn(turn) => {
+                    let attacks = turn
+                        .actions
+                        .iter()
+                        .flat_map(|a| a.attack_logs.iter().cloned())
+                        .collect();
+                    render::session_state(view, attacks, AiTurnExtra::of(turn))
+                }
+                Outcome::Action(done) => {
+                    render::session_state(view, done.attack_logs.clone(), Nothing {})
+                }
+                Outcome::DevMode | Outcome::PlayerName => {
+                    render::session_state(view, Vec::new(), Nothing {})
+                }
+            };
+            json(StatusCode::OK, body, Some(view.version))
+        })
+    })
+    .await?
+    .map_err(session_error)
+}
+
+/// `POST /sessions/:id/advance` (the body is ignored).
+pub async fn advance(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let expected = if_match(&headers)?;
+    mutate(state, caller, id, Command::Advance, expected).await
+}
+
+/// `POST /sessions/:id/ai-turn`.
+pub async fn ai_turn(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<AiTurnRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let ApiJson(request) = body.map_err(|r| r.with_message(messages::INVALID_AI_TURN_REQUEST))?;
+    let expected = if_match(&headers)?;
+    let command = Command::AiTurn {
+        player_id: request.player_id,
+    };
+    mutate(state, caller, id, command, expected).await
+}
+
+/// `POST /sessions/:id/dev-mode`.
+pub async fn dev_mode(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<DevModeRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let ApiJson(request) =
+        body.map_err(|r| r.with_message(messages::INVALID_SESSION_DEV_MODE_REQUEST))?;
+    let expected = if_match(&headers)?;
+    let command = Command::SetDevMode {
+        enabled: request.enabled,
+    };
+    mutate(state, caller, id, command, expected).await
+}
+
+/// `PATCH /sessions/:id/player`.
+pub async fn player_name(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<PlayerNameRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let ApiJson(request) =
+        body.map_err(|r| r.with_message(messages::INVALID_PLAYER_NAME_UPDATE_REQUEST))?;
+    let name = request.player_name.0;
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid_request(messages::PLAYER_NAME_BLANK));
+    }
+    let name = validate_player_name(&name)
+        .map_err(|_| ApiError::invalid_request(messages::PLAYER_NAME_TOO_LONG))?;
+    let expected = if_match(&headers)?;
+    let command = Command::SetPlayerName {
+        player_id: request.player_id,
+        player_name: name,
+    };
+    mutate(state, caller, id, command, expected).await
+}
+
+/// The action route's own error body.
+fn action_error(
+    status: StatusCode,
+    message: &str,
+    code: &str,
+    error: Option<&EngineError>,
+) -> Response {
+    let failure = error.and_then(EngineError::requirement_failure);
+    let body = render::to_bytes(&render::ActionError {
+        status: "error",
+        error: message,
+        code,
+        requirement_failure: failure,
+        requirement_failures: failure.map(|f| [f]),
+    });
+    json(status, body, None)
+}
+
+/// `POST /sessions/:id/actions`: keeps the reference's `{status, error,
+/// requirementFailure(s)}` body for its own errors and adds `code`.
+pub async fn perform_action(
+    State(state): State<AppState>,
+    caller: Result<Caller, AuthError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<ActionRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller?, Role::SessionAdvance)?;
+    let request = match body {
+        Ok(ApiJson(request)) => request,
+        Err(rejection) if rejection.is_invalid_body() => {
+            return Ok(action_error(
+                StatusCode::BAD_REQUEST,
+                messages::INVALID_ACTION_REQUEST,
+                "INVALID_REQUEST",
+                None,
+            ));
+        }
+        Err(rejection) => return Err(rejection.into()),
+    };
+    let expected = if_match(&headers)?;
+    let command = Command::Action {
+        action_id: request.action_id.0.as_str().into(),
+        params: request.params.unwrap_or_default(),
+        player_id: None,
+    };
+    let manager = state.manager().clone();
+    let result = blocking(move || {
+        manager.execute(&caller, &id, command, expected, |view, outcome| {
+            let Outcome::Action(done) = outcome else {
+                unreachable!("an action command has an action outcome")
+            };
+            let body =
+                render::action_success(view, &done.costs, &done.traces, done.attack_logs.clone());
+            json(StatusCode::OK, body, Some(view.version))
+        })
+    })
+    .await?;
+    Ok(match result {
+        Ok(response) => response,
+        Err(SessionError::Engine(error)) => action_error(
+            StatusCode::CONFLICT,
+            &error.to_string(),
+            error.code(),
+            Some(&error),
+        ),
+        Err(error @ SessionError::NotFound { .. }) => {
+            action_error(StatusCode::NOT_FOUND, &error.to_string(), "NOT_FOUND", None)
+        }
+        Err(error @ (SessionError::Stale { .. } | SessionError::Concurrent { .. })) => {
+            action_error(StatusCode::CONFLICT, &error.to_string(), "CONFLICT", None)
+        }
+        Err(other) => return Err(session_error(other)),
+    })
+}
+
+/// `DELETE /sessions/:id`.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionAdvance)?;
+    let manager = state.manager().clone();
+    let deleted = id.clone();
+    blocking(move || manager.delete(&caller, &id))
+        .await?
+        .map_err(session_error)?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Deleted {
+        session_id: String,
+        deleted: bool,
+    }
+    Ok(Json(Deleted {
+        session_id: deleted,
+        deleted: true,
+    })
+    .into_response())
+}
+
+/// `GET /sessions`: every session (admins only).
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Role::Admin)?;
+    let caller = session_caller(&caller);
+    let manager = state.manager().clone();
+    let sessions = blocking(move || manager.list(&caller)).await?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Entry {
+        session_id: String,
+        owner: Option<String>,
+        created_at: i64,
+        last_accessed_at: i64,
+        dev_mode: bool,
+        version: u64,
+    }
+    #[derive(Serialize)]
+    struct Listing {
+        sessions: Vec<Entry>,
+    }
+    let sessions = sessions
+        .into_iter()
+        .map(|s: SessionSummary| Entry {
+            session_id: s.session_id,
+            owner: s.owner,
+            created_at: s.created_at,
+            last_accessed_at: s.last_accessed_at,
+            dev_mode: s.dev_mode,
+            version: s.version,
+        })
+        .collect();
+    Ok(Json(Listing { sessions }).into_response())
+}
+
+// ----- content ---------------------------------------------------------------------
+
+/// `GET /runtime-config` (no auth).
+pub async fn runtime_config(State(state): State<AppState>) -> Response {
+    let _ = state;
+    let text = kb_content::ContentPack::default_pack()
+        .runtime_config()
+        .as_str()
+        .to_owned();
+    json(StatusCode::OK, text.into_bytes(), None)
+}
+
+/// Query of `GET /metadata`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataQuery {
+    session_id: Option<String>,
+}
+
+/// `GET /metadata`: the default content's registries and metadata, or a
+/// session's (then the caller must be allowed to read that session).
+pub async fn metadata(
+    State(state): State<AppState>,
+    caller: Result<Caller, AuthError>,
+    query: Result<Query<MetadataQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::invalid_request(
+            messages::INVALID_SESSION_IDENTIFIER,
+        ));
+    };
+    #[derive(Serialize)]
+    struct MetadataBody<'a> {
+        registries: &'a kb_content::RenderedJson,
+        metadata: &'a kb_content::RenderedJson,
+    }
+    match query.session_id {
+        None => {
+            let content = state.manager().default_content();
+            let body = render::to_bytes(&MetadataBody {
+                registries: content.registries(),
+                metadata: content.metadata(),
+            });
+            Ok(json(StatusCode::OK, body, None))
+        }
+        Some(id) if id.is_empty() => Err(ApiError::invalid_request(
+            messages::INVALID_SESSION_IDENTIFIER,
+        )),
+        Some(id) => {
+            let caller = require(&caller?, Role::SessionAdvance)?;
+            let manager = state.manager().clone();
+            blocking(move || {
+                manager.read(&caller, &id, |view| {
+                    render::to_bytes(&MetadataBody {
+                        registries: view.content.registries(),
+                        metadata: view.content.metadata(),
+                    })
+                })
+            })
+            .await?
+            .map(|body| json(StatusCode::OK, body, None))
+            .map_err(session_error)
+        }
+    }
+}
