@@ -75,7 +75,7 @@ impl Recorder {
                     p99_ms: pct(0.99),
                     max_ms: pct(1.0),
                     errors: stats.errors,
-                    mean_bytes: if count == 0 { 0 } else { stats.bytes / count },
+                    mean_bytes: stats.bytes.checked_div(count).unwrap_or(0),
                 }
             })
             .collect()
