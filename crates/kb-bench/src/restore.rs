@@ -96,13 +96,13 @@ pub fn build_database(db: &Path, sessions: usize, commands: usize) -> anyhow::Re
                 version: 0,
             };
             writes.push(Write::SaveSession(header.clone()));
-            writes.push(Write::Append {
-                record: SessionRecord {
+            writes.push(Write::append(
+                &SessionRecord {
                     version: log.len() as u64,
                     ..header
                 },
-                commands: log.clone(),
-            });
+                log.clone(),
+            ));
         }
         store.commit(writes)?;
     }

@@ -52,4 +52,5 @@ pub use pack::{
 };
 pub use session::{
     BuildError, ContentInterner, ContentRecord, Document, RestoreError, SessionContent,
+    SnapshotStatics,
 };

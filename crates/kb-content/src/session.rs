@@ -127,6 +127,20 @@ pub struct SessionContent {
     /// The metadata's top-level fields, each pre-rendered, built on first
     /// use (responses merge engine fields among them).
     metadata_sections: OnceLock<Vec<(String, Box<RawValue>)>>,
+    /// The static parts of every snapshot, pre-rendered on first use.
+    snapshot_statics: OnceLock<SnapshotStatics>,
+}
+
+/// The parts of a game snapshot that depend only on the content (and the
+/// dev-mode flag), rendered once so responses can write them verbatim.
+#[derive(Debug)]
+pub struct SnapshotStatics {
+    /// `phases`.
+    pub phases: Box<RawValue>,
+    /// `rules`: `{tieredResourceKey, tierDefinitions, winConditions}`.
+    pub rules: Box<RawValue>,
+    /// `compensations`, without and with dev mode.
+    pub compensations: [Box<RawValue>; 2],
 }
 
 impl fmt::Debug for SessionContent {
@@ -192,6 +206,28 @@ impl SessionContent {
             registries,
             metadata,
             metadata_sections: OnceLock::new(),
+            snapshot_statics: OnceLock::new(),
+        })
+    }
+
+    /// The static parts of this content's snapshots, rendered once.
+    pub fn snapshot_statics(&self) -> &SnapshotStatics {
+        self.snapshot_statics.get_or_init(|| {
+            let raw = |value: &dyn erased::Render| value.render();
+            let content = &self.content;
+            let rules = content.rules();
+            SnapshotStatics {
+                phases: raw(&content.def().phases),
+                rules: raw(&kb_engine::RulesSnapshot {
+                    tiered_resource_key: &rules.tiered_resource_key,
+                    tier_definitions: &rules.tier_definitions,
+                    win_conditions: &rules.win_conditions,
+                }),
+                compensations: [
+                    raw(content.compensations(false)),
+                    raw(content.compensations(true)),
+                ],
+            }
         })
     }
 
@@ -350,6 +386,17 @@ impl ContentInterner {
         self.lock().insert(content);
     }
 
+    /// The shared content with `content`'s id: the one already known, or
+    /// `content` itself, which becomes the shared one.
+    pub fn share(&self, content: Arc<SessionContent>) -> Arc<SessionContent> {
+        let mut state = self.lock();
+        if let Some(known) = state.get(content.id()) {
+            return known;
+        }
+        state.insert(&content);
+        content
+    }
+
     /// The shared content `record` holds.
     ///
     /// With `stored_id` (the id saved beside the record), content already
@@ -390,5 +437,22 @@ impl ContentInterner {
         // The state is a map of weak pointers: a panic elsewhere cannot
         // leave it inconsistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+mod erased {
+    //! Rendering of the statics, whatever their type.
+
+    use serde::Serialize;
+    use serde_json::value::RawValue;
+
+    pub(super) trait Render {
+        fn render(&self) -> Box<RawValue>;
+    }
+
+    impl<T: Serialize> Render for T {
+        fn render(&self) -> Box<RawValue> {
+            serde_json::value::to_raw_value(self).expect("content renders")
+        }
     }
 }

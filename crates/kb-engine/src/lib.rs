@@ -74,6 +74,7 @@ pub use result::{
     SkipInfo,
 };
 pub use snapshot::{
-    EffectLogs, EngineMetadata, GameSnapshot, PassiveSummary, PlayerSnapshot, Snapshot,
+    EffectLogs, EngineMetadata, GameSnapshot, PassiveRecordView, PassiveSummary, PlayerSnapshot,
+    RulesSnapshot, Snapshot,
 };
 pub use state::{Conclusion, Gain, GameState, PassiveRecord, PlayerState};

@@ -3,8 +3,8 @@
 //! session with that id through [`ContentInterner`]), so that a session always
 //! plays by the content it was created with.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use kb_content::{ContentId, ContentInterner, ContentPack, SessionContent};
 use kb_engine::GameConfig;
@@ -26,6 +26,9 @@ pub(crate) struct Contents {
     interner: ContentInterner,
     /// Content ids known to be stored.
     stored: Mutex<HashSet<String>>,
+    /// Content built from a config, by the config's JSON text, so sessions
+    /// created with the same config share one content without rebuilding it.
+    by_config: Mutex<HashMap<String, Weak<SessionContent>>>,
 }
 
 impl Contents {
@@ -37,6 +40,7 @@ impl Contents {
             pack,
             interner,
             stored: Mutex::new(HashSet::new()),
+            by_config: Mutex::new(HashMap::new()),
         }
     }
 
@@ -50,12 +54,27 @@ impl Contents {
         &self,
         config: Option<&GameConfig>,
     ) -> Result<Arc<SessionContent>, SessionError> {
-        let content = self
+        let Some(config) = config else {
+            return Ok(self.pack.base_session().clone());
+        };
+        let key = serde_json::to_string(config).expect("a config renders");
+        let mut by_config = self
+            .by_config
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = by_config.get(&key).and_then(Weak::upgrade) {
+            return Ok(known);
+        }
+        let built = self
             .pack
-            .session(config)
+            .session(Some(config))
             .map_err(|e| SessionError::InvalidConfig(e.to_string()))?;
-        self.interner.insert(&content);
-        Ok(content)
+        let shared = self.interner.share(built);
+        if by_config.len() > 1024 {
+            by_config.retain(|_, weak| weak.strong_count() > 0);
+        }
+        by_config.insert(key, Arc::downgrade(&shared));
+        Ok(shared)
     }
 
     /// The write storing `content`, unless it is known to be stored.

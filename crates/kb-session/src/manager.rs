@@ -407,10 +407,10 @@ impl SessionManager {
         let mut writes: Vec<Write> = self.contents.put_if_new(&content).into_iter().collect();
         writes.push(Write::SaveSession(record.clone()));
         record.version = entries.len() as u64;
-        writes.push(Write::Append {
-            record: record.clone(),
-            commands: entries.iter().map(LogEntry::to_json).collect(),
-        });
+        writes.push(Write::append(
+            &record,
+            entries.iter().map(LogEntry::to_json).collect(),
+        ));
         self.store
             .commit(writes)
             .map_err(SessionError::Unavailable)?;
@@ -676,21 +676,22 @@ impl SessionManager {
                 }));
             }
             entries.push(LogEntry::Command(command));
-            let mut record = state.record.clone();
-            record.version += entries.len() as u64;
-            record.last_accessed_at = now;
-            record.dev_mode = live.game.state().dev_mode;
+            let new_version = version + entries.len() as u64;
+            let dev_mode = live.game.state().dev_mode;
             let mut writes = vec![Write::Append {
-                record: record.clone(),
+                session_id: session_id.to_owned(),
+                version: new_version,
+                last_accessed_at: now,
+                dev_mode,
                 commands: entries.iter().map(LogEntry::to_json).collect(),
             }];
             // A checkpoint each time the log crosses a multiple of the interval.
-            if record.version / self.checkpoint_every != version / self.checkpoint_every {
+            if new_version / self.checkpoint_every != version / self.checkpoint_every {
                 let state_bytes = serde_json::to_vec(live.game.state()).expect("plain data");
                 writes.push(Write::Checkpoint {
                     session_id: session_id.to_owned(),
                     checkpoint: Checkpoint {
-                        version: record.version,
+                        version: new_version,
                         state: state_bytes,
                     },
                 });
@@ -706,7 +707,9 @@ impl SessionManager {
                     other => SessionError::Unavailable(other),
                 });
             }
-            state.record = record;
+            state.record.version = new_version;
+            state.record.last_accessed_at = now;
+            state.record.dev_mode = dev_mode;
         }
         state.last_access = state.last_access.max(now);
         let live = state.live.as_ref().expect("still live");

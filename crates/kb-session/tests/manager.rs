@@ -587,13 +587,13 @@ fn a_restored_session_plays_by_the_content_it_was_created_with() {
                 metadata: record.metadata,
             }),
             Write::SaveSession(header.clone()),
-            Write::Append {
-                record: kb_store::SessionRecord {
+            Write::append(
+                &(kb_store::SessionRecord {
                     version: 1,
                     ..header
-                },
-                commands: vec![r#"{"type":"start","devMode":false}"#.into()],
-            },
+                }),
+                vec![r#"{"type":"start","devMode":false}"#.into()],
+            ),
         ])
         .unwrap();
 

@@ -123,10 +123,7 @@ fn appends_per_second(dir: &Path, sync: SyncMode, threads: usize, seconds: f64) 
                         ..record
                     };
                     store
-                        .commit(vec![Write::Append {
-                            record: next.clone(),
-                            commands: vec![command(n)],
-                        }])
+                        .commit(vec![Write::append(&next, vec![command(n)])])
                         .expect("append");
                     record = next;
                     n += 1;

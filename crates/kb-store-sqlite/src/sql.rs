@@ -20,6 +20,7 @@ pub(crate) struct Sql {
     pub find_session: String,
     pub upsert_session: String,
     pub touch_session: String,
+    pub advance_session: String,
     pub delete_session: String,
     pub content_exists: String,
     pub insert_content: String,
@@ -70,6 +71,10 @@ impl Sql {
             ),
             touch_session: format!(
                 "UPDATE {sessions} SET last_accessed_at = ?2 WHERE session_id = ?1"
+            ),
+            advance_session: format!(
+                "UPDATE {sessions} SET version = ?2, last_accessed_at = ?3, dev_mode = ?4 \
+                 WHERE session_key = ?1"
             ),
             delete_session: format!("DELETE FROM {sessions} WHERE session_key = ?1"),
             content_exists: format!("SELECT 1 FROM {contents} WHERE content_id = ?1"),

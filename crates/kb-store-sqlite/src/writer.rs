@@ -204,28 +204,36 @@ impl Writer {
                 }
                 self.upsert(&record)?;
             }
-            Write::Append { record, commands } => {
-                self.check_content(&record)?;
+            Write::Append {
+                session_id,
+                version,
+                last_accessed_at,
+                dev_mode,
+                commands,
+            } => {
                 let n = commands.len() as u64;
-                let expected = record.version.saturating_sub(n);
-                let Some(stored) = self.find(&record.session_id)? else {
-                    return Err(StoreError::conflict(&record.session_id, expected, 0));
+                let expected = version.saturating_sub(n);
+                let Some(stored) = self.find(&session_id)? else {
+                    return Err(StoreError::conflict(&session_id, expected, 0));
                 };
-                if record.version < n || stored.version != expected {
-                    return Err(StoreError::conflict(
-                        &record.session_id,
-                        expected,
-                        stored.version,
-                    ));
+                if version < n || stored.version != expected {
+                    return Err(StoreError::conflict(&session_id, expected, stored.version));
                 }
-                let session = Some(record.session_id.as_str());
+                let session = Some(session_id.as_str());
                 self.stmt(session, &self.sql.insert_command, |stmt| {
                     for (seq, command) in (expected + 1..).zip(&commands) {
                         stmt.execute(params![stored.key, to_sql_int(seq), command])?;
                     }
                     Ok(0)
                 })?;
-                self.upsert(&record)?;
+                self.stmt(session, &self.sql.advance_session, |stmt| {
+                    stmt.execute(params![
+                        stored.key,
+                        to_sql_int(version),
+                        last_accessed_at,
+                        dev_mode
+                    ])
+                })?;
             }
             Write::Checkpoint {
                 session_id,

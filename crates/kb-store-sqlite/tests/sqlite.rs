@@ -61,10 +61,7 @@ fn append(store: &dyn SessionStore, record: &SessionRecord, command: &str) -> Se
         ..record.clone()
     };
     store
-        .commit(vec![Write::Append {
-            record: next.clone(),
-            commands: vec![command.to_owned()],
-        }])
+        .commit(vec![Write::append(&next, vec![command.to_owned()])])
         .unwrap();
     next
 }
@@ -621,13 +618,13 @@ fn a_write_to_a_corrupt_row_fails_with_the_session_in_the_error() {
     create(&store, &record);
     corrupt(&path, "damaged", "version = 'x'");
     let error = store
-        .commit(vec![Write::Append {
-            record: SessionRecord {
+        .commit(vec![Write::append(
+            &SessionRecord {
                 version: 1,
                 ..record
             },
-            commands: vec!["c".to_owned()],
-        }])
+            vec!["c".to_owned()],
+        )])
         .unwrap_err();
     assert!(matches!(
         error,
@@ -698,13 +695,13 @@ fn many_threads_commit_at_once_without_losing_a_write() {
                                 key: format!("poison-{t}-{i}"),
                                 value: "x".to_owned(),
                             },
-                            Write::Append {
-                                record: SessionRecord {
+                            Write::append(
+                                &SessionRecord {
                                     version: 1000,
                                     ..other
                                 },
-                                commands: vec!["stale".to_owned()],
-                            },
+                                vec!["stale".to_owned()],
+                            ),
                         ]);
                         assert!(
                             matches!(result, Err(StoreError::Conflict { .. })),
@@ -752,13 +749,13 @@ fn two_stores_on_one_file_detect_each_others_writes() {
                 let (barrier, record) = (&barrier, &record);
                 scope.spawn(move || {
                     barrier.wait();
-                    store.commit(vec![Write::Append {
-                        record: SessionRecord {
+                    store.commit(vec![Write::append(
+                        &SessionRecord {
                             version: 1,
                             ..record.clone()
                         },
-                        commands: vec!["mine".to_owned()],
-                    }])
+                        vec!["mine".to_owned()],
+                    )])
                 })
             })
             .map(|handle| handle.join().unwrap())

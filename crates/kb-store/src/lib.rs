@@ -122,17 +122,25 @@ pub enum Write {
     /// does not hold; both are rejected with [`StoreError::Conflict`].
     /// Only [`Write::Append`] moves the version.
     SaveSession(SessionRecord),
-    /// Append commands to a session's log and update its header.
+    /// Append commands to a session's log, moving its version and the
+    /// header fields a command can change.
     ///
-    /// `record.version` is the version *after* the append; the stored
-    /// version must equal `record.version - commands.len()`, or the write is
-    /// a [`StoreError::Conflict`] (so is a `record.version` smaller than the
-    /// number of commands). The session must exist (it may have been saved
-    /// earlier in the same batch); a missing one is a conflict with
-    /// `actual: 0`.
+    /// `version` is the version *after* the append; the stored version must
+    /// equal `version - commands.len()`, or the write is a
+    /// [`StoreError::Conflict`] (so is a `version` smaller than the number of
+    /// commands). The session must exist (it may have been saved earlier in
+    /// the same batch); a missing one is a conflict with `actual: 0`. The
+    /// other header fields are left as stored. Build one with
+    /// [`Write::append`].
     Append {
-        /// The new header (its `version` counts the appended commands).
-        record: SessionRecord,
+        /// The session.
+        session_id: String,
+        /// The version after the append.
+        version: u64,
+        /// The new last-access time.
+        last_accessed_at: Millis,
+        /// The dev-mode flag after the commands.
+        dev_mode: bool,
         /// The commands to append, in order (JSON text).
         commands: Vec<String>,
     },
@@ -177,6 +185,20 @@ pub enum Write {
         /// The value.
         value: String,
     },
+}
+
+impl Write {
+    /// The append that takes a session's log to `after` (its header after
+    /// the commands) by adding `commands`.
+    pub fn append(after: &SessionRecord, commands: Vec<String>) -> Write {
+        Write::Append {
+            session_id: after.session_id.clone(),
+            version: after.version,
+            last_accessed_at: after.last_accessed_at,
+            dev_mode: after.dev_mode,
+            commands,
+        }
+    }
 }
 
 /// A session that was moved aside because it could not be loaded.

@@ -128,18 +128,29 @@ impl Data {
                     }
                 }
             }
-            Write::Append { record, commands } => {
-                self.check_content(&record)?;
-                let stored = self.version_of(&record.session_id);
-                let expected = append_base(&record, commands.len());
-                let Some(live) = self.sessions.get_mut(&record.session_id) else {
-                    return Err(StoreError::conflict(&record.session_id, expected, 0));
+            Write::Append {
+                session_id,
+                version,
+                last_accessed_at,
+                dev_mode,
+                commands,
+            } => {
+                let stored = self.version_of(&session_id);
+                let expected = version.saturating_sub(commands.len() as u64);
+                let Some(live) = self.sessions.get_mut(&session_id) else {
+                    return Err(StoreError::conflict(&session_id, expected, 0));
                 };
-                if record.version < commands.len() as u64 || expected != stored {
-                    return Err(StoreError::conflict(&record.session_id, expected, stored));
+                if version < commands.len() as u64 || expected != stored {
+                    return Err(StoreError::conflict(&session_id, expected, stored));
                 }
                 let old_len = live.log.len();
                 live.log.extend(commands);
+                let record = SessionRecord {
+                    version,
+                    last_accessed_at,
+                    dev_mode,
+                    ..live.record.clone()
+                };
                 undo.push(Undo::Append(
                     std::mem::replace(&mut live.record, record),
                     old_len,
@@ -273,11 +284,6 @@ impl Data {
             })
         }
     }
-}
-
-/// The version an append expects the stored log to be at.
-fn append_base(record: &SessionRecord, n_commands: usize) -> u64 {
-    record.version.saturating_sub(n_commands as u64)
 }
 
 impl SessionStore for MemoryStore {

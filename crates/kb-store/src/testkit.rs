@@ -218,12 +218,12 @@ mod cases {
 
     /// The write appending commands `version+1 ..= version+n` to `record`.
     fn append_write(record: &SessionRecord, n: u64) -> Write {
-        Write::Append {
-            record: advanced(record, n),
-            commands: (record.version + 1..=record.version + n)
+        Write::append(
+            &advanced(record, n),
+            (record.version + 1..=record.version + n)
                 .map(command)
                 .collect(),
-        }
+        )
     }
 
     /// Appends `n` numbered commands and returns the new header.
@@ -431,10 +431,7 @@ mod cases {
             ..advanced(&record, 1)
         };
         store
-            .commit(vec![Write::Append {
-                record: next.clone(),
-                commands: vec![command(3)],
-            }])
+            .commit(vec![Write::append(&next, vec![command(3)])])
             .unwrap();
         assert_eq!(records(&*store), vec![next]);
         assert_eq!(log(&*store, "s-1").commands, commands(1..=3));
@@ -468,10 +465,7 @@ mod cases {
         let store = h.open();
         let record = create(&*store, "s-1");
         let record = append(&*store, &record, 1);
-        let result = store.commit(vec![Write::Append {
-            record: header("s-1", 2),
-            commands: commands(1..=3),
-        }]);
+        let result = store.commit(vec![Write::append(&header("s-1", 2), commands(1..=3))]);
         assert!(
             matches!(result, Err(StoreError::Conflict { ref session_id, .. }) if session_id == "s-1"),
             "got {result:?}"
@@ -864,17 +858,6 @@ mod cases {
             "got {result:?}"
         );
         assert_eq!(store.get_meta("k").unwrap(), None);
-        let result = store.commit(vec![Write::Append {
-            record: SessionRecord {
-                content_id: "content-missing".to_owned(),
-                ..advanced(&record, 1)
-            },
-            commands: vec![command(1)],
-        }]);
-        assert!(
-            matches!(result, Err(StoreError::UnknownContent { .. })),
-            "got {result:?}"
-        );
         assert_eq!(records(&*store), vec![record]);
         assert_eq!(log(&*store, "s-1"), GameLog::default());
 
@@ -1163,10 +1146,10 @@ mod cases {
                         let (store, barrier, record) = (&*store, &barrier, &record);
                         scope.spawn(move || {
                             barrier.wait();
-                            store.commit(vec![Write::Append {
-                                record: advanced(record, 1),
-                                commands: vec![format!("round {round} by {t}")],
-                            }])
+                            store.commit(vec![Write::append(
+                                &advanced(record, 1),
+                                vec![format!("round {round} by {t}")],
+                            )])
                         })
                     })
                     .collect();

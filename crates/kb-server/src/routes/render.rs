@@ -39,17 +39,43 @@ impl Serialize for WireMetadata<'_> {
     }
 }
 
-/// The snapshot a client sees: the engine's, with static metadata merged in.
+/// The snapshot a client sees: the engine's game state, the content's
+/// static parts (pre-rendered) and metadata merged from both.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireSnapshot<'a> {
+    game: kb_engine::GameSnapshot,
+    phases: &'a RawValue,
+    action_cost_resource: &'a str,
+    recent_resource_gains: &'a [kb_engine::Gain],
+    compensations: &'a RawValue,
+    rules: &'a RawValue,
+    passive_records: kb_engine::ByPlayer<Vec<kb_engine::PassiveRecordView<'a>>>,
+    metadata: WireMetadata<'a>,
+}
+
+/// Builds the snapshot of `game`, carrying the attack logs of the result it
+/// accompanies.
 pub(crate) fn snapshot<'a>(
     game: &'a Game,
     content: &'a SessionContent,
     attacks: Vec<AttackLog>,
-) -> Snapshot<'a, WireMetadata<'a>> {
-    game.snapshot_with_logs(attacks)
-        .map_metadata(|engine| WireMetadata {
-            engine,
+) -> WireSnapshot<'a> {
+    let statics = content.snapshot_statics();
+    let engine: Snapshot<'a> = game.snapshot_with_logs(attacks);
+    WireSnapshot {
+        game: engine.game,
+        phases: &statics.phases,
+        action_cost_resource: engine.action_cost_resource,
+        recent_resource_gains: engine.recent_resource_gains,
+        compensations: &statics.compensations[usize::from(game.state().dev_mode)],
+        rules: &statics.rules,
+        passive_records: engine.passive_records,
+        metadata: WireMetadata {
+            engine: engine.metadata,
             sections: content.metadata_sections(),
-        })
+        },
+    }
 }
 
 /// The reference's `SessionState` plus `version`, with route-specific fields
@@ -59,7 +85,7 @@ pub(crate) fn snapshot<'a>(
 pub(crate) struct SessionState<'a, E: Serialize> {
     session_id: &'a str,
     version: u64,
-    snapshot: Snapshot<'a, WireMetadata<'a>>,
+    snapshot: WireSnapshot<'a>,
     registries: &'a kb_content::RenderedJson,
     #[serde(flatten)]
     extra: E,
@@ -133,7 +159,7 @@ pub(crate) struct ActionSuccess<'a> {
     status: &'static str,
     session_id: &'a str,
     version: u64,
-    snapshot: Snapshot<'a, WireMetadata<'a>>,
+    snapshot: WireSnapshot<'a>,
     costs: &'a Bag,
     traces: &'a [ActionTrace],
 }
@@ -194,4 +220,40 @@ pub(crate) fn keyed<T: Serialize + ?Sized>(session_id: &str, key: &str, value: &
 /// Serializes a body. Every body is plain data; failing here is a bug.
 pub(crate) fn to_bytes<T: Serialize + ?Sized>(body: &T) -> Vec<u8> {
     serde_json::to_vec(body).expect("response bodies are plain data")
+}
+
+#[cfg(test)]
+mod tests {
+    use kb_content::ContentPack;
+    use kb_engine::{Command, Game, GameOptions, PlayerId};
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The pre-rendered statics and the spliced metadata give exactly the
+    /// snapshot the engine would serialize, plus the static sections.
+    #[test]
+    fn wire_snapshot_is_the_engine_snapshot_with_static_metadata() {
+        let content = ContentPack::default_pack().base_session().clone();
+        for dev_mode in [false, true] {
+            let options = GameOptions {
+                dev_mode,
+                ..GameOptions::default()
+            };
+            let mut game = Game::new(content.content().clone(), options).unwrap();
+            for _ in 0..8 {
+                game.apply(&Command::Advance).unwrap();
+            }
+            game.apply(&Command::AiTurn {
+                player_id: PlayerId::B,
+            })
+            .unwrap();
+            let wire: Value =
+                serde_json::from_slice(&to_bytes(&snapshot(&game, &content, Vec::new()))).unwrap();
+            let mut engine: Value = serde_json::to_value(game.snapshot()).unwrap();
+            let statics = content.metadata().value().as_object().unwrap().clone();
+            engine["metadata"].as_object_mut().unwrap().extend(statics);
+            assert_eq!(wire, engine, "dev mode {dev_mode}");
+        }
+    }
 }
