@@ -637,6 +637,43 @@ impl SessionManager {
         Ok(f(&view))
     }
 
+    /// Reads a session without blocking: `None` when that would wait (the
+    /// session's lock is held, for example by a write waiting for its
+    /// commit) or need I/O (its game is not rebuilt yet). Async callers try
+    /// this on their own thread and fall back to [`SessionManager::read`] on
+    /// a blocking thread.
+    pub fn try_read<R>(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+        f: impl FnOnce(&SessionView<'_>) -> R,
+    ) -> Option<Result<R, SessionError>> {
+        if let Err(error) = self.check_open() {
+            return Some(Err(error));
+        }
+        let slot = match self.slot(caller, session_id) {
+            Ok(slot) => slot,
+            Err(error) => return Some(Err(error)),
+        };
+        let mut state = slot.state.try_lock().ok()?;
+        if state.gone {
+            return Some(Err(SessionError::NotFound {
+                session_id: session_id.to_owned(),
+            }));
+        }
+        let live = state.live.as_ref()?;
+        let view = SessionView {
+            session_id: &slot.id,
+            version: state.record.version,
+            created_at: slot.created_at,
+            game: &live.game,
+            content: &live.content,
+        };
+        let result = f(&view);
+        state.last_access = state.last_access.max(self.clock.now_ms());
+        Some(Ok(result))
+    }
+
     /// Runs a command on a session and persists it before `render` sees the
     /// result. `expected_version` (from `If-Match`) must be current.
     pub fn execute<R>(

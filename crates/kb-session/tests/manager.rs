@@ -668,3 +668,34 @@ fn sessions_from_a_reference_database_are_adopted_as_fresh_games() {
     let restarted = SessionManager::new(options(store, &clock)).unwrap();
     assert_eq!(state(&restarted, "ref-1"), before);
 }
+
+#[test]
+fn try_read_never_does_io_and_read_does() {
+    let memory = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    let id = create(&manager, &alice());
+    assert_eq!(
+        manager
+            .try_read(&alice(), &id, |v| v.version)
+            .map(Result::unwrap),
+        Some(1)
+    );
+    assert!(matches!(
+        manager.try_read(&Caller::user("bob"), &id, |_| ()),
+        Some(Err(SessionError::NotFound { .. }))
+    ));
+    drop(manager);
+    let restarted = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    assert!(
+        restarted.try_read(&alice(), &id, |_| ()).is_none(),
+        "a session not rebuilt yet needs I/O: try_read declines"
+    );
+    assert_eq!(restarted.read(&alice(), &id, |v| v.version).unwrap(), 1);
+    assert_eq!(
+        restarted
+            .try_read(&alice(), &id, |v| v.version)
+            .map(Result::unwrap),
+        Some(1)
+    );
+}

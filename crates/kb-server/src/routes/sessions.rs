@@ -49,6 +49,27 @@ async fn blocking<R: Send + 'static>(
         .map_err(ApiError::internal)
 }
 
+/// Reads a session: on this thread when that cannot wait (the session is
+/// live and its lock free), else on a blocking thread.
+async fn read<R: Send + 'static>(
+    state: &AppState,
+    caller: kb_session::Caller,
+    id: String,
+    f: impl FnOnce(&SessionView<'_>) -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    let manager = state.manager().clone();
+    let mut f = Some(f);
+    if let Some(result) =
+        manager.try_read(&caller, &id, |view| (f.take().expect("called once"))(view))
+    {
+        return result.map_err(session_error);
+    }
+    let f = f.expect("not called when try_read declines");
+    blocking(move || manager.read(&caller, &id, f))
+        .await?
+        .map_err(session_error)
+}
+
 /// A JSON response from rendered bytes, with the session version as ETag.
 fn json(status: StatusCode, body: Vec<u8>, version: Option<u64>) -> Response {
     let mut response = Response::new(Body::from(body));
@@ -196,10 +217,10 @@ pub async fn snapshot(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
-    let manager = state.manager().clone();
-    blocking(move || manager.read(&caller, &id, |view| state_response(view, StatusCode::OK)))
-        .await?
-        .map_err(session_error)
+    read(&state, caller, id, |view| {
+        state_response(view, StatusCode::OK)
+    })
+    .await
 }
 
 /// Path of the action query routes.
@@ -229,22 +250,18 @@ pub async fn costs(
     let caller = require(&caller, Role::SessionAdvance)?;
     let request = body.map_err(|r| r.with_message(messages::INVALID_ACTION_COST_REQUEST))?;
     let params = request.and_then(|ApiJson(r)| r.params).unwrap_or_default();
-    let manager = state.manager().clone();
     let ActionPath { id, action_id } = path;
     let (id2, action2) = (id.clone(), action_id.clone());
-    blocking(move || {
-        manager.read(&caller, &id, |view| {
-            view.game.action_costs(&action_id, &params).map(|costs| {
-                json(
-                    StatusCode::OK,
-                    render::keyed(view.session_id, "costs", &costs),
-                    None,
-                )
-            })
+    read(&state, caller, id, move |view| {
+        view.game.action_costs(&action_id, &params).map(|costs| {
+            json(
+                StatusCode::OK,
+                render::keyed(view.session_id, "costs", &costs),
+                None,
+            )
         })
     })
     .await?
-    .map_err(session_error)?
     .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
 }
 
@@ -257,22 +274,18 @@ pub async fn requirements(
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
     body.map_err(|r| r.with_message(messages::INVALID_ACTION_REQUIREMENT_REQUEST))?;
-    let manager = state.manager().clone();
     let ActionPath { id, action_id } = path;
     let (id2, action2) = (id.clone(), action_id.clone());
-    blocking(move || {
-        manager.read(&caller, &id, |view| {
-            view.game.action_requirements(&action_id).map(|failures| {
-                json(
-                    StatusCode::OK,
-                    render::keyed(view.session_id, "requirements", &failures),
-                    None,
-                )
-            })
+    read(&state, caller, id, move |view| {
+        view.game.action_requirements(&action_id).map(|failures| {
+            json(
+                StatusCode::OK,
+                render::keyed(view.session_id, "requirements", &failures),
+                None,
+            )
         })
     })
     .await?
-    .map_err(session_error)?
     .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
 }
 
@@ -283,22 +296,18 @@ pub async fn options(
     Path(path): Path<ActionPath>,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
-    let manager = state.manager().clone();
     let ActionPath { id, action_id } = path;
     let (id2, action2) = (id.clone(), action_id.clone());
-    blocking(move || {
-        manager.read(&caller, &id, |view| {
-            view.game.action_options(&action_id).map(|groups| {
-                json(
-                    StatusCode::OK,
-                    render::keyed(view.session_id, "groups", &groups),
-                    None,
-                )
-            })
+    read(&state, caller, id, move |view| {
+        view.game.action_options(&action_id).map(|groups| {
+            json(
+                StatusCode::OK,
+                render::keyed(view.session_id, "groups", &groups),
+                None,
+            )
         })
     })
     .await?
-    .map_err(session_error)?
     .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
 }
 
@@ -313,22 +322,18 @@ pub async fn simulate(
     let ApiJson(request) =
         body.map_err(|r| r.with_message(messages::INVALID_SIMULATION_REQUEST))?;
     let options = request.options.unwrap_or_default();
-    let manager = state.manager().clone();
-    blocking(move || {
-        manager.read(&caller, &id, |view| {
-            view.game
-                .simulate_upcoming_phases(request.player_id, &options)
-                .map(|result| {
-                    json(
-                        StatusCode::OK,
-                        render::keyed(view.session_id, "result", &result),
-                        None,
-                    )
-                })
-        })
+    read(&state, caller, id, move |view| {
+        view.game
+            .simulate_upcoming_phases(request.player_id, &options)
+            .map(|result| {
+                json(
+                    StatusCode::OK,
+                    render::keyed(view.session_id, "result", &result),
+                    None,
+                )
+            })
     })
     .await?
-    .map_err(session_error)?
     .map_err(|e| engine_error(&e))
 }
 
