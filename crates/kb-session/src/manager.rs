@@ -20,13 +20,18 @@
 //!   a session's idle time is what it had when the server stopped.
 //!
 //! Requests to one session are serialized by its lock; different sessions
-//! proceed in parallel. The manager is synchronous (its store is); async
-//! callers use a blocking thread.
+//! proceed in parallel. The manager is synchronous, as its store is, and
+//! also offers async variants of its hot paths (`create_async`,
+//! `execute_async`, `try_read`) that await commits instead of parking a
+//! thread. The synchronous methods block: call them from a blocking thread,
+//! never from an async task.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+
 use std::time::Duration;
+use tokio::sync::{Mutex as SlotLock, MutexGuard};
 
 use kb_content::SessionContent;
 use kb_engine::{Command, Game, GameConfig, Outcome, PlayerId};
@@ -181,7 +186,8 @@ struct Slot {
     id: Arc<str>,
     created_at: Millis,
     owner: Option<String>,
-    state: Mutex<SlotState>,
+    /// An async-capable lock: held across the commit of a write.
+    state: SlotLock<SlotState>,
 }
 
 struct SlotState {
@@ -266,7 +272,7 @@ impl SessionManager {
                 id: id.clone(),
                 created_at: record.created_at,
                 owner: record.owner.clone(),
-                state: Mutex::new(SlotState {
+                state: SlotLock::new(SlotState {
                     record,
                     last_access: now - idle_at_stop,
                     live: None,
@@ -370,6 +376,30 @@ impl SessionManager {
         request: CreateSession,
         render: impl FnOnce(&SessionView<'_>) -> R,
     ) -> Result<R, SessionError> {
+        let (prepared, writes) = self.prepare_create(caller, request)?;
+        let committed = self.store.commit(writes);
+        self.finish_create(prepared, committed, render)
+    }
+
+    /// [`SessionManager::create`] for async callers: waits for the commit
+    /// without parking a thread.
+    pub async fn create_async<R>(
+        &self,
+        caller: &Caller,
+        request: CreateSession,
+        render: impl FnOnce(&SessionView<'_>) -> R,
+    ) -> Result<R, SessionError> {
+        let (prepared, writes) = self.prepare_create(caller, request)?;
+        let committed = self.store.submit(writes).await;
+        self.finish_create(prepared, committed, render)
+    }
+
+    /// Builds the game and the writes of a new session.
+    fn prepare_create(
+        &self,
+        caller: &Caller,
+        request: CreateSession,
+    ) -> Result<(PreparedSession<'_>, Vec<Write>), SessionError> {
         self.check_open()?;
         let (config_json, config) = match request.config {
             Some((json, config)) => (Some(json), Some(config)),
@@ -391,7 +421,7 @@ impl SessionManager {
             entries.push(LogEntry::Command(command));
         }
 
-        let _reservation = self.reserve_capacity()?;
+        let reservation = self.reserve_capacity()?;
         let id = self.fresh_id()?;
         let now = self.clock.now_ms();
         let mut record = SessionRecord {
@@ -411,27 +441,44 @@ impl SessionManager {
             &record,
             entries.iter().map(LogEntry::to_json).collect(),
         ));
-        self.store
-            .commit(writes)
-            .map_err(SessionError::Unavailable)?;
-        self.contents.mark_stored(content.id().as_str());
+        let prepared = PreparedSession {
+            _reservation: reservation,
+            id,
+            record,
+            live: Live { content, game },
+        };
+        Ok((prepared, writes))
+    }
 
+    /// Registers a new session once its writes are committed.
+    fn finish_create<R>(
+        &self,
+        prepared: PreparedSession<'_>,
+        committed: Result<(), StoreError>,
+        render: impl FnOnce(&SessionView<'_>) -> R,
+    ) -> Result<R, SessionError> {
+        committed.map_err(SessionError::Unavailable)?;
+        let PreparedSession {
+            id, record, live, ..
+        } = prepared;
+        self.contents.mark_stored(live.content.id().as_str());
+        let now = record.created_at;
         let view = SessionView {
             session_id: &id,
             version: record.version,
             created_at: now,
-            game: &game,
-            content: &content,
+            game: &live.game,
+            content: &live.content,
         };
         let rendered = render(&view);
         let slot = Arc::new(Slot {
             id: id.clone(),
             created_at: now,
             owner: record.owner.clone(),
-            state: Mutex::new(SlotState {
+            state: SlotLock::new(SlotState {
                 record,
                 last_access: now,
-                live: Some(Live { content, game }),
+                live: Some(live),
                 gone: false,
             }),
         });
@@ -489,39 +536,74 @@ impl SessionManager {
 
     /// Locks a slot and makes sure its game is live.
     fn open<'s>(&self, slot: &'s Slot) -> Result<MutexGuard<'s, SlotState>, SessionError> {
-        let mut state = slot
-            .state
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut state = slot.state.blocking_lock();
         if state.gone {
             return Err(SessionError::NotFound {
                 session_id: slot.id.to_string(),
             });
         }
         if state.live.is_none() {
-            match self.rebuild(&slot.id, &state.record) {
-                Ok(live) => state.live = Some(live),
-                Err(RebuildError::Store(error)) => return Err(SessionError::Unavailable(error)),
-                Err(RebuildError::Corrupt(reason)) => {
-                    state.gone = true;
-                    let row = self.quarantine_now(&slot.id, &reason);
-                    self.report
-                        .lock()
-                        .expect("report lock")
-                        .quarantined
-                        .push(row);
-                    drop(state);
-                    self.sessions
-                        .write()
-                        .expect("sessions lock")
-                        .remove(&slot.id);
-                    return Err(SessionError::NotFound {
-                        session_id: slot.id.to_string(),
-                    });
-                }
-            }
+            let rebuilt = self.rebuild(&slot.id, &state.record);
+            self.install(slot, &mut state, rebuilt)?;
         }
         Ok(state)
+    }
+
+    /// [`SessionManager::open`] for async callers: the rebuild (store reads
+    /// and replay) runs on a blocking thread.
+    async fn open_async<'s>(
+        self: &Arc<Self>,
+        slot: &'s Slot,
+    ) -> Result<MutexGuard<'s, SlotState>, SessionError> {
+        let mut state = slot.state.lock().await;
+        if state.gone {
+            return Err(SessionError::NotFound {
+                session_id: slot.id.to_string(),
+            });
+        }
+        if state.live.is_none() {
+            let (manager, id, record) = (self.clone(), slot.id.clone(), state.record.clone());
+            let rebuilt = tokio::task::spawn_blocking(move || manager.rebuild(&id, &record))
+                .await
+                .map_err(|e| {
+                    SessionError::InvalidRequest(format!("rebuilding the session failed: {e}"))
+                })?;
+            self.install(slot, &mut state, rebuilt)?;
+        }
+        Ok(state)
+    }
+
+    /// Installs a rebuilt game, or quarantines a session that cannot be
+    /// rebuilt.
+    fn install(
+        &self,
+        slot: &Slot,
+        state: &mut SlotState,
+        rebuilt: Result<Live, RebuildError>,
+    ) -> Result<(), SessionError> {
+        match rebuilt {
+            Ok(live) => {
+                state.live = Some(live);
+                Ok(())
+            }
+            Err(RebuildError::Store(error)) => Err(SessionError::Unavailable(error)),
+            Err(RebuildError::Corrupt(reason)) => {
+                state.gone = true;
+                let row = self.quarantine_now(&slot.id, &reason);
+                self.report
+                    .lock()
+                    .expect("report lock")
+                    .quarantined
+                    .push(row);
+                self.sessions
+                    .write()
+                    .expect("sessions lock")
+                    .remove(&slot.id);
+                Err(SessionError::NotFound {
+                    session_id: slot.id.to_string(),
+                })
+            }
+        }
     }
 
     /// Rebuilds a game from its checkpoint and log.
@@ -686,14 +768,55 @@ impl SessionManager {
     ) -> Result<R, SessionError> {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
-        let mut guard = self.open(&slot)?;
-        let state: &mut SlotState = &mut guard;
+        let mut state = self.open(&slot)?;
+        let (staged, writes) = self.stage(&slot, &mut state, command, expected_version)?;
+        let committed = if writes.is_empty() {
+            Ok(())
+        } else {
+            self.store.commit(writes)
+        };
+        self.settle(&slot, &mut state, staged, committed, render)
+    }
+
+    /// [`SessionManager::execute`] for async callers: the session's lock is
+    /// held across the commit, which is awaited rather than waited for on a
+    /// parked thread. Must run inside a tokio runtime (a game that must be
+    /// rebuilt from the store is rebuilt on a blocking thread).
+    pub async fn execute_async<R>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        command: Command,
+        expected_version: Option<u64>,
+        render: impl FnOnce(&SessionView<'_>, &Outcome) -> R,
+    ) -> Result<R, SessionError> {
+        self.check_open()?;
+        let slot = self.slot(caller, session_id)?;
+        let mut state = self.open_async(&slot).await?;
+        let (staged, writes) = self.stage(&slot, &mut state, command, expected_version)?;
+        let committed = if writes.is_empty() {
+            Ok(())
+        } else {
+            self.store.submit(writes).await
+        };
+        self.settle(&slot, &mut state, staged, committed, render)
+    }
+
+    /// Applies a command to a live game and builds the writes that make it
+    /// durable (none when nothing changed).
+    fn stage(
+        &self,
+        slot: &Slot,
+        state: &mut SlotState,
+        command: Command,
+        expected_version: Option<u64>,
+    ) -> Result<(Staged, Vec<Write>), SessionError> {
         let version = state.record.version;
         if let Some(expected) = expected_version
             && expected != version
         {
             return Err(SessionError::Stale {
-                session_id: session_id.to_owned(),
+                session_id: slot.id.to_string(),
                 expected,
                 actual: version,
             });
@@ -701,54 +824,82 @@ impl SessionManager {
         let now = self.clock.now_ms();
         let live = state.live.as_mut().expect("opened");
         let outcome = live.game.apply(&command)?;
+        let dev_mode = live.game.state().dev_mode;
         let changed = !matches!(&outcome, Outcome::AiTurn(ai) if !ai.ran_turn);
-        if changed {
-            let mut entries = Vec::with_capacity(2);
-            if version == 0 {
-                // An adopted session has no log yet: record how its game was
-                // started before its first command.
-                entries.push(LogEntry::Start(StartEntry {
-                    dev_mode: state.record.dev_mode,
-                    ai_players: vec![PlayerId::B],
-                }));
-            }
-            entries.push(LogEntry::Command(command));
-            let new_version = version + entries.len() as u64;
-            let dev_mode = live.game.state().dev_mode;
-            let mut writes = vec![Write::Append {
-                session_id: session_id.to_owned(),
-                version: new_version,
-                last_accessed_at: now,
+        if !changed {
+            let staged = Staged {
+                outcome,
+                new_version: version,
                 dev_mode,
-                commands: entries.iter().map(LogEntry::to_json).collect(),
-            }];
-            // A checkpoint each time the log crosses a multiple of the interval.
-            if new_version / self.checkpoint_every != version / self.checkpoint_every {
-                let state_bytes = serde_json::to_vec(live.game.state()).expect("plain data");
-                writes.push(Write::Checkpoint {
-                    session_id: session_id.to_owned(),
-                    checkpoint: Checkpoint {
-                        version: new_version,
-                        state: state_bytes,
-                    },
-                });
-            }
-            if let Err(error) = self.store.commit(writes) {
-                // Memory must not run ahead of the store: forget the game,
-                // rebuild it from the log on next use.
-                state.live = None;
-                return Err(match error {
-                    StoreError::Conflict { .. } => SessionError::Concurrent {
-                        session_id: session_id.to_owned(),
-                    },
-                    other => SessionError::Unavailable(other),
-                });
-            }
-            state.record.version = new_version;
-            state.record.last_accessed_at = now;
-            state.record.dev_mode = dev_mode;
+                now,
+            };
+            return Ok((staged, Vec::new()));
         }
-        state.last_access = state.last_access.max(now);
+        let mut entries = Vec::with_capacity(2);
+        if version == 0 {
+            // An adopted session has no log yet: record how its game was
+            // started before its first command.
+            entries.push(LogEntry::Start(StartEntry {
+                dev_mode: state.record.dev_mode,
+                ai_players: vec![PlayerId::B],
+            }));
+        }
+        entries.push(LogEntry::Command(command));
+        let new_version = version + entries.len() as u64;
+        let mut writes = vec![Write::Append {
+            session_id: slot.id.to_string(),
+            version: new_version,
+            last_accessed_at: now,
+            dev_mode,
+            commands: entries.iter().map(LogEntry::to_json).collect(),
+        }];
+        // A checkpoint each time the log crosses a multiple of the interval.
+        if new_version / self.checkpoint_every != version / self.checkpoint_every {
+            let state_bytes = serde_json::to_vec(live.game.state()).expect("plain data");
+            writes.push(Write::Checkpoint {
+                session_id: slot.id.to_string(),
+                checkpoint: Checkpoint {
+                    version: new_version,
+                    state: state_bytes,
+                },
+            });
+        }
+        let staged = Staged {
+            outcome,
+            new_version,
+            dev_mode,
+            now,
+        };
+        Ok((staged, writes))
+    }
+
+    /// Records a committed command, or forgets the game when the commit
+    /// failed (memory must not run ahead of the store: the game is rebuilt
+    /// from the log on next use), then renders.
+    fn settle<R>(
+        &self,
+        slot: &Slot,
+        state: &mut SlotState,
+        staged: Staged,
+        committed: Result<(), StoreError>,
+        render: impl FnOnce(&SessionView<'_>, &Outcome) -> R,
+    ) -> Result<R, SessionError> {
+        if let Err(error) = committed {
+            state.live = None;
+            return Err(match error {
+                StoreError::Conflict { .. } => SessionError::Concurrent {
+                    session_id: slot.id.to_string(),
+                },
+                other => SessionError::Unavailable(other),
+            });
+        }
+        if staged.new_version != state.record.version {
+            // Committed: the stored header moved with it.
+            state.record.version = staged.new_version;
+            state.record.dev_mode = staged.dev_mode;
+            state.record.last_accessed_at = staged.now;
+        }
+        state.last_access = state.last_access.max(staged.now);
         let live = state.live.as_ref().expect("still live");
         let view = SessionView {
             session_id: &slot.id,
@@ -757,17 +908,14 @@ impl SessionManager {
             game: &live.game,
             content: &live.content,
         };
-        Ok(render(&view, &outcome))
+        Ok(render(&view, &staged.outcome))
     }
 
     /// Deletes a session and its log.
     pub fn delete(&self, caller: &Caller, session_id: &str) -> Result<(), SessionError> {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
-        let mut state = slot
-            .state
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut state = slot.state.blocking_lock();
         if state.gone {
             return Err(SessionError::NotFound {
                 session_id: session_id.to_owned(),
@@ -800,10 +948,7 @@ impl SessionManager {
         let mut out: Vec<SessionSummary> = slots
             .iter()
             .filter_map(|slot| {
-                let state = slot
-                    .state
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner());
+                let state = slot.state.blocking_lock();
                 (!state.gone).then(|| SessionSummary {
                     session_id: slot.id.to_string(),
                     owner: slot.owner.clone(),
@@ -902,10 +1047,7 @@ impl SessionManager {
             .collect();
         let mut writes = Vec::new();
         for slot in slots {
-            let state = slot
-                .state
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
+            let state = slot.state.blocking_lock();
             if !state.gone && state.last_access > state.record.last_accessed_at {
                 writes.push(Write::Touch {
                     session_id: slot.id.to_string(),
@@ -922,6 +1064,22 @@ impl SessionManager {
         flushed.map_err(SessionError::Unavailable)?;
         closed.map_err(SessionError::Unavailable)
     }
+}
+
+/// A command applied in memory, waiting for its commit.
+struct Staged {
+    outcome: Outcome,
+    new_version: u64,
+    dev_mode: bool,
+    now: Millis,
+}
+
+/// A new session, built and waiting for its commit.
+struct PreparedSession<'a> {
+    _reservation: Reservation<'a>,
+    id: Arc<str>,
+    record: SessionRecord,
+    live: Live,
 }
 
 enum RebuildError {

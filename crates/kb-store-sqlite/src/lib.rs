@@ -51,8 +51,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kb_store::{
-    Checkpoint, ContentRecord, GameLog, LoadedSessions, QuarantinedSession, SessionStore,
-    StoreError, Write,
+    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
+    SessionStore, StoreError, Write,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -282,7 +282,7 @@ impl SqliteSessionStore {
     }
 
     /// Queues a job for the writer thread and waits for its answer.
-    fn submit<T>(
+    fn call<T>(
         &self,
         operation: &'static str,
         job: impl FnOnce(mpsc::SyncSender<Result<T, StoreError>>) -> Job,
@@ -291,13 +291,9 @@ impl SqliteSessionStore {
         {
             let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
             let jobs = jobs.as_ref().ok_or(StoreError::Closed)?;
-            let job = job(reply);
-            let is_commit = matches!(job, Job::Commit { .. });
             // The store is open, so a gone receiver means the writer died.
-            jobs.send(job).map_err(|_| writer_stopped(operation))?;
-            if is_commit {
-                self.counters.submitted.fetch_add(1, Ordering::Relaxed);
-            }
+            jobs.send(job(reply))
+                .map_err(|_| writer_stopped(operation))?;
         }
         answer.recv().map_err(|_| writer_stopped(operation))?
     }
@@ -337,18 +333,31 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 
 impl SessionStore for SqliteSessionStore {
     fn load_all(&self) -> Result<LoadedSessions, StoreError> {
-        self.submit("load_all", |reply| Job::LoadAll { reply })
+        self.call("load_all", |reply| Job::LoadAll { reply })
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        SessionStore::submit(self, writes).wait()
+    }
+
+    fn submit(&self, writes: Vec<Write>) -> CommitTicket {
+        let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(jobs) = jobs.as_ref() else {
+            return CommitTicket::ready(Err(StoreError::Closed));
+        };
         if writes.is_empty() {
-            // Nothing to write, but a closed store still says so.
-            return match *self.jobs.read().unwrap_or_else(PoisonError::into_inner) {
-                Some(_) => Ok(()),
-                None => Err(StoreError::Closed),
-            };
+            // Nothing to write, but a closed store still says so (above).
+            return CommitTicket::ready(Ok(()));
         }
-        self.submit("commit", |reply| Job::Commit { writes, reply })
+        let (reply, ticket) = CommitTicket::channel();
+        // The store is open, so a gone receiver means the writer died.
+        match jobs.send(Job::Commit { writes, reply }) {
+            Ok(()) => {
+                self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+                ticket
+            }
+            Err(_) => CommitTicket::ready(Err(writer_stopped("commit"))),
+        }
     }
 
     fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {

@@ -29,7 +29,7 @@ use crate::sql::{Sql, decode_header, describe_id};
 pub(crate) const MAX_GROUP: usize = 1024;
 
 /// Where the answer to a commit goes.
-pub(crate) type CommitReply = SyncSender<Result<(), StoreError>>;
+pub(crate) type CommitReply = kb_store::CommitSender;
 
 /// Work for the writer thread, with where to send the answer.
 pub(crate) enum Job {
@@ -132,7 +132,7 @@ impl Writer {
             .answered
             .fetch_add(replies.len() as u64, Ordering::Relaxed);
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
-            let _ = reply.send(outcome);
+            reply.send(outcome);
         }
     }
 

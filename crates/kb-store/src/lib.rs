@@ -42,8 +42,10 @@
 mod memory;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod ticket;
 
 pub use memory::MemoryStore;
+pub use ticket::{CommitSender, CommitTicket};
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -318,6 +320,14 @@ pub trait SessionStore: Send + Sync {
     /// Releases the store's resources (flushes, closes files). Later calls
     /// fail with [`StoreError::Closed`]; closing twice is fine.
     fn close(&self) -> Result<(), StoreError>;
+
+    /// Queues a batch and returns at once; the ticket resolves when
+    /// [`commit`](SessionStore::commit) would have returned, with the same
+    /// result and the same guarantees. Stores that cannot queue commit here
+    /// and return a resolved ticket (the default).
+    fn submit(&self, writes: Vec<Write>) -> CommitTicket {
+        CommitTicket::ready(self.commit(writes))
+    }
 
     /// Inserts or replaces a session header: the guide's idempotent `save`.
     fn save(&self, record: &SessionRecord) -> Result<(), StoreError> {

@@ -109,6 +109,7 @@ macro_rules! __kb_store_cases {
             unicode_ids_and_owners,
             concurrent_commits_all_land,
             racing_appends_exactly_one_wins,
+            submit_resolves_like_commit,
         }
     };
 }
@@ -481,6 +482,33 @@ mod cases {
         assert_conflict(result, "ghost", 3, 0);
         assert_eq!(ids(&*store), vec!["s-1"]);
         assert_eq!(log(&*store, "ghost"), GameLog::default());
+    }
+
+    pub fn submit_resolves_like_commit(h: &dyn StoreHarness) {
+        let store = h.open();
+        let record = create(&*store, "s-1");
+        let tickets: Vec<_> = (1..=3)
+            .map(|n| store.submit(vec![append_write(&advanced(&record, n - 1), 1)]))
+            .collect();
+        for ticket in tickets {
+            ticket.wait().expect("queued appends land in order");
+        }
+        assert_eq!(log(&*store, "s-1").commands, commands(1..=3));
+        let stale = store.submit(vec![append_write(&record, 1)]).wait();
+        assert!(
+            matches!(stale, Err(StoreError::Conflict { actual: 3, .. })),
+            "got {stale:?}"
+        );
+        assert_eq!(
+            records(&*store)[0].version,
+            3,
+            "the stale append wrote nothing"
+        );
+        store.close().unwrap();
+        assert!(matches!(
+            store.submit(vec![append_write(&record, 1)]).wait(),
+            Err(StoreError::Closed)
+        ));
     }
 
     pub fn append_after_save_in_one_batch(h: &dyn StoreHarness) {

@@ -198,14 +198,13 @@ pub async fn create(
         config,
         player_names,
     };
-    let manager = state.manager().clone();
-    blocking(move || {
-        manager.create(&caller, create, |view| {
+    state
+        .manager()
+        .create_async(&caller, create, |view| {
             state_response(view, StatusCode::CREATED)
         })
-    })
-    .await?
-    .map_err(session_error)
+        .await
+        .map_err(session_error)
 }
 
 // ----- reads -----------------------------------------------------------------------
@@ -347,9 +346,9 @@ async fn mutate(
     command: Command,
     expected: Option<u64>,
 ) -> Result<Response, ApiError> {
-    let manager = state.manager().clone();
-    blocking(move || {
-        manager.execute(&caller, &id, command, expected, |view, outcome| {
+    state
+        .manager()
+        .execute_async(&caller, &id, command, expected, |view, outcome| {
             let body = match outcome {
                 Outcome::Advance(advance) => {
                     render::session_state(view, Vec::new(), AdvanceExtra { advance })
@@ -371,9 +370,8 @@ async fn mutate(
             };
             json(StatusCode::OK, body, Some(view.version))
         })
-    })
-    .await?
-    .map_err(session_error)
+        .await
+        .map_err(session_error)
 }
 
 /// `POST /sessions/:id/advance` (the body is ignored).
@@ -494,9 +492,9 @@ pub async fn perform_action(
         params: request.params.unwrap_or_default(),
         player_id: None,
     };
-    let manager = state.manager().clone();
-    let result = blocking(move || {
-        manager.execute(&caller, &id, command, expected, |view, outcome| {
+    let result = state
+        .manager()
+        .execute_async(&caller, &id, command, expected, |view, outcome| {
             let Outcome::Action(done) = outcome else {
                 unreachable!("an action command has an action outcome")
             };
@@ -504,8 +502,7 @@ pub async fn perform_action(
                 render::action_success(view, &done.costs, &done.traces, done.attack_logs.clone());
             json(StatusCode::OK, body, Some(view.version))
         })
-    })
-    .await?;
+        .await;
     Ok(match result {
         Ok(response) => response,
         Err(SessionError::Engine(error)) => action_error(
