@@ -5,6 +5,9 @@
 
 mod actions;
 mod auth;
+mod bodies;
+mod catalogue;
+mod concurrency;
 mod config;
 mod errors;
 mod helpers;
@@ -13,3 +16,4 @@ mod metrics;
 mod ownership;
 mod play;
 mod queries;
+mod sessions;
