@@ -47,6 +47,70 @@ async fn each_route_answers_a_body_it_cannot_use_with_its_literal() {
 }
 
 #[tokio::test]
+async fn json_arrays_are_not_request_objects() {
+    // serde reads a struct from an array, positionally: `[true]` would be
+    // `{"devMode": true}` and `["tax"]` `{"actionId": "tax"}`. The
+    // reference accepted only objects, and so do we.
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    app.to_main(ALICE, &id).await;
+    for body in ["[]", "[true]", "[true, null, {\"A\": \"Ann\"}]"] {
+        let envelope = app
+            .call(Method::POST, "/sessions", Some(ALICE), Some(body))
+            .await
+            .envelope(400);
+        assert_eq!(
+            envelope.message, "Invalid session create request.",
+            "{body}"
+        );
+        assert_eq!(
+            envelope.issues.unwrap()[0].message,
+            "Request body must be a JSON object."
+        );
+    }
+    let response = app
+        .call(
+            Method::POST,
+            &format!("/sessions/{id}/actions"),
+            Some(ALICE),
+            Some(r#"["tax"]"#),
+        )
+        .await;
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert_eq!(response.json()["error"], "Invalid action request.");
+    let cases = [
+        ("dev-mode", "[true]", "Invalid session dev mode request."),
+        ("ai-turn", r#"["B"]"#, "Invalid AI turn request."),
+        ("simulate", r#"["A"]"#, "Invalid simulation request."),
+        ("actions/tax/costs", "[{}]", "Invalid action cost request."),
+    ];
+    for (suffix, body, message) in cases {
+        let envelope = app
+            .call(
+                Method::POST,
+                &format!("/sessions/{id}/{suffix}"),
+                Some(ALICE),
+                Some(body),
+            )
+            .await
+            .envelope(400);
+        assert_eq!(envelope.message, message, "{suffix}");
+    }
+    let envelope = app
+        .call(
+            Method::PATCH,
+            &format!("/sessions/{id}/player"),
+            Some(ALICE),
+            Some(r#"["A", "Ann"]"#),
+        )
+        .await
+        .envelope(400);
+    assert_eq!(envelope.message, "Invalid player name update request.");
+    assert_eq!(app.state.manager().session_count(), 1);
+    assert_eq!(version(&app.snapshot(ALICE, &id).await), 8);
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_declared_json_is_415_on_every_route_that_reads_one() {
     let app = TestApp::game();
     let id = app.new_session(ALICE).await;
