@@ -261,7 +261,12 @@ impl TestResponse {
     /// The body as an error envelope, after checking the status and the
     /// JSON content type.
     pub fn envelope(&self, status: u16) -> ErrorEnvelope {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            truncate(&self.text())
+        );
         assert_eq!(
             self.headers
                 .get("content-type")
