@@ -483,7 +483,17 @@ pub async fn perform_action(
         }
         Err(rejection) => return Err(rejection.into()),
     };
-    let expected = if_match(&headers)?;
+    let expected = match if_match(&headers) {
+        Ok(expected) => expected,
+        Err(error) => {
+            return Ok(action_error(
+                StatusCode::BAD_REQUEST,
+                error.message(),
+                "INVALID_REQUEST",
+                None,
+            ));
+        }
+    };
     let command = Command::Action {
         action_id: request.action_id.0.as_str().into(),
         params: request.params.unwrap_or_default(),

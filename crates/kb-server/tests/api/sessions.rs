@@ -412,12 +412,19 @@ async fn a_malformed_if_match_is_400_and_changes_nothing() {
                     &[("if-match", tag)],
                 )
                 .await;
-            assert_eq!(response.status, 400, "{path} {tag}: {}", response.text());
-            let text = response.text();
-            assert!(
-                text.contains("If-Match must be a session version, as sent in ETag."),
-                "{path}: {text}"
-            );
+            let message = "If-Match must be a session version, as sent in ETag.";
+            if path.ends_with("/actions") {
+                // The action route answers its own errors in its own body.
+                assert_eq!(response.status, 400, "{tag}: {}", response.text());
+                assert_eq!(
+                    response.json(),
+                    json!({"status": "error", "error": message, "code": "INVALID_REQUEST"})
+                );
+            } else {
+                let envelope = response.envelope(400);
+                assert_eq!(envelope.code, ErrorCode::InvalidRequest);
+                assert_eq!(envelope.message, message, "{path} {tag}");
+            }
         }
     }
     assert_eq!(version(&app.snapshot(ALICE, &id).await), 8);
