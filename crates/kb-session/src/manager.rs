@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use kb_content::SessionContent;
-use kb_engine::{Command, Game, GameConfig, Outcome, PlayerId};
+use kb_engine::{Command, Game, GameConfig, GameState, Outcome, PlayerId};
 use kb_store::{
     Checkpoint, LoadedSessions, Millis, QuarantinedSession, SessionRecord, SessionStore,
     StoreError, Write,
@@ -686,14 +686,21 @@ impl SessionManager {
             }];
             // A checkpoint each time the log crosses a multiple of the interval.
             if record.version / self.checkpoint_every != version / self.checkpoint_every {
-                let state_bytes = serde_json::to_vec(live.game.state()).expect("plain data");
-                writes.push(Write::Checkpoint {
-                    session_id: session_id.to_owned(),
-                    checkpoint: Checkpoint {
-                        version: record.version,
-                        state: state_bytes,
-                    },
-                });
+                match checkpoint_bytes(live.game.state()) {
+                    Some(state_bytes) => writes.push(Write::Checkpoint {
+                        session_id: session_id.to_owned(),
+                        checkpoint: Checkpoint {
+                            version: record.version,
+                            state: state_bytes,
+                        },
+                    }),
+                    None => tracing::warn!(
+                        session_id,
+                        version = record.version,
+                        "the game state does not survive JSON (a non-finite number?): \
+                         no checkpoint, its log alone restores it"
+                    ),
+                }
             }
             if let Err(error) = self.store.commit(writes) {
                 // Memory must not run ahead of the store: forget the game,
@@ -882,6 +889,16 @@ impl SessionManager {
         flushed.map_err(SessionError::Unavailable)?;
         closed.map_err(SessionError::Unavailable)
     }
+}
+
+/// The state serialized for a checkpoint, if reading it back gives the
+/// same state. JSON cannot hold every `f64` (serde_json writes infinity as
+/// `null`), and a checkpoint that does not read back would get the session
+/// quarantined at the next start.
+fn checkpoint_bytes(state: &GameState) -> Option<Vec<u8>> {
+    let bytes = serde_json::to_vec(state).expect("plain data");
+    let back: GameState = serde_json::from_slice(&bytes).ok()?;
+    (back == *state).then_some(bytes)
 }
 
 enum RebuildError {

@@ -16,4 +16,5 @@ mod metrics;
 mod ownership;
 mod play;
 mod queries;
+mod restart;
 mod sessions;
