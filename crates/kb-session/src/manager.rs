@@ -729,6 +729,17 @@ impl SessionManager {
 
     /// Deletes a session and its log.
     pub fn delete(&self, caller: &Caller, session_id: &str) -> Result<(), SessionError> {
+        self.delete_at(caller, session_id, None)
+    }
+
+    /// Deletes a session and its log if it is at `expected_version` (from
+    /// `If-Match`); `None` deletes it at any version.
+    pub fn delete_at(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+        expected_version: Option<u64>,
+    ) -> Result<(), SessionError> {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
         let mut state = slot
@@ -738,6 +749,15 @@ impl SessionManager {
         if state.gone {
             return Err(SessionError::NotFound {
                 session_id: session_id.to_owned(),
+            });
+        }
+        if let Some(expected) = expected_version
+            && expected != state.record.version
+        {
+            return Err(SessionError::Stale {
+                session_id: session_id.to_owned(),
+                expected,
+                actual: state.record.version,
             });
         }
         self.store

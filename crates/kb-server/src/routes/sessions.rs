@@ -529,16 +529,18 @@ pub async fn perform_action(
     })
 }
 
-/// `DELETE /sessions/:id`.
+/// `DELETE /sessions/:id` (`If-Match` as for the other writes).
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
+    let expected = if_match(&headers)?;
     let manager = state.manager().clone();
     let deleted = id.clone();
-    blocking(move || manager.delete(&caller, &id))
+    blocking(move || manager.delete_at(&caller, &id, expected))
         .await?
         .map_err(session_error)?;
     #[derive(Serialize)]

@@ -466,6 +466,51 @@ async fn delete_removes_the_session_from_every_route() {
 }
 
 #[tokio::test]
+async fn delete_honours_if_match_like_the_other_writes() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    app.advance(ALICE, &id).await;
+    let path = format!("/sessions/{id}");
+    let envelope = app
+        .call_with(
+            Method::DELETE,
+            &path,
+            Some(ALICE),
+            None,
+            &[("if-match", "\"1\"")],
+        )
+        .await
+        .envelope(409);
+    assert_eq!(
+        envelope.message,
+        format!("Session \"{id}\" is at version 2, not 1.")
+    );
+    let envelope = app
+        .call_with(
+            Method::DELETE,
+            &path,
+            Some(ALICE),
+            None,
+            &[("if-match", "two")],
+        )
+        .await
+        .envelope(400);
+    assert_eq!(envelope.code, ErrorCode::InvalidRequest);
+    assert_eq!(version(&app.snapshot(ALICE, &id).await), 2, "still there");
+    let response = app
+        .call_with(
+            Method::DELETE,
+            &path,
+            Some(ALICE),
+            None,
+            &[("if-match", "\"2\"")],
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(app.state.manager().session_count(), 0);
+}
+
+#[tokio::test]
 async fn sessions_are_listed_for_admins_only() {
     let app = TestApp::game();
     let alices = app.new_session(ALICE).await;
