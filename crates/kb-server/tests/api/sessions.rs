@@ -615,3 +615,22 @@ async fn every_session_route_is_served_under_api_too() {
         .await;
     assert_eq!(created.status, 201);
 }
+
+#[tokio::test]
+async fn a_session_route_with_another_method_is_405_naming_the_allowed_one() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    for route in SESSION_ROUTES {
+        let path = route.path_for(&id);
+        let response = app.call(Method::PUT, &path, Some(ALICE), Some("{}")).await;
+        let allow = response
+            .headers
+            .get("allow")
+            .map(|value| value.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let envelope = response.envelope(405);
+        assert_eq!(envelope.code, ErrorCode::MethodNotAllowed, "{path}");
+        assert!(allow.contains(route.method.as_str()), "{path}: {allow}");
+    }
+    assert_eq!(version(&app.snapshot(ALICE, &id).await), 1);
+}
