@@ -7,7 +7,8 @@ use kb_protocol::ErrorCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ALICE, TestApp, TestResponse, assert_same_json, resource, session_id, version,
+    ALICE, TestApp, TestResponse, assert_same_json, player, resource, session_id, sorted_keys,
+    version,
 };
 
 /// The action route's error body, after checking the status.
@@ -30,10 +31,8 @@ async fn tax_in_the_main_phase_collects_4_gold_per_member() {
         "\"9\""
     );
     let body = response.json();
-    let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    keys.sort();
     assert_eq!(
-        keys,
+        sorted_keys(&body),
         [
             "costs",
             "sessionId",
@@ -62,12 +61,7 @@ async fn an_action_with_a_choice_applies_the_chosen_option() {
     let app = TestApp::game();
     let id = session_id(&app.create_session(ALICE, r#"{"devMode": true}"#).await);
     let before = app.to_main(ALICE, &id).await;
-    let lands = |state: &Value| {
-        crate::helpers::player(state, "A")["lands"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
+    let lands = |state: &Value| player(state, "A")["lands"].as_array().unwrap().clone();
     assert_eq!(lands(&before).len(), 2);
     let params = json!({"choices": {"royal_decree_develop": {"optionId": "royal_decree_house"}}});
     let response = app.act(ALICE, &id, "royal_decree", params).await;

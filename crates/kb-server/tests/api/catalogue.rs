@@ -13,7 +13,7 @@ use kb_protocol::ErrorCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ADMIN, ALICE, CREATOR, TestApp, player, request, resource, session_id, version,
+    ADMIN, ALICE, CREATOR, STEPS_TO_MAIN, TestApp, player, request, resource, session_id, version,
 };
 
 /// §7.0 `expectSnapshotMetadata`: what a client needs from snapshot and
@@ -337,8 +337,7 @@ async fn fastify_14_ai_turn_reports_its_actions() {
     // Costs stay numeric-only (the reference dropped non-numbers).
     let app = TestApp::game();
     let id = app.new_session(ALICE).await;
-    app.advance_times(ALICE, &id, crate::helpers::STEPS_TO_MAIN + 1)
-        .await;
+    app.advance_times(ALICE, &id, STEPS_TO_MAIN + 1).await;
     let turn = app.ai_turn(ALICE, &id, "B").await;
     assert_eq!(turn["ranTurn"], true);
     assert_eq!(turn["phaseComplete"], true);

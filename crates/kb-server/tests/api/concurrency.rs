@@ -9,7 +9,7 @@ use axum::http::Method;
 use kb_session::Caller;
 use serde_json::Value;
 
-use crate::helpers::{ALICE, BOB, TestApp, assert_same_json, version};
+use crate::helpers::{ALICE, BOB, STEPS_TO_MAIN, TestApp, assert_same_json, resource, version};
 
 const PARALLEL: usize = 24;
 
@@ -39,7 +39,7 @@ async fn parallel_advances_on_one_session_are_serialized() {
     let replay = app.new_session(ALICE).await;
     for (version_number, parallel) in &by_version {
         let sequential = app.advance(ALICE, &replay).await;
-        assert_eq!(crate::helpers::version(&sequential), *version_number);
+        assert_eq!(version(&sequential), *version_number);
         assert_same_json(
             &sequential["snapshot"],
             &parallel["snapshot"],
@@ -125,7 +125,7 @@ async fn other_sessions_proceed_while_one_is_busy() {
         tokio::spawn(async move { app.advance(ALICE, &busy).await })
     };
     // ...while the other session serves a whole turn, reads and writes.
-    for _ in 0..crate::helpers::STEPS_TO_MAIN {
+    for _ in 0..STEPS_TO_MAIN {
         app.advance(BOB, &free).await;
     }
     assert_eq!(version(&app.snapshot(BOB, &free).await), 8);
@@ -166,7 +166,7 @@ async fn many_sessions_played_at_once_all_end_where_they_should() {
         let (id, turn) = task.await.unwrap();
         assert_eq!(version(&turn), 11, "{id}");
         assert_eq!(turn["snapshot"]["game"]["turn"], 2, "{id}");
-        assert_eq!(crate::helpers::resource(&turn, "A", "gold"), 14.0);
+        assert_eq!(resource(&turn, "A", "gold"), 14.0);
         ids.push(id);
     }
     ids.sort();

@@ -645,6 +645,18 @@ pub fn resource(state: &Value, id: &str, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("no resource {key} for {id}"))
 }
 
+/// The keys of a JSON object, sorted.
+pub fn sorted_keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {}", truncate(&value.to_string())))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
 /// The first place where two JSON values differ, as a path, or `None`.
 pub fn first_difference(left: &Value, right: &Value) -> Option<String> {
     match (left, right) {

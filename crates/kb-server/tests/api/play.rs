@@ -4,7 +4,9 @@ use axum::http::Method;
 use kb_protocol::ErrorCode;
 use serde_json::json;
 
-use crate::helpers::{ALICE, STEPS_TO_MAIN, TestApp, player, resource, version};
+use crate::helpers::{
+    ALICE, STEPS_TO_MAIN, TestApp, player, resource, session_id, sorted_keys, version,
+};
 
 #[tokio::test]
 async fn the_ai_plays_bs_whole_turn_and_returns_its_actions() {
@@ -23,10 +25,8 @@ async fn the_ai_plays_bs_whole_turn_and_returns_its_actions() {
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
     let turn = response.json();
-    let mut keys: Vec<&String> = turn.as_object().unwrap().keys().collect();
-    keys.sort();
     assert_eq!(
-        keys,
+        sorted_keys(&turn),
         [
             "actions",
             "phaseComplete",
@@ -62,7 +62,7 @@ async fn the_ai_plays_bs_whole_turn_and_returns_its_actions() {
 async fn an_ai_turn_out_of_turn_does_nothing() {
     let app = TestApp::game();
     let created = app.create_session(ALICE, "{}").await;
-    let id = crate::helpers::session_id(&created);
+    let id = session_id(&created);
     let turn = app.ai_turn(ALICE, &id, "B").await;
     assert_eq!(turn["ranTurn"], false);
     assert_eq!(turn["phaseComplete"], false);
@@ -111,7 +111,7 @@ async fn ai_turn_refusals() {
 async fn dev_mode_flips_the_flag_only() {
     let app = TestApp::game();
     let created = app.create_session(ALICE, "{}").await;
-    let id = crate::helpers::session_id(&created);
+    let id = session_id(&created);
     let path = format!("/sessions/{id}/dev-mode");
     let on = app
         .call(

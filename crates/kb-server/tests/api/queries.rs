@@ -6,7 +6,9 @@ use axum::http::Method;
 use kb_protocol::ErrorCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ALICE, BOB, TestApp, TestResponse, assert_same_json, session_id, version};
+use crate::helpers::{
+    ALICE, BOB, TestApp, TestResponse, assert_same_json, session_id, sorted_keys, version,
+};
 
 async fn query(app: &TestApp, method: Method, path: &str, body: Option<&str>) -> TestResponse {
     app.call(method, path, Some(ALICE), body).await
@@ -234,9 +236,7 @@ async fn metadata_without_a_session_is_the_default_content_and_public() {
     let app = TestApp::game();
     let response = app.call(Method::GET, "/metadata", None, None).await;
     let body = ok(response);
-    let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    keys.sort();
-    assert_eq!(keys, ["metadata", "registries"]);
+    assert_eq!(sorted_keys(&body), ["metadata", "registries"]);
     let metadata = body["metadata"].as_object().unwrap();
     for section in [
         "resources",
@@ -324,10 +324,8 @@ async fn metadata_session_id_errors() {
 async fn runtime_config_is_public_and_stable() {
     let app = TestApp::game();
     let first = ok(app.call(Method::GET, "/runtime-config", None, None).await);
-    let mut keys: Vec<&String> = first.as_object().unwrap().keys().collect();
-    keys.sort();
     assert_eq!(
-        keys,
+        sorted_keys(&first),
         ["phases", "primaryIconId", "resources", "rules", "start"]
     );
     let phases: Vec<&str> = first["phases"]

@@ -8,7 +8,7 @@ use kb_session::{ManagerOptions, SessionManager};
 use kb_store::MemoryStore;
 use serde_json::{Value, json};
 
-use crate::helpers::{ALICE, TestApp, assert_same_json, session_id, version};
+use crate::helpers::{ALICE, TestApp, assert_same_json, player, session_id, version};
 
 /// An app over `store`, checkpointing every `checkpoint_every` entries.
 fn app_over(store: &MemoryStore, checkpoint_every: u64) -> TestApp {
@@ -68,7 +68,7 @@ async fn a_state_json_cannot_hold_is_restored_from_the_log() {
         last = app.advance(ALICE, &id).await;
     }
     assert_eq!(
-        crate::helpers::player(&last, "A")["resources"]["gold"],
+        player(&last, "A")["resources"]["gold"],
         Value::Null,
         "gold overflowed"
     );

@@ -8,19 +8,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     ADMIN, ALICE, BOB, CREATOR, SESSION_ROUTES, STEPS_TO_MAIN, TestApp, TestResponse, player,
-    request, resource, session_id, version,
+    request, resource, session_id, sorted_keys, version,
 };
-
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .expect("an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
 
 fn etag(response: &TestResponse) -> Option<String> {
     response
@@ -39,7 +28,7 @@ async fn create_answers_201_with_the_first_state_at_version_1() {
     assert_eq!(etag(&response).as_deref(), Some("\"1\""));
     let state = response.json();
     assert_eq!(
-        keys(&state),
+        sorted_keys(&state),
         ["registries", "sessionId", "snapshot", "version"]
     );
     assert_eq!(version(&state), 1);
@@ -64,7 +53,7 @@ async fn create_answers_201_with_the_first_state_at_version_1() {
     );
     assert_eq!(resource(&state, "B", "ap"), 1.0);
     assert_eq!(
-        keys(&state["snapshot"]),
+        sorted_keys(&state["snapshot"]),
         [
             "actionCostResource",
             "compensations",
@@ -82,7 +71,7 @@ async fn create_answers_201_with_the_first_state_at_version_1() {
     assert!(metadata["assets"]["upkeep"]["icon"].is_string());
     assert!(metadata["assets"]["transfer"]["icon"].is_string());
     assert_eq!(
-        keys(&state["registries"]),
+        sorted_keys(&state["registries"]),
         [
             "actionCategories",
             "actions",
@@ -227,7 +216,7 @@ async fn seven_advances_reach_a_main_phase_with_10_gold_and_1_ap() {
     let id = app.new_session(ALICE).await;
     let first = app.advance(ALICE, &id).await;
     assert_eq!(
-        keys(&first),
+        sorted_keys(&first),
         ["advance", "registries", "sessionId", "snapshot", "version"]
     );
     assert_eq!(version(&first), 2);
@@ -549,7 +538,7 @@ async fn sessions_are_listed_for_admins_only() {
         .iter()
         .map(|s| {
             assert_eq!(
-                keys(s),
+                sorted_keys(s),
                 [
                     "createdAt",
                     "devMode",
