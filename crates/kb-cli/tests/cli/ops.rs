@@ -100,7 +100,7 @@ const TOKENS: &str = r#"{
 
 /// Alice creates and plays, Bob gets 404 on her session, the admin lists
 /// it, and neither a missing token nor the dev token gets in.
-async fn check_token_table(server: &Server, alice: &str, bob: &str, admin: &str) {
+async fn check_token_table(server: &Server, alice: &str, bob: &str, admin: &str) -> String {
     let client = server.client(None);
     let reply = client
         .send(Method::POST, "/sessions", Some(&json!({})))
@@ -125,6 +125,7 @@ async fn check_token_table(server: &Server, alice: &str, bob: &str, admin: &str)
     let listing = client.with_token(Some(admin)).get_ok("/sessions").await;
     assert_eq!(listing["sessions"][0]["sessionId"], id.as_str());
     assert_eq!(listing["sessions"][0]["owner"], "alice");
+    id
 }
 
 #[tokio::test]
@@ -135,7 +136,20 @@ async fn tokens_from_a_file_allow_a_public_bind() {
     let launch = Launch::new().args(&["--host", "0.0.0.0", "--tokens", tokens.to_str().unwrap()]);
     let server = launch.start(&dir.path().join("sessions.db"));
     assert!(server.address().ip().is_unspecified());
-    check_token_table(&server, "alice-secret", "bob-secret", "root-secret").await;
+    let id = check_token_table(&server, "alice-secret", "bob-secret", "root-secret").await;
+
+    // Ownership survives a restart.
+    let (status, _) = server.terminate();
+    assert!(status.success());
+    let server = launch.start(&dir.path().join("sessions.db"));
+    let path = format!("/sessions/{id}/snapshot");
+    let reply = server
+        .client(Some("bob-secret"))
+        .send(Method::GET, &path, None)
+        .await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    let state = server.client(Some("alice-secret")).get_ok(&path).await;
+    assert_eq!(version(&state), 9);
 }
 
 #[tokio::test]
