@@ -18,3 +18,4 @@ mod play;
 mod queries;
 mod restart;
 mod sessions;
+mod unavailable;
