@@ -16,17 +16,18 @@
 //! * it exists, and its version `r` is either the last acknowledged version
 //!   `v` (then its snapshot equals, exactly, the last acknowledged
 //!   response's snapshot), or `v + 1` when a mutation was in flight (its
-//!   commit landed before the kill, its answer did not);
-//! * replaying, on a fresh session, the creation, every acknowledged
-//!   mutation, and the in-flight one exactly when `r = v + 1`, answers at
-//!   each step the version and snapshot that were acknowledged for it, and
-//!   ends in the restored state;
-//! * the restored game keeps playing.
+//!   commit landed before the kill, its answer did not); nothing else;
+//! * the restored game keeps playing: the clients go on from the restored
+//!   states, and the process is killed again, [`CYCLES`] times; a mutation
+//!   found committed after a kill joins the session's log;
+//! * at the end, replaying each session's whole log on a fresh session
+//!   answers, at each acknowledged step, the version and snapshot that
+//!   were acknowledged for it, and ends in the restored state.
 //!
-//! Sessions created during the stream: every acknowledged creation exists
-//! after the restart with its acknowledged state, and the number of
-//! sessions is the acknowledged ones plus at most the one creation in
-//! flight.
+//! Sessions created during the streams (by a fifth client, one per
+//! [`CREATE_EVERY`] mutations): every acknowledged creation exists after
+//! the restart with its acknowledged state, and the number of sessions is
+//! the known ones plus at most the creations that were in flight.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
