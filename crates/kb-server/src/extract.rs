@@ -6,8 +6,8 @@
 //! 2. `Content-Type` is not `application/json` (parameters allowed; a
 //!    `charset` must be UTF-8): 415.
 //! 3. Body larger than [`BODY_LIMIT_BYTES`]: 413.
-//! 4. Not JSON, or JSON of the wrong shape: 400 with serde's message (and the
-//!    path to the offending field) in `issues`.
+//! 4. Not JSON, not a JSON object, or JSON of the wrong shape: 400 with
+//!    serde's message (and the path to the offending field) in `issues`.
 //!
 //! Handlers that need their route's literal message take
 //! `Result<ApiJson<T>, BodyRejection>` and call
@@ -165,6 +165,16 @@ where
 
 /// Parses a JSON document, reporting where a shape mismatch happened.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyRejection> {
+    // Every request body of the API is an object. serde's derived structs
+    // also read arrays, positionally (`[true]` as `{"devMode": true}`), so
+    // anything else is refused before it reaches them.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        let issue = match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Err(error) => json_issue(&error, Vec::new()),
+            Ok(_) => Issue::new("Request body must be a JSON object."),
+        };
+        return Err(BodyRejection::Invalid { issue });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error
@@ -307,6 +317,27 @@ mod tests {
             };
             assert!(issue.message.starts_with("Request body is not valid JSON"));
         }
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only deserialised to test error paths")]
+        struct Flags {
+            #[serde(default)]
+            on: bool,
+        }
+        assert!(parse_json::<Flags>(b" {\"on\": true}").is_ok());
+        for body in [&b"[true]"[..], b"[]", b" null", b"3", b"\"on\""] {
+            let BodyRejection::Invalid { issue } = parse_json::<Flags>(body).unwrap_err() else {
+                panic!("expected an invalid body");
+            };
+            assert_eq!(issue.message, "Request body must be a JSON object.");
+        }
+        let BodyRejection::Invalid { issue } = parse_json::<Flags>(b"[true").unwrap_err() else {
+            panic!("expected an invalid body");
+        };
+        assert!(issue.message.starts_with("Request body is not valid JSON"));
     }
 
     #[test]

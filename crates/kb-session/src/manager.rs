@@ -34,7 +34,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex as SlotLock, MutexGuard};
 
 use kb_content::SessionContent;
-use kb_engine::{Command, Game, GameConfig, Outcome, PlayerId};
+use kb_engine::{Command, Game, GameConfig, GameState, Outcome, PlayerId};
 use kb_store::{
     Checkpoint, LoadedSessions, Millis, QuarantinedSession, SessionRecord, SessionStore,
     StoreError, Write,
@@ -855,14 +855,21 @@ impl SessionManager {
         }];
         // A checkpoint each time the log crosses a multiple of the interval.
         if new_version / self.checkpoint_every != version / self.checkpoint_every {
-            let state_bytes = serde_json::to_vec(live.game.state()).expect("plain data");
-            writes.push(Write::Checkpoint {
-                session_id: slot.id.to_string(),
-                checkpoint: Checkpoint {
-                    version: new_version,
-                    state: state_bytes,
-                },
-            });
+            match checkpoint_bytes(live.game.state()) {
+                Some(state_bytes) => writes.push(Write::Checkpoint {
+                    session_id: slot.id.to_string(),
+                    checkpoint: Checkpoint {
+                        version: new_version,
+                        state: state_bytes,
+                    },
+                }),
+                None => tracing::warn!(
+                    session_id = %slot.id,
+                    version = new_version,
+                    "the game state does not survive JSON (a non-finite number?): \
+                     no checkpoint, its log alone restores it"
+                ),
+            }
         }
         let staged = Staged {
             outcome,
@@ -913,12 +920,32 @@ impl SessionManager {
 
     /// Deletes a session and its log.
     pub fn delete(&self, caller: &Caller, session_id: &str) -> Result<(), SessionError> {
+        self.delete_at(caller, session_id, None)
+    }
+
+    /// Deletes a session and its log if it is at `expected_version` (from
+    /// `If-Match`); `None` deletes it at any version.
+    pub fn delete_at(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+        expected_version: Option<u64>,
+    ) -> Result<(), SessionError> {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
         let mut state = slot.state.blocking_lock();
         if state.gone {
             return Err(SessionError::NotFound {
                 session_id: session_id.to_owned(),
+            });
+        }
+        if let Some(expected) = expected_version
+            && expected != state.record.version
+        {
+            return Err(SessionError::Stale {
+                session_id: session_id.to_owned(),
+                expected,
+                actual: state.record.version,
             });
         }
         self.store
@@ -1080,6 +1107,16 @@ struct PreparedSession<'a> {
     id: Arc<str>,
     record: SessionRecord,
     live: Live,
+}
+
+/// The state serialized for a checkpoint, if reading it back gives the
+/// same state. JSON cannot hold every `f64` (serde_json writes infinity as
+/// `null`), and a checkpoint that does not read back would get the session
+/// quarantined at the next start.
+fn checkpoint_bytes(state: &GameState) -> Option<Vec<u8>> {
+    let bytes = serde_json::to_vec(state).expect("plain data");
+    let back: GameState = serde_json::from_slice(&bytes).ok()?;
+    (back == *state).then_some(bytes)
 }
 
 enum RebuildError {

@@ -222,9 +222,9 @@ pub async fn snapshot(
     .await
 }
 
-/// Path of the action query routes.
+/// Path of the action query routes (field names are the route's
+/// parameter names, `{id}` and `{action_id}`).
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ActionPath {
     id: String,
     action_id: String,
@@ -486,7 +486,17 @@ pub async fn perform_action(
         }
         Err(rejection) => return Err(rejection.into()),
     };
-    let expected = if_match(&headers)?;
+    let expected = match if_match(&headers) {
+        Ok(expected) => expected,
+        Err(error) => {
+            return Ok(action_error(
+                StatusCode::BAD_REQUEST,
+                error.message(),
+                "INVALID_REQUEST",
+                None,
+            ));
+        }
+    };
     let command = Command::Action {
         action_id: request.action_id.0.as_str().into(),
         params: request.params.unwrap_or_default(),
@@ -521,16 +531,18 @@ pub async fn perform_action(
     })
 }
 
-/// `DELETE /sessions/:id`.
+/// `DELETE /sessions/:id` (`If-Match` as for the other writes).
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
+    let expected = if_match(&headers)?;
     let manager = state.manager().clone();
     let deleted = id.clone();
-    blocking(move || manager.delete(&caller, &id))
+    blocking(move || manager.delete_at(&caller, &id, expected))
         .await?
         .map_err(session_error)?;
     #[derive(Serialize)]

@@ -1,9 +1,21 @@
-//! Black-box tests of the server infrastructure: one test binary, one file
-//! per feature, sharing `helpers`.
+//! Black-box tests of the server: one test binary, one file per feature or
+//! resource, sharing `helpers`. Every request goes through the whole router
+//! in-process, and `helpers` fails any test whose request is answered with
+//! a 5xx by a real route.
 
+mod actions;
 mod auth;
+mod bodies;
+mod catalogue;
+mod concurrency;
 mod config;
 mod errors;
 mod helpers;
 mod lifecycle;
 mod metrics;
+mod ownership;
+mod play;
+mod queries;
+mod restart;
+mod sessions;
+mod unavailable;

@@ -1,0 +1,136 @@
+//! The only 5xx the session routes may answer: 503 when the store cannot
+//! commit (nothing changed, memory does not run ahead of the store) and
+//! 503 once the manager is closed for shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::body::Body;
+use axum::http::Method;
+use kb_protocol::ErrorCode;
+use kb_session::{ManagerOptions, SessionManager};
+use kb_store::{
+    ContentRecord, GameLog, LoadedSessions, MemoryStore, QuarantinedSession, SessionStore,
+    StoreError, Write,
+};
+
+use crate::helpers::{ALICE, TestApp, assert_same_json, bearer, request, resource, version};
+
+/// A memory store whose commits fail while `down` is set.
+struct Flaky {
+    inner: MemoryStore,
+    down: AtomicBool,
+}
+
+impl SessionStore for Flaky {
+    fn load_all(&self) -> Result<LoadedSessions, StoreError> {
+        self.inner.load_all()
+    }
+    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::backend("commit", "disk unplugged"));
+        }
+        self.inner.commit(writes)
+    }
+    fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
+        self.inner.load_log(session_id)
+    }
+    fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
+        self.inner.load_content(content_id)
+    }
+    fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.get_meta(key)
+    }
+    fn list_quarantined(&self) -> Result<Vec<QuarantinedSession>, StoreError> {
+        self.inner.list_quarantined()
+    }
+    fn close(&self) -> Result<(), StoreError> {
+        self.inner.close()
+    }
+}
+
+/// Sends a request that may answer 5xx.
+async fn send(app: &TestApp, method: Method, path: &str, body: Option<&str>) -> (u16, String) {
+    let authorization = bearer(ALICE);
+    let mut headers = vec![("authorization", authorization.as_str())];
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    let body = body.map_or_else(Body::empty, |text| Body::from(text.to_owned()));
+    let response = app
+        .send_allowing_5xx(request(method, path, &headers, body))
+        .await;
+    (response.status.as_u16(), response.text())
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_commit_is_503_and_nothing_changes() {
+    let store = Arc::new(Flaky {
+        inner: MemoryStore::new(),
+        down: AtomicBool::new(false),
+    });
+    let manager = SessionManager::new(ManagerOptions::new(store.clone())).unwrap();
+    let app = TestApp::game_over(Arc::new(manager));
+    let id = app.new_session(ALICE).await;
+    let before = app.to_main(ALICE, &id).await;
+
+    store.down.store(true, Ordering::SeqCst);
+    let writes = [
+        (Method::POST, format!("/sessions/{id}/advance"), None),
+        (
+            Method::POST,
+            format!("/sessions/{id}/actions"),
+            Some(r#"{"actionId": "tax"}"#),
+        ),
+        (Method::DELETE, format!("/sessions/{id}"), None),
+        (Method::POST, "/sessions".to_owned(), Some("{}")),
+    ];
+    for (method, path, body) in &writes {
+        let (status, text) = send(&app, method.clone(), path, *body).await;
+        assert_eq!(status, 503, "{method} {path}: {text}");
+        let envelope: kb_protocol::ErrorEnvelope = serde_json::from_str(&text).unwrap();
+        assert_eq!(envelope.code, ErrorCode::ServiceUnavailable);
+        assert_eq!(
+            envelope.message,
+            "The session store is unavailable; nothing was changed."
+        );
+    }
+    // Reads still work and show the state before the failed writes.
+    let read = app.snapshot(ALICE, &id).await;
+    assert_eq!(version(&read), version(&before));
+    assert_same_json(
+        &read["snapshot"],
+        &before["snapshot"],
+        "after failed writes",
+    );
+    assert_eq!(app.state.manager().session_count(), 1);
+
+    // Back up: the same tax applies once, from the state before.
+    store.down.store(false, Ordering::SeqCst);
+    let response = app.act(ALICE, &id, "tax", serde_json::json!({})).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let state = response.json();
+    assert_eq!(version(&state), version(&before) + 1);
+    assert_eq!(resource(&state, "A", "gold"), 14.0);
+}
+
+#[tokio::test]
+async fn a_closed_manager_answers_503_shutting_down() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    // close() blocks (it flushes through the store): off the async worker,
+    // as `kingdom serve` calls it.
+    let manager = app.state.manager().clone();
+    tokio::task::spawn_blocking(move || manager.close())
+        .await
+        .unwrap()
+        .unwrap();
+    for (method, path) in [
+        (Method::GET, format!("/sessions/{id}/snapshot")),
+        (Method::POST, format!("/sessions/{id}/advance")),
+    ] {
+        let (status, text) = send(&app, method, &path, None).await;
+        assert_eq!(status, 503, "{path}: {text}");
+        assert!(text.contains("The server is shutting down."), "{text}");
+    }
+}
