@@ -283,11 +283,7 @@ pub(crate) fn perform_nested(
     if let Some(dev) = forwarded.get("developmentId").cloned() {
         forwarded.insert("id".into(), dev);
     }
-    let repeat = if mult.is_finite() && mult > 0.0 {
-        mult.floor() as u32
-    } else {
-        0
-    };
+    let repeat = crate::handlers::repetitions("action:perform", mult)?;
     for _ in 0..repeat {
         let before = ctx.trace_of(ctx.actor);
         let resolved = resolve(action, &forwarded, true)?;

@@ -146,6 +146,23 @@ pub enum EngineError {
     /// A simulation that did not finish within its iteration limit.
     #[error("Simulation did not finish within {0} steps")]
     SimulationLimit(usize),
+    /// Effects nested deeper than the engine allows (a recursive action or
+    /// passive in custom content).
+    #[error("Effects nest deeper than {0} levels; is an action or passive recursive?")]
+    TooDeep(u32),
+    /// An effect asked for more repetitions than the engine allows.
+    #[error("{handler} asks for {count} repetitions; at most {limit} are allowed")]
+    TooMany {
+        /// The handler.
+        handler: String,
+        /// Repetitions asked for.
+        count: f64,
+        /// The limit.
+        limit: u32,
+    },
+    /// A value would leave the range of finite numbers.
+    #[error("{0} would leave the range of numbers the game can hold")]
+    OutOfRange(Key),
 }
 
 impl EngineError {
@@ -177,6 +194,9 @@ impl EngineError {
             EngineError::InvalidPlayerName(_) => "INVALID_PLAYER_NAME",
             EngineError::UnknownPhase(_) => "UNKNOWN_PHASE",
             EngineError::SimulationLimit(_) => "SIMULATION_LIMIT",
+            EngineError::TooDeep(_) => "TOO_DEEP",
+            EngineError::TooMany { .. } => "TOO_MANY",
+            EngineError::OutOfRange(_) => "OUT_OF_RANGE",
         }
     }
 

@@ -57,7 +57,14 @@ pub(crate) struct Ctx<'a> {
     pub logs: Vec<AttackLog>,
     /// Positive resource gains of the step being run, for step evaluation.
     pub step_gains: Option<Vec<Gain>>,
+    /// Current nesting of effects (see [`MAX_DEPTH`]).
+    depth: u32,
 }
+
+/// How deep effects may nest (effect groups, passives' setup, nested
+/// actions, triggers). Content is data a client may submit: a recursive
+/// action must be refused, not overflow the stack.
+pub(crate) const MAX_DEPTH: u32 = 64;
 
 impl<'a> Ctx<'a> {
     pub fn new(content: &'a Content, state: &'a mut GameState) -> Self {
@@ -71,6 +78,7 @@ impl<'a> Ctx<'a> {
             traces: Vec::new(),
             logs: Vec::new(),
             step_gains: None,
+            depth: 0,
         }
     }
 
@@ -122,6 +130,16 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn run_effect(&mut self, effect: &Effect, mult: f64) -> Result<(), EngineError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(EngineError::TooDeep(MAX_DEPTH));
+        }
+        self.depth += 1;
+        let result = self.run_effect_unguarded(effect, mult);
+        self.depth -= 1;
+        result
+    }
+
+    fn run_effect_unguarded(&mut self, effect: &Effect, mult: f64) -> Result<(), EngineError> {
         if let Some(evaluator) = &effect.evaluator {
             let count = self.evaluate(evaluator)?;
             let total = count * mult;
@@ -235,7 +253,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<(), EngineError> {
         let value = match self.content.lower_bound(key) {
             Some(bound) if value < bound => bound,
-            _ => value,
+            _ => finite(key, value)?,
         };
         self.player_mut(player).resources.set(key, value);
         self.resource_changed(player, key)
@@ -321,9 +339,9 @@ impl<'a> Ctx<'a> {
     // ----- stats and attribution ----------------------------------------
 
     /// Sets a stat of the actor (clamped at 0) and attributes the change.
-    pub fn set_stat(&mut self, key: &str, value: f64) {
+    pub fn set_stat(&mut self, key: &str, value: f64) -> Result<(), EngineError> {
         let player = self.actor;
-        let value = value.max(0.0);
+        let value = finite(key, value)?.max(0.0);
         let before = self.player(player).stats.value(key);
         let state = self.player_mut(player);
         state.stats.set(key, value);
@@ -334,6 +352,7 @@ impl<'a> Ctx<'a> {
         if delta != 0.0 {
             self.attribute(player, key, delta);
         }
+        Ok(())
     }
 
     fn attribute(&mut self, player: PlayerId, stat: &str, delta: f64) {
@@ -552,6 +571,16 @@ impl<'a> Ctx<'a> {
 
     pub fn trace_of(&self, player: PlayerId) -> PlayerTrace {
         PlayerTrace::of(self.state, player)
+    }
+}
+
+/// `value`, unless it is not a finite number (content that multiplies
+/// huge numbers): refused rather than stored as infinity.
+pub(crate) fn finite(key: &str, value: f64) -> Result<f64, EngineError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(EngineError::OutOfRange(key.into()))
     }
 }
 

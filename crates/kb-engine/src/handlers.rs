@@ -69,13 +69,25 @@ fn required_str<'e>(effect: &'e Effect, handler: &str, name: &str) -> Result<&'e
         .ok_or_else(|| EngineError::invalid(handler, format!("missing `{name}`")))
 }
 
-/// `floor(mult)` repetitions, as the reference counts iterations.
-fn repetitions(mult: f64) -> u32 {
-    if mult.is_finite() && mult > 0.0 {
-        mult.floor().min(f64::from(u32::MAX)) as u32
-    } else {
-        0
+/// The most repetitions one effect may ask for (`land:add` with a count,
+/// an evaluator multiplying a nested action...). Content is data a client
+/// may submit; a command must stay cheap.
+pub(crate) const MAX_REPETITIONS: u32 = 1000;
+
+/// `floor(mult)` repetitions, as the reference counts iterations, refused
+/// beyond [`MAX_REPETITIONS`].
+pub(crate) fn repetitions(handler: &str, mult: f64) -> Result<u32, EngineError> {
+    if !(mult > 0.0) {
+        return Ok(0);
     }
+    if mult.floor() > f64::from(MAX_REPETITIONS) {
+        return Err(EngineError::TooMany {
+            handler: handler.to_owned(),
+            count: mult.floor(),
+            limit: MAX_REPETITIONS,
+        });
+    }
+    Ok(mult.floor() as u32)
 }
 
 // ----- resources ----------------------------------------------------------------
@@ -161,8 +173,7 @@ fn stat_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64, sign: f64) -> Result<
     let key = required_str(effect, "stat:add", "key")?;
     let amount = num_param(effect, "amount").unwrap_or(0.0);
     let current = ctx.actor_state().stats.value(key);
-    ctx.set_stat(key, current + sign * amount * mult);
-    Ok(())
+    ctx.set_stat(key, current + sign * amount * mult)
 }
 
 fn stat_add_pct(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
@@ -196,8 +207,7 @@ fn stat_add_pct(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Eng
     let entry = &mut cache[index];
     entry.accumulated += entry.base * percent * mult;
     let value = round_opt(entry.base + entry.accumulated, effect.round);
-    ctx.set_stat(key, value);
-    Ok(())
+    ctx.set_stat(key, value)
 }
 
 // ----- lands and developments ---------------------------------------------------------
@@ -206,7 +216,7 @@ fn land_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineE
     let count = num_param(effect, "count").unwrap_or(1.0);
     let slots = ctx.content.rules().slots_per_new_land;
     let player = ctx.actor;
-    for _ in 0..repetitions(count * mult) {
+    for _ in 0..repetitions("land:add", count * mult)? {
         let lands = &mut ctx.player_mut(player).lands;
         let id = format!("{player}-L{}", lands.len() + 1);
         lands.push(Land {
@@ -226,7 +236,7 @@ fn land_till(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Engine
     let max = ctx.content.rules().max_slots_per_land;
     let player = ctx.actor;
     let wanted = str_param(effect, "landId");
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("land:till", mult)? {
         let lands = &mut ctx.player_mut(player).lands;
         let land = match wanted {
             Some(id) => lands
@@ -277,7 +287,7 @@ fn development_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), 
             .map(|l| l.id.clone())
             .ok_or(EngineError::NoFreeLand)?,
     };
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("development:add", mult)? {
         place_development(ctx, id, &land_id, true)?;
     }
     Ok(())
@@ -347,7 +357,7 @@ fn development_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(
     if ctx.player(player).land(land_id).is_none() {
         return Err(EngineError::LandNotFound(land_id.into()));
     }
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("development:remove", mult)? {
         let land = ctx
             .player_mut(player)
             .lands
@@ -374,7 +384,7 @@ fn building_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Eng
         .get(id)
         .ok_or_else(|| EngineError::UnknownBuilding(id.into()))?;
     let player = ctx.actor;
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("building:add", mult)? {
         if ctx.player(player).buildings.iter().any(|b| b == id) {
             return Err(EngineError::AlreadyBuilt(id.into()));
         }
@@ -405,7 +415,7 @@ fn building_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Eng
 fn building_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
     let id = required_str(effect, "building:remove", "id")?;
     let player = ctx.actor;
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("building:remove", mult)? {
         let buildings = &mut ctx.player_mut(player).buildings;
         let Some(pos) = buildings.iter().position(|b| b == id) else {
             break;
@@ -448,7 +458,7 @@ fn passive_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Engi
         triggers,
         skip,
     };
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("passive:add", mult)? {
         ctx.add_passive(record.clone())?;
     }
     Ok(())
@@ -456,7 +466,7 @@ fn passive_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Engi
 
 fn passive_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
     let id = required_str(effect, "passive:remove", "id")?;
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("passive:remove", mult)? {
         ctx.remove_passive(ctx.actor, id)?;
     }
     Ok(())
@@ -662,7 +672,7 @@ pub(crate) fn assign_member(ctx: &mut Ctx<'_>, role: &str) -> Result<(), EngineE
 
 fn population_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
     let role = role_of(ctx, effect, "population:add")?;
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("population:add", mult)? {
         assign_member(ctx, role)?;
     }
     Ok(())
@@ -671,7 +681,7 @@ fn population_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), E
 fn population_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
     let role = role_of(ctx, effect, "population:remove")?;
     let player = ctx.actor;
-    for _ in 0..repetitions(mult) {
+    for _ in 0..repetitions("population:remove", mult)? {
         let count = ctx
             .player(player)
             .population

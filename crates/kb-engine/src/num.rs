@@ -76,6 +76,17 @@ pub fn serialize_num<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok,
     }
 }
 
+/// Serializes an optional game value with [`serialize_num`].
+pub fn serialize_opt_num<S: Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serialize_num(value, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Wrapper that serializes an `f64` with [`serialize_num`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Deserialize)]
 #[serde(transparent)]

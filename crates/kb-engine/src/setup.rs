@@ -67,7 +67,7 @@ pub(crate) fn initial_state(
         ctx.as_player(player, |ctx| {
             ctx.in_frame(Frame::Start, |ctx| {
                 for (key, value) in start.stats.iter() {
-                    ctx.set_stat(key, value.0);
+                    ctx.set_stat(key, value.0)?;
                 }
                 Ok(())
             })?;

@@ -3,6 +3,7 @@
 mod support;
 
 mod content;
+mod limits;
 mod properties;
 mod rules;
 mod scenarios;

@@ -264,9 +264,11 @@ impl SessionManager {
                         continue;
                     }
                 }
-            } else {
-                self.contents.mark_stored(&record.content_id);
             }
+            // Referenced content is not marked as known-good here: a damaged
+            // content row must not be reused by new sessions. It is marked
+            // once it loads, or rewritten (repaired) by the next session
+            // created with that content.
             let id: Arc<str> = Arc::from(record.session_id.as_str());
             let slot = Slot {
                 id: id.clone(),

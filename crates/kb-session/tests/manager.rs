@@ -780,3 +780,49 @@ async fn async_writes_are_durable_serialized_and_rebuild_cold_sessions() {
         "161 commands restored, then one more"
     );
 }
+
+#[test]
+fn a_damaged_content_row_is_repaired_by_the_next_session_not_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    let open = || -> Arc<dyn SessionStore> {
+        Arc::new(SqliteSessionStore::open(SqliteOptions::new(&path)).unwrap())
+    };
+    let clock = Arc::new(ManualClock::new(0));
+    let config_json = serde_json::json!({"start": {"player": {"resources": {"gold": 7, "ap": 0}}}});
+    let config: kb_engine::GameConfig = serde_json::from_value(config_json.clone()).unwrap();
+    let request = || CreateSession {
+        dev_mode: false,
+        config: Some((config_json.clone(), config.clone())),
+        player_names: Vec::new(),
+    };
+    let manager = SessionManager::new(options(open(), &clock)).unwrap();
+    let first = manager
+        .create(&alice(), request(), |v| v.session_id.to_owned())
+        .unwrap();
+    manager.close().unwrap();
+
+    rusqlite_connection(&path)
+        .execute("UPDATE sessions_contents SET content = '{\"broken\":'", [])
+        .unwrap();
+    let manager = SessionManager::new(options(open(), &clock)).unwrap();
+    assert!(matches!(
+        manager.read(&alice(), &first, |_| ()),
+        Err(SessionError::NotFound { .. })
+    ));
+    let second = manager
+        .create(&alice(), request(), |v| v.session_id.to_owned())
+        .unwrap();
+    manager.close().unwrap();
+
+    let manager = SessionManager::new(options(open(), &clock)).unwrap();
+    let gold = manager
+        .read(&alice(), &second, |v| {
+            v.game.state().players.a.resources.value("gold")
+        })
+        .unwrap();
+    assert_eq!(
+        gold, 7.0,
+        "the second session plays by its (repaired) content"
+    );
+}

@@ -80,7 +80,9 @@ impl Sql {
             content_exists: format!("SELECT 1 FROM {contents} WHERE content_id = ?1"),
             insert_content: format!(
                 "INSERT INTO {contents} (content_id, content, registries, metadata)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (content_id) DO NOTHING"
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (content_id) DO UPDATE SET \
+                 content = excluded.content, registries = excluded.registries, \
+                 metadata = excluded.metadata"
             ),
             insert_command: format!(
                 "INSERT INTO {commands} (session_key, seq, command) VALUES (?1, ?2, ?3)"

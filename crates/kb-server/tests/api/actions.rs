@@ -314,3 +314,24 @@ async fn an_unknown_session_is_404_in_the_action_envelope() {
         );
     }
 }
+
+/// A config is data any session creator submits: a recursive action must be
+/// refused with a 409, not overflow the server's stack.
+#[tokio::test]
+async fn a_recursive_custom_action_is_refused_and_the_server_lives_on() {
+    let app = TestApp::game();
+    let config = json!({"config": {"actions": [
+        {"id": "loop", "name": "Loop", "effects": [
+            {"type": "action", "method": "perform", "params": {"id": "loop"}}
+        ]}
+    ]}});
+    let state = app.create_session(ALICE, &config.to_string()).await;
+    let id = session_id(&state);
+    let before = app.to_main(ALICE, &id).await;
+    let response = app.act(ALICE, &id, "loop", json!({})).await;
+    assert_eq!(response.status, 409, "{}", response.text());
+    assert_eq!(response.json()["code"], "TOO_DEEP");
+    let after = app.snapshot(ALICE, &id).await;
+    assert_eq!(after["version"], before["version"], "nothing was written");
+    assert_eq!(after["snapshot"]["game"], before["snapshot"]["game"]);
+}

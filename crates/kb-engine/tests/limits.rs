@@ -1,0 +1,92 @@
+//! Content is data a client may submit with a session: the engine bounds
+//! the work of one command and refuses, atomically, what would overflow the
+//! stack, exhaust memory or leave the range of numbers.
+
+use kb_engine::EngineError;
+use serde_json::json;
+
+use crate::support::*;
+
+fn game_with_action(effects: serde_json::Value) -> kb_engine::Game {
+    let mut game = game_with(|def| {
+        def.actions.push(
+            serde_json::from_value(json!({"id": "custom", "name": "Custom", "effects": effects}))
+                .unwrap(),
+        );
+    });
+    to_main(&mut game);
+    game
+}
+
+#[test]
+fn a_recursive_action_is_refused_not_a_stack_overflow() {
+    let mut game = game_with(|def| {
+        def.actions.push(
+            serde_json::from_value(json!({"id": "loop", "name": "Loop",
+                "effects": [{"type": "action", "method": "perform", "params": {"id": "loop"}}]}))
+            .unwrap(),
+        );
+    });
+    to_main(&mut game);
+    let before = state_json(&game);
+    let error = act(&mut game, "loop", json!({})).unwrap_err();
+    assert!(matches!(error, EngineError::TooDeep(64)), "{error:?}");
+    assert_eq!(error.code(), "TOO_DEEP");
+    assert_eq!(state_json(&game), before);
+}
+
+#[test]
+fn a_passive_that_adds_itself_is_refused() {
+    let mut game = game_with_action(
+        json!([{"type": "passive", "method": "add", "params": {"id": "echo"},
+        "effects": [{"type": "action", "method": "perform", "params": {"id": "custom"}}]}]),
+    );
+    let before = state_json(&game);
+    assert!(matches!(
+        act(&mut game, "custom", json!({})),
+        Err(EngineError::TooDeep(_))
+    ));
+    assert_eq!(state_json(&game), before);
+}
+
+#[test]
+fn huge_repetition_counts_are_refused() {
+    let mut game =
+        game_with_action(json!([{"type": "land", "method": "add", "params": {"count": 1e12}}]));
+    let before = state_json(&game);
+    let error = act(&mut game, "custom", json!({})).unwrap_err();
+    assert!(
+        matches!(error, EngineError::TooMany { limit: 1000, .. }),
+        "{error:?}"
+    );
+    assert_eq!(state_json(&game), before);
+    // At the limit is fine.
+    let mut game =
+        game_with_action(json!([{"type": "land", "method": "add", "params": {"count": 1000}}]));
+    act(&mut game, "custom", json!({})).unwrap();
+    assert_eq!(game.state().players.a.lands.len(), 1002);
+}
+
+#[test]
+fn values_that_would_overflow_are_refused() {
+    let mut game = game_with_action(json!([
+        {"type": "resource", "method": "add", "params": {"key": "gold", "amount": 1.5e308}},
+        {"type": "resource", "method": "add", "params": {"key": "gold", "amount": 1.5e308}}
+    ]));
+    let before = state_json(&game);
+    let error = act(&mut game, "custom", json!({})).unwrap_err();
+    assert!(
+        matches!(&error, EngineError::OutOfRange(key) if key == "gold"),
+        "{error:?}"
+    );
+    assert_eq!(state_json(&game), before);
+
+    let mut game = game_with_action(json!([
+        {"type": "stat", "method": "add", "params": {"key": "armyStrength", "amount": 1.5e308}},
+        {"type": "stat", "method": "add", "params": {"key": "armyStrength", "amount": 1.5e308}}
+    ]));
+    assert!(matches!(
+        act(&mut game, "custom", json!({})),
+        Err(EngineError::OutOfRange(_))
+    ));
+}
