@@ -77,7 +77,8 @@ pub(crate) const MAX_REPETITIONS: u32 = 1000;
 /// `floor(mult)` repetitions, as the reference counts iterations, refused
 /// beyond [`MAX_REPETITIONS`].
 pub(crate) fn repetitions(handler: &str, mult: f64) -> Result<u32, EngineError> {
-    if !(mult > 0.0) {
+    // NaN and non-positive multipliers repeat nothing.
+    if mult.is_nan() || mult <= 0.0 {
         return Ok(0);
     }
     if mult.floor() > f64::from(MAX_REPETITIONS) {
