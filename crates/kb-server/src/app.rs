@@ -36,6 +36,7 @@ pub fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(routes::health::get_healthz))
         .route("/metrics", get(routes::metrics::get_metrics))
+        .route("/openapi.json", get(routes::health::get_openapi))
         .route("/runtime-config", get(sessions::runtime_config))
         .route("/metadata", get(sessions::metadata))
         .route("/sessions", post(sessions::create).get(sessions::list))

@@ -13,6 +13,7 @@ mod errors;
 mod helpers;
 mod lifecycle;
 mod metrics;
+mod openapi;
 mod ownership;
 mod play;
 mod queries;
