@@ -202,9 +202,9 @@ pub async fn snapshot(
         .map_err(session_error)
 }
 
-/// Path of the action query routes.
+/// Path of the action query routes (field names are the route's
+/// parameter names, `{id}` and `{action_id}`).
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ActionPath {
     id: String,
     action_id: String,
