@@ -351,7 +351,7 @@ function describeChanges(before, after) {
   (after.lands ?? []).forEach((land, index) => {
     const old = landsBefore.get(land.id);
     const landName = `${assetInfo('land').label} ${index + 1}`;
-    if (!old) out.push(`new ${named(assetInfo('land'))} (${landName})`);
+    if (!old) out.push(`new ${named(assetInfo('land'))} (${landName}, ${land.slotsMax} ${land.slotsMax === 1 ? 'slot' : 'slots'})`);
     else if (land.slotsMax > old.slotsMax) out.push(`${landName} tilled to ${land.slotsMax} slots`);
     const counts = new Map();
     for (const d of old?.developments ?? []) counts.set(d, (counts.get(d) ?? 0) - 1);
@@ -367,16 +367,7 @@ function describeChanges(before, after) {
   for (const b of had) if (!has.has(b)) out.push(`${named(buildingInfo(b))} destroyed`);
   // Passives: only those not already told above (tiers, buildings,
   // developments and people have their own lines).
-  const told = (p) => {
-    const type = p.meta?.source?.type;
-    if (type === 'tiered-resource' || type === 'building' || type === 'development') return true;
-    const labels = [
-      ...Object.keys(registry('buildings')).map((id) => buildingInfo(id).label),
-      ...Object.keys(registry('developments')).map((id) => developmentInfo(id).label),
-      ...Object.keys(registry('populations')).map((id) => roleInfo(id).label),
-    ];
-    return labels.includes(p.name) || Boolean(registry('buildings')[p.id]);
-  };
+  const told = (p) => p.meta?.source?.type === 'tiered-resource' || isHoldingPassive(p);
   const passivesBefore = new Map((before.passives ?? []).map((p) => [p.id, p]));
   const passivesAfter = new Map((after.passives ?? []).map((p) => [p.id, p]));
   for (const [id, p] of passivesAfter) {
@@ -386,6 +377,20 @@ function describeChanges(before, after) {
     if (!passivesAfter.has(id) && !told(p)) out.push(`${[p.icon, p.name ?? id].filter(Boolean).join(' ')} ends`);
   }
   return out;
+}
+
+/** Whether a passive only stands for something the board already shows: a
+ * building, a development or a hired person (their effects' carriers). */
+function isHoldingPassive(passive) {
+  const type = passive.meta?.source?.type;
+  if (type === 'building' || type === 'development' || type === 'population') return true;
+  if (registry('buildings')[passive.id]) return true;
+  const labels = [
+    ...Object.keys(registry('buildings')).map((id) => buildingInfo(id).label),
+    ...Object.keys(registry('developments')).map((id) => developmentInfo(id).label),
+    ...Object.keys(registry('populations')).map((id) => roleInfo(id).label),
+  ];
+  return labels.includes(passive.name);
 }
 
 /** A requirement failure in words, e.g. "Population (1) must be below Max
@@ -923,7 +928,7 @@ function renderGameOver() {
   appendChildren(el, [
     h('h2', {}, title),
     h('p', {}, text),
-    h('button', { type: 'button', class: 'primary', onclick: showStart }, 'Start a new game'),
+    h('button', { type: 'button', class: 'primary', onclick: () => { clearError(); showStart(); } }, 'Start a new game'),
   ]);
 }
 
@@ -1014,7 +1019,7 @@ function renderPlayer(player) {
     const info = buildingInfo(id);
     return h('li', { class: 'chip', title: info.description, dataset: { building: id } }, named(info));
   });
-  const passives = (player.passives ?? []).map((p) => {
+  const passives = (player.passives ?? []).filter((p) => !isHoldingPassive(p)).map((p) => {
     const tierSummary = (app.snapshot.rules?.tierDefinitions ?? [])
       .find((t) => t.display?.summaryToken && t.display.summaryToken === p.detail)?.display?.summary;
     const detail = tierSummary ?? (p.detail && p.detail.includes(' ') ? p.detail : '');
@@ -1166,14 +1171,16 @@ function renderOverview() {
 // Start screen and session lifecycle
 
 function showStart() {
-  clearError();
   document.body.dataset.view = 'start';
   $('#loading').hidden = true;
   $('#game').hidden = true;
   $('#start').hidden = false;
   $('#to-start').hidden = true;
   $('#dev-badge').hidden = true;
-  $('#resume').hidden = !app.snapshot;
+  // Back to the loaded game, or retry loading the saved one (say, after
+  // fixing the token).
+  $('#resume').hidden = !(app.snapshot || storage.get(STORE.session));
+  $('#resume').textContent = app.snapshot ? 'Back to your game' : 'Resume saved game';
   $('#token').value = app.token;
   $('#player-name').value = storage.get(STORE.name) ?? '';
   $('#dev-mode').checked = storage.get(STORE.devMode) === 'true';
@@ -1250,12 +1257,32 @@ async function resume() {
   return true;
 }
 
+async function resumeClicked() {
+  if (app.busy) return;
+  clearError();
+  if (!app.snapshot) {
+    saveToken();
+    setBusy(true, 'Loading your game…');
+    const resumed = await resume();
+    setBusy(false);
+    if (!resumed) {
+      showStart();
+      return;
+    }
+  }
+  showGame();
+  await drive();
+}
+
 async function boot() {
   app.token = storage.get(STORE.token) || DEFAULT_TOKEN;
   $('#start-form').addEventListener('submit', newGame);
   $('#token').addEventListener('change', saveToken);
-  $('#resume').addEventListener('click', showGame);
-  $('#to-start').addEventListener('click', showStart);
+  $('#resume').addEventListener('click', resumeClicked);
+  $('#to-start').addEventListener('click', () => {
+    clearError();
+    showStart();
+  });
   $('#notice-close').addEventListener('click', clearError);
   // Keep a rejected promise or a bug from passing silently.
   window.addEventListener('unhandledrejection', (event) => showError(event.reason));
