@@ -892,6 +892,7 @@ function render() {
   gameEl.dataset.step = g.currentStep;
   gameEl.dataset.active = g.activePlayerId;
   gameEl.dataset.session = app.sessionId;
+  document.title = g.conclusion ? 'Game over · Kingdom Builder' : `Turn ${g.turn} · Kingdom Builder`;
   renderGameOver();
   renderStatus();
   renderBoard();
@@ -1210,6 +1211,8 @@ async function newGame(event) {
     // The human's seat is A: the seat the AI does not play by default.
     if (name) body.playerNames = { A: name };
     const data = await api('POST', '/sessions', body);
+    // Only the current game is resumable: drop the last one's chronicle.
+    if (app.sessionId) storage.set(STORE.log(app.sessionId), null);
     app.sessionId = data.sessionId;
     app.version = null;
     app.params = {};
