@@ -11,7 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use kb_web_e2e::{Browser, Page, Result, Server};
+mod harness;
+
+use harness::{Browser, Page, Result, Server};
 
 /// `#game`'s data attributes say: this turn, the human's main phase; and no
 /// error is shown (uncaught script errors are shown there too).
