@@ -393,6 +393,19 @@ function isHoldingPassive(passive) {
   return labels.includes(passive.name);
 }
 
+/** One line per player whose state changed since `before`: the actor's
+ * first and unprefixed, then "You: …" or "<name>: …". */
+function changesOfPlayers(before, actorId) {
+  const lines = [];
+  for (const p of [...players()].sort((a, b) => (b.id === actorId) - (a.id === actorId))) {
+    const changes = describeChanges(before?.game?.players?.find((q) => q.id === p.id), p);
+    if (!changes.length) continue;
+    const who = p.id === actorId ? '' : `${p.id === human()?.id ? 'You' : p.name}: `;
+    lines.push(`${who}${changes.join(', ')}`);
+  }
+  return lines;
+}
+
 /** A requirement failure in words, e.g. "Population (1) must be below Max
  * Population (1)". */
 function describeRequirement(failure) {
@@ -564,12 +577,7 @@ async function aiTurn(player) {
     const played = counts.length
       ? `played ${counts.map(({ id, n }) => `${named(actionInfo(id))}${n > 1 ? ` ×${n}` : ''}`).join(', ')}`
       : 'played no action';
-    const details = [];
-    for (const p of players()) {
-      const changes = describeChanges(before?.game?.players?.find((q) => q.id === p.id), p);
-      if (changes.length) details.push(`${p.id === human()?.id ? 'You' : p.name}: ${changes.join(', ')}`);
-    }
-    details.push(...describeAttacks(data.snapshot, player.name));
+    const details = [...changesOfPlayers(before, player.id), ...describeAttacks(data.snapshot, player.name)];
     addLog({ kind: 'ai', who: player.id, title: `🤖 ${player.name} ${played}`, details });
   }
   noteTurn();
@@ -626,14 +634,7 @@ async function perform(actionId) {
     const data = await api('POST', sessionPath('/actions'), { actionId, params }, { write: true });
     applyState(data);
     const me = human();
-    const details = [];
-    const mine = describeChanges(before.game.players.find((p) => p.id === me.id), me);
-    if (mine.length) details.push(mine.join(', '));
-    for (const other of players().filter((p) => p.id !== me.id)) {
-      const theirs = describeChanges(before.game.players.find((p) => p.id === other.id), other);
-      if (theirs.length) details.push(`${other.name}: ${theirs.join(', ')}`);
-    }
-    details.push(...describeAttacks(data.snapshot, 'You'));
+    const details = [...changesOfPlayers(before, me.id), ...describeAttacks(data.snapshot, 'You')];
     const nested = (data.traces ?? []).map((trace) => named(actionInfo(trace.id)));
     if (nested.length) details.push(`(${nested.join(' → ')})`);
     addLog({
