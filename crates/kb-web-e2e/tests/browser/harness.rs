@@ -314,6 +314,11 @@ fn kill_processes_using(profile: &Path) {
 
 // ----- the page ---------------------------------------------------------------------
 
+/// Whether a WebDriver command failed because its element left the page.
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    error.is_stale_element_reference() || error.is_no_such_element()
+}
+
 /// The page in the browser, with waiting helpers.
 #[derive(Clone)]
 pub struct Page {
@@ -371,15 +376,29 @@ impl Page {
     }
 
     /// Clicks the element matching `css` once it exists and is enabled.
+    ///
+    /// The page re-renders parts of itself (the action panel when live
+    /// costs arrive), so the element found can be replaced before the click
+    /// lands: then it is found again and clicked again, until the deadline.
     pub async fn click(&self, css: &str) -> Result<()> {
         let quoted = serde_json::to_string(css)?;
-        self.wait_for(
-            &format!("{css} to be enabled"),
-            &format!("(e => e && !e.disabled)(document.querySelector({quoted}))"),
-        )
-        .await?;
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        Ok(())
+        let started = Instant::now();
+        loop {
+            self.wait_for(
+                &format!("{css} to be enabled"),
+                &format!("(e => e && !e.disabled)(document.querySelector({quoted}))"),
+            )
+            .await?;
+            let clicked = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.click().await,
+                Err(error) => Err(error),
+            };
+            match clicked {
+                Ok(()) => return Ok(()),
+                Err(error) if is_stale(&error) && started.elapsed() < DEADLINE => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
     }
 
     /// Replaces the text of the input matching `css`.
