@@ -7,7 +7,8 @@
 //!
 //! Every route is served twice, at the root and under `/api` (the browser
 //! client's prefix): [`router_with`] nests the same route table once, so a
-//! route added to [`api_routes`] gets both paths.
+//! route added to [`api_routes`] gets both paths. The browser client's
+//! page and assets ([`routes::web`]) are served at the root only.
 
 use std::future::Future;
 use std::io;
@@ -75,6 +76,9 @@ pub fn router(state: AppState) -> Router {
 /// served at the root and under [`API_PREFIX`] behind the same fallbacks and
 /// middleware. Tests use it to mount routes of their own.
 ///
+/// The browser client ([`routes::web::routes`]) is mounted at the root
+/// beside them, not under the prefix.
+///
 /// The middleware, outermost first: request log, metrics, the body size
 /// limit, the non-JSON-error safety net, and panic catching. Unknown paths
 /// answer a 404 envelope; known paths with another method a 405 envelope.
@@ -82,6 +86,7 @@ pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
     let routes = api_routes().merge(extra_routes);
     Router::new()
         .merge(routes.clone())
+        .merge(routes::web::routes())
         .nest(API_PREFIX, routes)
         .fallback(route_not_found)
         // Must come before `layer` so the 405 handler sits inside the stack.

@@ -5,3 +5,4 @@ pub mod health;
 pub mod metrics;
 pub(crate) mod render;
 pub mod sessions;
+pub mod web;

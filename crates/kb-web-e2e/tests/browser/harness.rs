@@ -1,0 +1,454 @@
+//! Harness for the end-to-end test of the browser client (`main.rs`).
+//!
+//! # Layout
+//!
+//! - [`Server`]: the real server, built as `kingdom serve` builds it (the
+//!   router over a [`SessionManager`] on a SQLite file), on a loopback socket
+//!   inside the test process. It can be stopped and started again on the same
+//!   port and database, like a restart.
+//! - [`Browser`]: headless Chromium driven over WebDriver (`chromedriver`
+//!   and the `fantoccini` client), with a fresh profile and the flags that
+//!   keep it off the network.
+//! - [`Page`]: the test's view of the page: polling for a condition with a
+//!   deadline (never a fixed sleep), clicking, typing, reading.
+//!
+//! The browser is Debian's `chromium` and `chromium-driver`, which
+//! `.ci/setup` installs. A missing browser fails the test with a message
+//! saying so; it never skips.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use kb_server::{AppState, Authenticator, Metrics, app};
+use kb_session::{ManagerOptions, SessionManager};
+use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long any awaited condition may take before the test fails. Generous:
+/// the machine is small and shared, and nothing here waits this long when
+/// the page works.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// How often a condition is checked while waiting for it.
+const POLL: Duration = Duration::from_millis(100);
+
+/// An error of the harness, with what it was doing.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The result type of the harness.
+pub type Result<T> = std::result::Result<T, Error>;
+
+// ----- the server ---------------------------------------------------------------
+
+/// The game server on a loopback port, over a SQLite database file.
+pub struct Server {
+    address: SocketAddr,
+    db_path: PathBuf,
+    running: Option<Running>,
+}
+
+struct Running {
+    manager: Arc<SessionManager>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Starts a server on a free loopback port with its database at
+    /// `db_path` (created if missing).
+    pub async fn start(db_path: &Path) -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let mut server = Self {
+            address,
+            db_path: db_path.to_owned(),
+            running: None,
+        };
+        server.serve(listener).await?;
+        Ok(server)
+    }
+
+    /// The page's address, `http://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.address)
+    }
+
+    /// Stops serving: in-flight requests finish, then the store is closed.
+    pub async fn stop(&mut self) -> Result<()> {
+        let Some(running) = self.running.take() else {
+            return Ok(());
+        };
+        // The receiver is gone only if the server already ended; its task
+        // result then says why.
+        let _ = running.stop.send(());
+        tokio::time::timeout(DEADLINE, running.task)
+            .await
+            .map_err(|_| "the server did not stop in time")???;
+        let manager = running.manager;
+        tokio::task::spawn_blocking(move || manager.close()).await??;
+        Ok(())
+    }
+
+    /// Starts again on the same port and database, as after a restart.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop().await?;
+        // The port was just released; binding it again can briefly fail
+        // while the old socket closes.
+        let started = Instant::now();
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.address).await {
+                Ok(listener) => break listener,
+                Err(error) if started.elapsed() < DEADLINE => {
+                    let _ = error;
+                    tokio::time::sleep(POLL).await;
+                }
+                Err(error) => {
+                    return Err(format!("cannot bind {} again: {error}", self.address).into());
+                }
+            }
+        };
+        self.serve(listener).await
+    }
+
+    async fn serve(&mut self, listener: tokio::net::TcpListener) -> Result<()> {
+        let db_path = self.db_path.clone();
+        let manager = tokio::task::spawn_blocking(move || -> Result<SessionManager> {
+            let store = SqliteSessionStore::open(SqliteOptions::new(db_path))?;
+            Ok(SessionManager::new(ManagerOptions::new(Arc::new(store)))?)
+        })
+        .await??;
+        let manager = Arc::new(manager);
+        // No token table: the server accepts the built-in `local-dev` token,
+        // which the client sends by default.
+        let auth = Authenticator::for_listener(None, self.address)?;
+        let state = AppState::new(auth, Metrics::new(), manager.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app::run(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        self.running = Some(Running {
+            manager,
+            stop,
+            task,
+        });
+        Ok(())
+    }
+}
+
+// ----- the browser --------------------------------------------------------------
+
+/// Finds a program: the environment variable `env` if set, else the first of
+/// `candidates` that exists (absolute paths, then names on `PATH`).
+fn find_program(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(env) {
+        return Some(PathBuf::from(path));
+    }
+    let path_dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    candidates.iter().find_map(|candidate| {
+        let candidate = Path::new(candidate);
+        if candidate.is_absolute() {
+            return candidate.is_file().then(|| candidate.to_owned());
+        }
+        path_dirs
+            .iter()
+            .map(|dir| dir.join(candidate))
+            .find(|path| path.is_file())
+    })
+}
+
+/// Headless Chromium behind a `chromedriver` process, both ended on drop.
+pub struct Browser {
+    driver: Child,
+    client: Option<Client>,
+    /// The fresh Chromium profile, removed on drop.
+    profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts `chromedriver` on a free port and opens a headless Chromium
+    /// session with a fresh profile.
+    ///
+    /// Fails, with a message saying to run `.ci/setup`, when Chromium or its
+    /// driver is not installed (`KB_CHROMIUM` and `KB_CHROMEDRIVER` override
+    /// where they are looked for).
+    pub async fn start() -> Result<Self> {
+        const SETUP: &str = "run `.ci/setup` (it installs Debian's chromium and chromium-driver)";
+        let chromium = find_program("KB_CHROMIUM", &["/usr/bin/chromium", "chromium"])
+            .ok_or_else(|| format!("Chromium is not installed: {SETUP}"))?;
+        let chromedriver = find_program(
+            "KB_CHROMEDRIVER",
+            &["/usr/bin/chromedriver", "chromedriver"],
+        )
+        .ok_or_else(|| format!("chromedriver is not installed: {SETUP}"))?;
+
+        let port = {
+            let probe = StdListener::bind("127.0.0.1:0")?;
+            probe.local_addr()?.port()
+        };
+        let profile = tempfile::Builder::new()
+            .prefix("kb-e2e-chromium-")
+            .tempdir()?;
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}; {SETUP}", chromedriver.display()))?;
+        let mut browser = Self {
+            driver,
+            client: None,
+            profile,
+        };
+
+        let user_data_dir = format!("--user-data-dir={}", browser.profile.path().display());
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    "--window-size=1400,1200",
+                    user_data_dir,
+                ],
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        let webdriver = format!("http://127.0.0.1:{port}");
+        // The driver takes a moment to listen: retry until the deadline.
+        let started = Instant::now();
+        let client = loop {
+            let mut builder =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+            builder.capabilities(capabilities.clone());
+            match builder.connect(&webdriver).await {
+                Ok(client) => break client,
+                Err(error) => {
+                    if let Some(status) = browser.driver.try_wait()? {
+                        return Err(format!("chromedriver exited ({status}); {SETUP}").into());
+                    }
+                    if started.elapsed() > DEADLINE {
+                        return Err(format!("cannot open a Chromium session: {error}").into());
+                    }
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        };
+        browser.client = Some(client);
+        Ok(browser)
+    }
+
+    /// The page, driven by this browser.
+    pub fn page(&self) -> Page {
+        Page {
+            client: self.client.clone().expect("a started browser has a client"),
+        }
+    }
+
+    /// Ends the browser session and the driver.
+    pub async fn close(mut self) -> Result<()> {
+        if let Some(client) = self.client.take() {
+            client.close().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        // Without a closed session (a failed test), the driver's Chromium
+        // outlives it: end the processes that run on our own profile.
+        if self.client.is_some() {
+            kill_processes_using(self.profile.path());
+        }
+    }
+}
+
+/// Kills the processes whose command line names `profile` (our Chromium and
+/// its helpers), by id. Linux only; elsewhere it does nothing.
+fn kill_processes_using(profile: &Path) {
+    let needle = profile.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(&needle) {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+// ----- the page ---------------------------------------------------------------------
+
+/// Whether a WebDriver command failed because its element left the page.
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    error.is_stale_element_reference() || error.is_no_such_element()
+}
+
+/// The page in the browser, with waiting helpers.
+#[derive(Clone)]
+pub struct Page {
+    client: Client,
+}
+
+impl Page {
+    /// Opens `url`.
+    pub async fn open(&self, url: &str) -> Result<()> {
+        self.client.goto(url).await?;
+        Ok(())
+    }
+
+    /// Reloads the page.
+    pub async fn reload(&self) -> Result<()> {
+        self.client.refresh().await?;
+        Ok(())
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page
+    /// and returns its result.
+    pub async fn eval(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        Ok(self.client.execute(script, args).await?)
+    }
+
+    /// Waits until the JavaScript expression `condition` is truthy in the
+    /// page. On timeout, fails with `what` and what the page shows.
+    pub async fn wait_for(&self, what: &str, condition: &str) -> Result<()> {
+        let script = format!("return Boolean({condition});");
+        let started = Instant::now();
+        loop {
+            // A navigation in progress can make one evaluation fail: retry.
+            if let Ok(Value::Bool(true)) = self.client.execute(&script, vec![]).await {
+                return Ok(());
+            }
+            if started.elapsed() > DEADLINE {
+                return Err(format!(
+                    "timed out after {DEADLINE:?} waiting for {what} ({condition})\n{}",
+                    self.describe().await
+                )
+                .into());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until the page is idle (no game request in flight) and
+    /// `condition` holds.
+    pub async fn wait_idle(&self, what: &str, condition: &str) -> Result<()> {
+        self.wait_for(
+            what,
+            &format!("document.body.dataset.busy === 'false' && ({condition})"),
+        )
+        .await
+    }
+
+    /// Clicks the element matching `css` once it exists and is enabled.
+    ///
+    /// The page re-renders parts of itself (the action panel when live
+    /// costs arrive), so the element found can be replaced before the click
+    /// lands: then it is found again and clicked again, until the deadline.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let quoted = serde_json::to_string(css)?;
+        let started = Instant::now();
+        loop {
+            self.wait_for(
+                &format!("{css} to be enabled"),
+                &format!("(e => e && !e.disabled)(document.querySelector({quoted}))"),
+            )
+            .await?;
+            let clicked = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.click().await,
+                Err(error) => Err(error),
+            };
+            match clicked {
+                Ok(()) => return Ok(()),
+                Err(error) if is_stale(&error) && started.elapsed() < DEADLINE => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// Replaces the text of the input matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let input = self.client.find(Locator::Css(css)).await?;
+        input.clear().await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// The text of the first element matching `css` (empty if none).
+    pub async fn text(&self, css: &str) -> Result<String> {
+        let value = self
+            .eval(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                vec![json!(css)],
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The number shown in `css` (the page's own rendering of a value).
+    pub async fn number(&self, css: &str) -> Result<f64> {
+        let text = self.text(css).await?;
+        text.trim()
+            .parse()
+            .map_err(|_| format!("{css} shows {text:?}, not a number").into())
+    }
+
+    /// Saves a screenshot to `path`.
+    pub async fn screenshot(&self, path: &Path) -> Result<()> {
+        let png = self.client.screenshot().await?;
+        std::fs::write(path, png)?;
+        Ok(())
+    }
+
+    /// What the page shows, for failure messages: its view, the error
+    /// notice and the end of its text.
+    pub async fn describe(&self) -> String {
+        let script = "return JSON.stringify({\
+            url: location.href,\
+            view: document.body.dataset.view,\
+            busy: document.body.dataset.busy,\
+            notice: document.querySelector('#notice')?.hidden ? null : document.querySelector('#notice-text')?.textContent,\
+            text: document.body.innerText.slice(-1500)\
+        }, null, 1);";
+        match self.client.execute(script, vec![]).await {
+            Ok(Value::String(text)) => format!("page: {text}"),
+            Ok(other) => format!("page: {other}"),
+            Err(error) => format!("the page could not be read: {error}"),
+        }
+    }
+}
