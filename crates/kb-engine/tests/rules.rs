@@ -560,6 +560,37 @@ fn player_names_are_trimmed_and_checked() {
 }
 
 #[test]
+fn set_dev_mode_only_flips_the_flag() {
+    for (dev, flip) in [(false, true), (true, false)] {
+        let mut game = Game::new(
+            content(),
+            GameOptions {
+                dev_mode: dev,
+                ..GameOptions::default()
+            },
+        )
+        .unwrap();
+        advance(&mut game, 3);
+        let mut before = serde_json::to_value(game.snapshot()).unwrap();
+        let state_before = serde_json::to_value(game.state()).unwrap();
+        game.apply(&Command::SetDevMode { enabled: flip }).unwrap();
+        assert_eq!(game.state().dev_mode, flip);
+        let mut state_after = serde_json::to_value(game.state()).unwrap();
+        state_after["devMode"] = json!(dev);
+        assert_eq!(state_after, state_before, "only the flag in the state");
+        let after = serde_json::to_value(game.snapshot()).unwrap();
+        assert_eq!(after["game"]["devMode"], flip);
+        before["game"]["devMode"] = json!(flip);
+        for (key, value) in before.as_object().unwrap() {
+            assert_eq!(
+                &after[key], value,
+                "snapshot {key} (started in dev mode: {dev})"
+            );
+        }
+    }
+}
+
+#[test]
 fn snapshots_are_pure_and_logs_travel_with_their_result() {
     let mut game = new_game();
     to_main(&mut game);
