@@ -221,6 +221,34 @@ fn start_configuration_references_are_checked() {
 }
 
 #[test]
+fn dev_mode_per_player_overrides_are_checked_too() {
+    let error = refused(|v| {
+        v["start"]["modes"]["dev"]["players"]["B"]["population"] = json!({"ghost": 1});
+    });
+    check(
+        &error,
+        "start.modes.dev.players.B.population",
+        "unknown population role \"ghost\"",
+    );
+    let error = refused(|v| {
+        v["start"]["modes"]["dev"]["players"]["A"] = json!({"lands": [{"developments": ["moat"]}]});
+    });
+    check(
+        &error,
+        "start.modes.dev.players.A.lands[0].developments",
+        "unknown development \"moat\"",
+    );
+    let error = refused(|v| {
+        v["start"]["modes"]["dev"]["players"]["A"] = json!({"population": {"council": -1}});
+    });
+    check(
+        &error,
+        "start.modes.dev.players.A.population.council",
+        "whole number",
+    );
+}
+
+#[test]
 fn effect_group_options_name_existing_actions() {
     let error = refused(|v| {
         let i = index_of(&v["actions"], "royal_decree");
