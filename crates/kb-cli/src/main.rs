@@ -1,3 +1,49 @@
-//! The `kingdom` binary.
+//! `kingdom`: the Kingdom Builder binary. Each subcommand lives in its own
+//! module; this file only parses the command line and maps errors to exit
+//! codes.
+//!
+//! Exit codes: 0 success, 1 failure, 2 bad input (unreadable or malformed
+//! files, invalid arguments).
 
-fn main() {}
+mod content;
+mod error;
+mod replay;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::InputError;
+
+/// Kingdom Builder: game server and tools.
+#[derive(Debug, Parser)]
+#[command(name = "kingdom", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Play a command file on a fresh game and print the results and the
+    /// final snapshot as JSON.
+    Replay(replay::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kingdom: {error:#}");
+            if error.downcast_ref::<InputError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
