@@ -5,9 +5,11 @@
 //! Exit codes: 0 success, 1 failure, 2 bad input (unreadable or malformed
 //! files, invalid arguments).
 
+mod bench;
 mod content;
 mod error;
 mod replay;
+mod rng;
 
 use std::process::ExitCode;
 
@@ -28,12 +30,16 @@ enum Command {
     /// Play a command file on a fresh game and print the results and the
     /// final snapshot as JSON.
     Replay(replay::Args),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::Bench),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(&args),
+        Command::Bench(bench) => bench.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -205,5 +205,5 @@ fn usage_errors_exit_with_2() {
             .lines()
             .any(|line| line.trim_start().starts_with(&format!("{name} ")))
     };
-    assert!(listed("replay"), "{}", help.stdout);
+    assert!(listed("replay") && listed("bench"), "{}", help.stdout);
 }
