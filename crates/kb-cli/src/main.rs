@@ -19,7 +19,7 @@ use crate::error::InputError;
 
 /// Kingdom Builder: game server and tools.
 #[derive(Debug, Parser)]
-#[command(name = "kingdom", version, about)]
+#[command(name = "kingdom", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use kb_engine::{Command, Content, Game, GameOptions, Outcome};
+use kb_engine::{Command, Content, EngineError, Game, GameOptions, Outcome};
 use serde::Serialize;
 
 use crate::content;
@@ -212,12 +212,9 @@ fn run_once(content: &Arc<Content>, args: &Args) -> anyhow::Result<Run> {
         let mut game =
             Game::new(content.clone(), GameOptions::default()).context("cannot start a game")?;
         while game.state().conclusion.is_none() && game.state().turn <= MAX_TURNS {
-            let command = player.next(&game);
-            let before = Instant::now();
-            let result = game.apply(&command);
-            engine += before.elapsed();
+            let (command, result, took) = player.play(&mut game);
+            engine += took;
             counts.record(&command, &result);
-            player.saw(result.is_ok());
         }
         counts.finish(&game);
         fingerprint.write(&serde_json::to_vec(game.state())?);
@@ -236,9 +233,8 @@ fn mid_game(content: &Arc<Content>, args: &Args) -> anyhow::Result<MidGame> {
         let mut player = Player::new(args.seed, index);
         let mut game = Game::new(content.clone(), GameOptions::default())?;
         while game.state().conclusion.is_none() && game.state().turn < args.mid_turn {
-            let command = player.next(&game);
-            let ok = game.apply(&command).is_ok();
-            player.saw(ok);
+            // Only the state matters here, not what each command answered.
+            let _ = player.play(&mut game);
         }
         if game.state().turn == args.mid_turn && game.state().conclusion.is_none() {
             return Ok(MidGame {
@@ -297,13 +293,20 @@ impl Player {
         }
     }
 
-    fn saw(&mut self, ok: bool) {
-        self.refusals = if ok { 0 } else { self.refusals + 1 };
+    /// Picks and applies the next command; returns it, its result and the
+    /// time `Game::apply` took.
+    fn play(&mut self, game: &mut Game) -> (Command, Result<Outcome, EngineError>, Duration) {
+        let command = self.next(game);
+        let started = Instant::now();
+        let result = game.apply(&command);
+        let took = started.elapsed();
+        self.refusals = if result.is_ok() { 0 } else { self.refusals + 1 };
+        (command, result, took)
     }
 }
 
 impl Counts {
-    fn record(&mut self, command: &Command, result: &Result<Outcome, kb_engine::EngineError>) {
+    fn record(&mut self, command: &Command, result: &Result<Outcome, EngineError>) {
         self.commands += 1;
         match command {
             Command::Advance => self.advances += 1,
