@@ -403,20 +403,18 @@ fn config_lists_replace_registries_and_empty_lists_keep_them() {
     assert_eq!(builds, [json!("shrine")]);
     act(&mut game, "build", json!({"id": "shrine"})).unwrap();
     assert!((stat(&game, A, "growth") - 0.35).abs() < 1e-12);
-    refused_build(&mut game, "market");
+    refused_action(
+        &mut game,
+        "build",
+        json!({"id": "market"}),
+        "UNKNOWN_BUILDING",
+    );
     advance(&mut game, 1 + 7 + 8);
     assert_eq!(
         res(&game, A, "gold"),
         10.0 + 2.0 - 1.0 - 1.0 + 2.0 - 1.0,
         "two turns of farm +2 and council upkeep 1, and the shrine's 1"
     );
-}
-
-fn refused_build(game: &mut kb_engine::Game, id: &str) {
-    let before = state_json(game);
-    let error = act(game, "build", json!({"id": id})).unwrap_err();
-    assert_eq!(error.code(), "UNKNOWN_BUILDING");
-    assert_eq!(state_json(game), before);
 }
 
 #[test]

@@ -116,7 +116,6 @@ fn choose(game: &Game, n: u32) -> Command {
 fn odd(game: &Game, k: usize) -> Command {
     let state = game.state();
     let active = state.active;
-    let first = game.candidate_moves().into_iter().nth(k / 6);
     match k % 6 {
         0 => Command::SetDevMode {
             enabled: (k / 6).is_multiple_of(2),
@@ -125,11 +124,14 @@ fn odd(game: &Game, k: usize) -> Command {
             player_id: if (k / 6).is_multiple_of(2) { A } else { B },
             player_name: NAMES[(k / 12) % NAMES.len()].to_owned(),
         },
-        2 => Command::Action {
-            action_id: first.as_ref().map_or("tax".into(), |m| m.action_id.clone()),
-            params: first.map(|m| m.params).unwrap_or_default(),
-            player_id: Some(active.other()),
-        },
+        2 => {
+            let pick = game.candidate_moves().into_iter().nth(k / 6);
+            Command::Action {
+                action_id: pick.as_ref().map_or("tax".into(), |m| m.action_id.clone()),
+                params: pick.map(|m| m.params).unwrap_or_default(),
+                player_id: Some(active.other()),
+            }
+        }
         3 => Command::Action {
             action_id: ["tax", "nope", "plow", "till", "plunder"][(k / 6) % 5].into(),
             params: Default::default(),

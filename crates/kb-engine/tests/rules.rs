@@ -32,15 +32,6 @@ fn refused(game: &mut Game, command: &Command, code: &str) -> EngineError {
     error
 }
 
-/// Like [`refused`], for a direct `perform`.
-fn refused_action(game: &mut Game, id: &str, params: Value, code: &str) -> EngineError {
-    let before = state_json(game);
-    let error = act(game, id, params).expect_err("the action must be refused");
-    assert_eq!(error.code(), code, "{id}: {error}");
-    assert_eq!(state_json(game), before, "refused {id} changed the state");
-    error
-}
-
 fn remove(key: &str, amount: f64) -> Value {
     json!({"type": "resource", "method": "remove", "params": {"key": key, "amount": amount}})
 }
