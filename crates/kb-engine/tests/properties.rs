@@ -530,6 +530,12 @@ proptest! {
         play(options(false, false), &numbers, 0).finish();
     }
 
+}
+
+proptest! {
+    // Dev-mode games are the costliest (every player is rich).
+    #![proptest_config(config(250))]
+
     #[test]
     fn random_games_in_dev_mode(numbers in numbers(160)) {
         play(options(true, true), &numbers, 0).finish();
@@ -537,7 +543,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(16))]
+    #![proptest_config(config(12))]
 
     #[test]
     fn long_random_games(numbers in numbers(200), dev in any::<bool>(), ai in any::<bool>()) {
@@ -546,7 +552,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(500))]
+    #![proptest_config(config(400))]
 
     #[test]
     fn the_same_commands_give_the_same_states(numbers in numbers(300), dev in any::<bool>()) {
