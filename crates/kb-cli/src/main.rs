@@ -1,26 +1,39 @@
-//! The `kingdom` binary: `kingdom serve` hosts games over HTTP; `kingdom
-//! bench` measures it.
+//! `kingdom`: the Kingdom Builder binary (`serve`, `replay`, `bench`). Each
+//! subcommand lives in its own module; this file only parses the command
+//! line and maps errors to exit codes.
+//!
+//! Exit codes: 0 success, 1 failure, 2 bad input (unreadable or malformed
+//! files, invalid arguments).
 
 mod bench;
+mod content;
+mod error;
+mod replay;
+mod rng;
 mod serve;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::error::InputError;
+
 /// Kingdom Builder: game server and tools.
-#[derive(Parser)]
-#[command(name = "kingdom", version, about)]
+#[derive(Debug, Parser)]
+#[command(name = "kingdom", version)]
 struct Cli {
     #[command(subcommand)]
-    command: CommandLine,
+    command: Command,
 }
 
-#[derive(Subcommand)]
-enum CommandLine {
+#[derive(Debug, Subcommand)]
+enum Command {
     /// Start the HTTP game server.
     Serve(kb_server::ServeArgs),
-    /// Measure the server (see BENCHMARKS.md).
+    /// Play a command file on a fresh game and print the results and the
+    /// final snapshot as JSON.
+    Replay(replay::Args),
+    /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::Bench),
 }
@@ -28,14 +41,19 @@ enum CommandLine {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        CommandLine::Serve(args) => serve::run(args),
-        CommandLine::Bench(bench) => bench::run(bench),
+        Command::Serve(args) => serve::run(args),
+        Command::Replay(args) => replay::run(&args),
+        Command::Bench(bench) => bench.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("kingdom: {error:#}");
-            ExitCode::FAILURE
+            if error.downcast_ref::<InputError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ pub(crate) fn initial_state(
         phase_index: 0,
         step_index: 0,
         dev_mode,
+        started_in_dev_mode: dev_mode,
         conclusion: None,
         players: ByPlayer::new_with(|player| {
             let start = starts.get(player);

@@ -350,7 +350,7 @@ impl<'a> Snapshot<'a, EngineMetadata> {
             phases: &content.def().phases,
             action_cost_resource: content.action_cost_resource(),
             recent_resource_gains: &state.recent_resource_gains,
-            compensations: content.compensations(state.dev_mode),
+            compensations: content.compensations(state.started_in_dev_mode),
             rules: RulesSnapshot {
                 tiered_resource_key: &rules.tiered_resource_key,
                 tier_definitions: &rules.tier_definitions,

@@ -28,6 +28,10 @@ pub struct GameState {
     pub step_index: usize,
     /// Dev-mode flag (reported; toggling it later changes nothing else).
     pub dev_mode: bool,
+    /// Whether the game was set up in dev mode, which decides the
+    /// compensations snapshots report (`dev_mode` may be flipped later).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub started_in_dev_mode: bool,
     /// How the game ended, once it has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conclusion: Option<Conclusion>,

@@ -74,6 +74,16 @@ pub fn act(game: &mut Game, id: &str, params: Value) -> Result<ActionOutcome, En
     game.perform(id, params.as_object().expect("params object"))
 }
 
+/// Performs `id`, expects it refused with `code`, and checks that the
+/// state did not change. Returns the error.
+pub fn refused_action(game: &mut Game, id: &str, params: Value, code: &str) -> EngineError {
+    let before = state_json(game);
+    let error = act(game, id, params).expect_err("the action must be refused");
+    assert_eq!(error.code(), code, "{id}: {error}");
+    assert_eq!(state_json(game), before, "refused {id} changed the state");
+    error
+}
+
 pub fn res(game: &Game, player: PlayerId, key: &str) -> f64 {
     game.state().players.get(player).resources.value(key)
 }

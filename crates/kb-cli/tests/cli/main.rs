@@ -1,6 +1,12 @@
 //! Black-box tests of the `kingdom` binary: each test runs the real
-//! executable on a database in a temporary directory and talks HTTP to it.
+//! executable, with files in its own temporary directory or on stdin
+//! (`run`), or as a server on a temporary database spoken to over HTTP
+//! (`util`).
 
+mod run;
+mod util;
+
+mod bench;
 mod crash;
 mod ops;
-mod util;
+mod replay;

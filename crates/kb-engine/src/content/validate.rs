@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{ActionEffect, Content, ContentDef, ContentError, Effect, Effects, Evaluator, Params};
+use super::{
+    ActionEffect, Content, ContentDef, ContentError, Effect, Effects, Evaluator, Params,
+    PlayerStart,
+};
 
 /// Every `type:method` the engine can run.
 pub(crate) const HANDLERS: &[&str] = &[
@@ -142,12 +145,7 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
             }
         }
     }
-    for (who, start) in std::iter::once(("start.player".to_owned(), &def.start.player)).chain(
-        def.start
-            .players
-            .iter()
-            .map(|(k, v)| (format!("start.players.{k}"), v)),
-    ) {
+    for (who, start) in player_starts(def) {
         for (k, v) in start.population.iter().flat_map(|p| p.iter()) {
             if v.0 < 0.0 || v.0.fract() != 0.0 {
                 return Err(ContentError::new(
@@ -200,25 +198,7 @@ pub(super) fn references(content: &Content) -> Result<(), ContentError> {
             list_references(content, list, &format!("populations ({}).{name}", p.id))?;
         }
     }
-    for (who, start) in std::iter::once(("start.player".to_owned(), &def.start.player))
-        .chain(
-            def.start
-                .players
-                .iter()
-                .map(|(k, v)| (format!("start.players.{k}"), v)),
-        )
-        .chain(
-            def.start
-                .modes
-                .iter()
-                .flat_map(|m| m.dev.iter())
-                .flat_map(|dev| {
-                    dev.player
-                        .iter()
-                        .map(|p| ("start.modes.dev.player".to_owned(), p))
-                }),
-        )
-    {
+    for (who, start) in player_starts(def) {
         for role in start.population.iter().flat_map(|p| p.keys()) {
             if !content.populations().contains(role) {
                 return Err(ContentError::new(
@@ -239,6 +219,32 @@ pub(super) fn references(content: &Content) -> Result<(), ContentError> {
         }
     }
     Ok(())
+}
+
+/// Every player start block with its path: the base, the per-player
+/// overrides, and the dev-mode overlays of both.
+fn player_starts(def: &ContentDef) -> Vec<(String, &PlayerStart)> {
+    let start = &def.start;
+    let mut out = vec![("start.player".to_owned(), &start.player)];
+    out.extend(
+        start
+            .players
+            .iter()
+            .map(|(k, v)| (format!("start.players.{k}"), v)),
+    );
+    if let Some(dev) = start.modes.as_ref().and_then(|m| m.dev.as_ref()) {
+        out.extend(
+            dev.player
+                .iter()
+                .map(|p| ("start.modes.dev.player".to_owned(), p)),
+        );
+        out.extend(
+            dev.players
+                .iter()
+                .map(|(k, v)| (format!("start.modes.dev.players.{k}"), v)),
+        );
+    }
+    out
 }
 
 fn trigger_lists(rest: &Params, path: &str) -> Result<(), ContentError> {

@@ -1,0 +1,77 @@
+//! `kingdom bench engine`: a small run reports sensible figures.
+
+use crate::run::*;
+
+#[test]
+fn a_small_engine_benchmark_reports_its_figures() {
+    let run = kingdom(
+        &[
+            "bench", "engine", "--games", "3", "--runs", "2", "--seed", "7", "--json",
+        ],
+        None,
+    );
+    let report = run.json();
+    assert_eq!(report["games"], 3);
+    assert_eq!(report["deterministic"], true, "same seed, same games");
+    let counts = &report["counts"];
+    let commands = counts["commands"].as_u64().unwrap();
+    assert!(commands > 0);
+    assert_eq!(
+        commands,
+        ["advances", "actions", "aiTurns"]
+            .iter()
+            .map(|k| counts[k].as_u64().unwrap())
+            .sum::<u64>()
+    );
+    assert_eq!(counts["refused"], 0, "the human picks legal moves");
+    let ended = ["castleDestroyed", "bankruptcy", "unfinished"]
+        .iter()
+        .map(|k| counts[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(ended, 3);
+    assert!(report["commandsPerSecondMedian"].as_f64().unwrap() > 0.0);
+    assert_eq!(report["commandsPerSecondRuns"].as_array().unwrap().len(), 2);
+    let mid = &report["midGame"];
+    assert_eq!(mid["turn"], 10);
+    assert!(mid["stateBytes"].as_u64().unwrap() > 1000);
+    assert!(mid["snapshotBytes"].as_u64().unwrap() > mid["stateBytes"].as_u64().unwrap());
+
+    // Another seed plays other games.
+    let other = kingdom(
+        &[
+            "bench", "engine", "--games", "3", "--runs", "1", "--seed", "8", "--json",
+        ],
+        None,
+    )
+    .json();
+    assert_ne!(other["fingerprint"], report["fingerprint"]);
+
+    let text = kingdom(&["bench", "engine", "--games", "1", "--runs", "1"], None);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("commands/s"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("bytes GameState JSON"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn bad_benchmark_arguments_exit_with_2() {
+    kingdom(&["bench", "engine", "--games", "0"], None).bad_input(&["--games"]);
+    kingdom(
+        &[
+            "bench",
+            "engine",
+            "--mid-turn",
+            "500",
+            "--games",
+            "1",
+            "--runs",
+            "1",
+        ],
+        None,
+    )
+    .bad_input(&["no game reached turn 500"]);
+    assert_eq!(kingdom(&["bench", "engine", "--runs", "x"], None).code, 2);
+}
