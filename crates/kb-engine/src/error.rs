@@ -160,8 +160,8 @@ pub enum EngineError {
         /// The limit.
         limit: u32,
     },
-    /// A value would leave the range of finite numbers.
-    #[error("{0} would leave the range of numbers the game can hold")]
+    /// A computation gave no number at all (NaN).
+    #[error("{0} would not be a number")]
     OutOfRange(Key),
 }
 

@@ -574,14 +574,20 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// `value`, unless it is not a finite number (content that multiplies
-/// huge numbers): refused rather than stored as infinity.
+/// The largest magnitude a game value takes. Values beyond it (content that
+/// multiplies huge numbers, or centuries of exponential army growth) are
+/// clamped: a game must stay playable and its state must survive JSON, which
+/// cannot hold infinity. Far above anything a game reaches, and within the
+/// integers JavaScript clients represent exactly.
+pub const MAX_GAME_VALUE: f64 = 1e15;
+
+/// `value` clamped to ±[`MAX_GAME_VALUE`]; refused when it is not a number
+/// at all.
 pub(crate) fn finite(key: &str, value: f64) -> Result<f64, EngineError> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(EngineError::OutOfRange(key.into()))
+    if value.is_nan() {
+        return Err(EngineError::OutOfRange(key.into()));
     }
+    Ok(value.clamp(-MAX_GAME_VALUE, MAX_GAME_VALUE))
 }
 
 /// `"<type>:<params.id>"` when the evaluator has an `id` param, else the type.

@@ -61,6 +61,7 @@ pub type Key = compact_str::CompactString;
 pub use ai::{AiMove, AiPolicy, TaxCollector};
 pub use content::{Content, ContentDef, ContentError, GameConfig};
 pub use error::{CompareDetails, EngineError, RequirementFailure};
+pub use exec::MAX_GAME_VALUE;
 pub use game::{
     Command, Game, GameOptions, MAX_PLAYER_NAME, Outcome, SimulateOptions, SimulationDelta,
     SimulationResult, validate_player_name,
