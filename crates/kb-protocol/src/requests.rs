@@ -22,6 +22,9 @@ pub struct CreateSessionRequest {
     /// Names by player id (`A`, `B`); other keys are ignored.
     #[serde(default)]
     pub player_names: Option<BTreeMap<String, NonEmptyString>>,
+    /// Seats the built-in AI plays (default: `["B"]`; `[]` for two humans).
+    #[serde(default)]
+    pub ai_players: Option<Vec<PlayerId>>,
 }
 
 /// A string that must not be empty (whitespace is checked separately).

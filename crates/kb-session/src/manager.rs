@@ -121,6 +121,8 @@ pub struct CreateSession {
     pub config: Option<(Value, GameConfig)>,
     /// Names to give players.
     pub player_names: Vec<(PlayerId, String)>,
+    /// Seats the built-in AI plays; `None` for the default (B).
+    pub ai_players: Option<Vec<PlayerId>>,
 }
 
 /// A session as a request sees it.
@@ -408,9 +410,12 @@ impl SessionManager {
             None => (None, None),
         };
         let content = self.contents.for_new_session(config.as_ref())?;
+        let mut ai_players = request.ai_players.unwrap_or_else(|| vec![PlayerId::B]);
+        ai_players.sort();
+        ai_players.dedup();
         let start = StartEntry {
             dev_mode: request.dev_mode,
-            ai_players: vec![PlayerId::B],
+            ai_players,
         };
         let mut game = Game::new(content.content().clone(), start.options())?;
         let mut entries = vec![LogEntry::Start(start)];

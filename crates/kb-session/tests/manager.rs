@@ -486,6 +486,7 @@ fn player_names_and_dev_mode_at_creation_survive() {
         dev_mode: true,
         config: None,
         player_names: vec![(PlayerId::A, "Alpha".into()), (PlayerId::B, "Beta".into())],
+        ai_players: None,
     };
     let id = manager
         .create(&alice(), request, |v| v.session_id.to_owned())
@@ -795,6 +796,7 @@ fn a_damaged_content_row_is_repaired_by_the_next_session_not_spread() {
         dev_mode: false,
         config: Some((config_json.clone(), config.clone())),
         player_names: Vec::new(),
+        ai_players: None,
     };
     let manager = SessionManager::new(options(open(), &clock)).unwrap();
     let first = manager
@@ -825,4 +827,60 @@ fn a_damaged_content_row_is_repaired_by_the_next_session_not_spread() {
         gold, 7.0,
         "the second session plays by its (repaired) content"
     );
+}
+
+#[test]
+fn the_ai_can_play_either_seat_and_it_survives_a_restart() {
+    let memory = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    let request = CreateSession {
+        ai_players: Some(vec![PlayerId::A]),
+        ..CreateSession::default()
+    };
+    let id = manager
+        .create(&alice(), request, |v| v.session_id.to_owned())
+        .unwrap();
+    let outcome = manager
+        .execute(
+            &alice(),
+            &id,
+            Command::AiTurn {
+                player_id: PlayerId::A,
+            },
+            None,
+            |view, outcome| {
+                assert_eq!(
+                    view.game.state().active,
+                    PlayerId::B,
+                    "A's whole turn was played"
+                );
+                matches!(outcome, kb_engine::Outcome::AiTurn(turn) if turn.ran_turn)
+            },
+        )
+        .unwrap();
+    assert!(outcome);
+    // B is human now: the AI may not play it.
+    let error = run(
+        &manager,
+        &alice(),
+        &id,
+        Command::AiTurn {
+            player_id: PlayerId::B,
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(
+        error,
+        SessionError::Engine(kb_engine::EngineError::NoAiController(PlayerId::B))
+    ));
+    let before = state(&manager, &id);
+    drop(manager);
+    let restarted = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    assert_eq!(state(&restarted, &id), before);
+    restarted
+        .read(&alice(), &id, |v| {
+            assert!(v.game.state().ai.a && !v.game.state().ai.b)
+        })
+        .unwrap();
 }

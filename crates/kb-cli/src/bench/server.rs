@@ -15,10 +15,10 @@ use kb_bench::stats::{self, Summary};
 /// `kingdom bench load`.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// A running server (`127.0.0.1:3001`); by default one is started on a
-    /// temporary database.
-    #[arg(long)]
-    address: Option<std::net::SocketAddr>,
+    /// A running server to target (`http://127.0.0.1:3001`); by default
+    /// one is started on a temporary database.
+    #[arg(long, value_parser = parse_url)]
+    url: Option<std::net::SocketAddr>,
     /// Bearer token.
     #[arg(long, default_value = "local-dev")]
     token: String,
@@ -98,6 +98,25 @@ pub fn storage(args: &StorageArgs) -> anyhow::Result<()> {
     storage_bench(args)
 }
 
+/// `http://host:port` (or `host:port`) to a socket address.
+fn parse_url(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let authority = text
+        .strip_prefix("http://")
+        .unwrap_or(text)
+        .trim_end_matches('/');
+    if authority.contains('/') || text.starts_with("https://") {
+        return Err(format!(
+            "{text:?}: give the server's root, http://HOST:PORT"
+        ));
+    }
+    authority
+        .to_socket_addrs()
+        .map_err(|e| format!("{text:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{text:?}: no address"))
+}
+
 fn exe() -> anyhow::Result<PathBuf> {
     std::env::current_exe().context("cannot find the kingdom executable")
 }
@@ -111,7 +130,7 @@ async fn load_bench(args: LoadArgs) -> anyhow::Result<()> {
     let mut runs: Vec<Vec<Summary>> = Vec::new();
     for run in 1..=args.runs.max(1) {
         let dir = tempfile::tempdir()?;
-        let server = match args.address {
+        let server = match args.url {
             Some(_) => None,
             None => Some(
                 ServerProcess::start(&ServerOptions {
@@ -124,7 +143,7 @@ async fn load_bench(args: LoadArgs) -> anyhow::Result<()> {
             ),
         };
         let address = args
-            .address
+            .url
             .or(server.as_ref().map(|s| s.address))
             .expect("one of them");
         let options = LoadOptions {

@@ -75,3 +75,45 @@ fn bad_benchmark_arguments_exit_with_2() {
     .bad_input(&["no game reached turn 500"]);
     assert_eq!(kingdom(&["bench", "engine", "--runs", "x"], None).code, 2);
 }
+
+/// `kingdom bench load` starts its own server, plays real games and fails
+/// when any answer differs from what the game must be; a short run of each
+/// scenario must pass with every answer checked.
+#[test]
+fn bench_load_plays_every_scenario_and_checks_every_answer() {
+    for scenario in ["play", "actions", "snapshots", "creates"] {
+        let run = kingdom(
+            &[
+                "bench",
+                "load",
+                "--scenario",
+                scenario,
+                "--sessions",
+                "6",
+                "--clients",
+                "2",
+                "--seconds",
+                "1",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{scenario}: {}", run.stderr);
+        let route = match scenario {
+            "play" => "advance",
+            "actions" => "action",
+            "snapshots" => "snapshot",
+            _ => "create",
+        };
+        let row = run
+            .stdout
+            .lines()
+            .skip_while(|line| !line.starts_with("measured"))
+            .find(|line| line.starts_with(route))
+            .unwrap_or_else(|| panic!("{scenario}: no {route} row in {}", run.stdout));
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        let requests: u64 = columns[1].parse().unwrap();
+        let errors: u64 = columns[7].parse().unwrap();
+        assert!(requests > 0, "{scenario}: {row}");
+        assert_eq!(errors, 0, "{scenario}: {row}");
+    }
+}

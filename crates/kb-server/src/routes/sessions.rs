@@ -197,6 +197,7 @@ pub async fn create(
         dev_mode: request.dev_mode.unwrap_or(false),
         config,
         player_names,
+        ai_players: request.ai_players,
     };
     state
         .manager()

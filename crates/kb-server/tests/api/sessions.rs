@@ -623,3 +623,31 @@ async fn a_session_route_with_another_method_is_405_naming_the_allowed_one() {
     }
     assert_eq!(version(&app.snapshot(ALICE, &id).await), 1);
 }
+
+/// PRODUCT.md: the built-in AI can play either seat (B by default).
+#[tokio::test]
+async fn the_ai_can_be_given_seat_a_and_humans_cannot_act_for_it() {
+    let app = TestApp::game();
+    let state = app.create_session(ALICE, r#"{"aiPlayers": ["A"]}"#).await;
+    let players = &state["snapshot"]["game"]["players"];
+    assert_eq!(players[0]["aiControlled"], true);
+    assert_eq!(players[1]["aiControlled"], false);
+    let id = session_id(&state);
+    app.to_main(ALICE, &id).await;
+    let refused = app.act(ALICE, &id, "tax", json!({})).await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert_eq!(refused.json()["code"], "AI_CONTROLLED");
+    let turn = app.ai_turn(ALICE, &id, "A").await;
+    assert_eq!(turn["ranTurn"], true);
+    assert_eq!(turn["snapshot"]["game"]["activePlayerId"], "B");
+
+    let bad = app
+        .call(
+            Method::POST,
+            "/sessions",
+            Some(ALICE),
+            Some(r#"{"aiPlayers": ["C"]}"#),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+}
