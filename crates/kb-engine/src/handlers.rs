@@ -475,31 +475,46 @@ fn passive_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), E
 
 // ----- modifiers -------------------------------------------------------------------
 
-/// Registers (or unregisters) a modifier. Registrations are counted: a
+/// A modifier registry entry: registrations are counted per id.
+trait Registered {
+    fn id(&self) -> &Key;
+    fn count_mut(&mut self) -> &mut u32;
+}
+
+macro_rules! registered {
+    ($($t:ty),*) => {$(
+        impl Registered for $t {
+            fn id(&self) -> &Key {
+                &self.id
+            }
+            fn count_mut(&mut self) -> &mut u32 {
+                &mut self.count
+            }
+        }
+    )*};
+}
+
+registered!(CostModifier, ResultModifier, EvaluationModifier);
+
+/// Registers (`add`) or unregisters a modifier. Registrations are counted: a
 /// modifier added by two passive instances stays until both are removed
-/// (PRODUCT.md Q6/Q7: one passive per instance).
-fn register<T>(
-    list: &mut Vec<T>,
-    add: bool,
-    matches: impl Fn(&T) -> bool,
-    count: impl Fn(&mut T) -> &mut u32,
-    make: impl FnOnce() -> T,
-    replace: impl FnOnce(&mut T),
-) {
-    match list.iter().position(matches) {
+/// (PRODUCT.md Q6/Q7: one passive per instance); a new registration replaces
+/// the parameters and keeps the position.
+fn register<T: Registered>(list: &mut Vec<T>, add: bool, modifier: T) {
+    match list.iter().position(|m| m.id() == modifier.id()) {
         Some(pos) if add => {
-            let existing = &mut list[pos];
-            *count(existing) += 1;
-            replace(existing);
+            let count = *list[pos].count_mut();
+            list[pos] = modifier;
+            *list[pos].count_mut() = count + 1;
         }
         Some(pos) => {
-            let existing = &mut list[pos];
-            *count(existing) -= 1;
-            if *count(existing) == 0 {
+            let count = list[pos].count_mut();
+            *count -= 1;
+            if *count == 0 {
                 list.remove(pos);
             }
         }
-        None if add => list.push(make()),
+        None if add => list.push(modifier),
         None => {}
     }
 }
@@ -529,21 +544,7 @@ fn cost_mod(ctx: &mut Ctx<'_>, effect: &Effect, add: bool) -> Result<(), EngineE
         round: effect.round,
         count: 1,
     };
-    let replacement = modifier.clone();
-    register(
-        &mut ctx.state.cost_modifiers,
-        add,
-        |m| m.id == full_id,
-        |m| &mut m.count,
-        || modifier,
-        |m| {
-            let count = m.count;
-            *m = CostModifier {
-                count,
-                ..replacement
-            };
-        },
-    );
+    register(&mut ctx.state.cost_modifiers, add, modifier);
     Ok(())
 }
 
@@ -564,21 +565,7 @@ fn result_mod(ctx: &mut Ctx<'_>, effect: &Effect, add: bool) -> Result<(), Engin
             effects: effect.effects.clone().unwrap_or_default(),
             count: 1,
         };
-        let replacement = modifier.clone();
-        register(
-            &mut ctx.state.result_modifiers,
-            add,
-            |m| m.id == full_id,
-            |m| &mut m.count,
-            || modifier,
-            |m| {
-                let count = m.count;
-                *m = ResultModifier {
-                    count,
-                    ..replacement
-                };
-            },
-        );
+        register(&mut ctx.state.result_modifiers, add, modifier);
         return Ok(());
     }
     let Some(evaluation) = effect.param("evaluation").and_then(Value::as_object) else {
@@ -613,21 +600,7 @@ fn result_mod(ctx: &mut Ctx<'_>, effect: &Effect, add: bool) -> Result<(), Engin
         effects: effect.effects.clone(),
         count: 1,
     };
-    let replacement = modifier.clone();
-    register(
-        &mut ctx.state.evaluation_modifiers,
-        add,
-        |m| m.id == full_id,
-        |m| &mut m.count,
-        || modifier,
-        |m| {
-            let count = m.count;
-            *m = EvaluationModifier {
-                count,
-                ..replacement
-            };
-        },
-    );
+    register(&mut ctx.state.evaluation_modifiers, add, modifier);
     Ok(())
 }
 

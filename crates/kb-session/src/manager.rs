@@ -192,6 +192,19 @@ struct Slot {
     state: SlotLock<SlotState>,
 }
 
+impl Slot {
+    /// The view of this slot's live game.
+    fn view<'a>(&'a self, record: &SessionRecord, live: &'a Live) -> SessionView<'a> {
+        SessionView {
+            session_id: &self.id,
+            version: record.version,
+            created_at: self.created_at,
+            game: &live.game,
+            content: &live.content,
+        }
+    }
+}
+
 struct SlotState {
     /// The header as stored.
     record: SessionRecord,
@@ -716,13 +729,7 @@ impl SessionManager {
         let mut state = self.open(&slot)?;
         state.last_access = state.last_access.max(self.clock.now_ms());
         let live = state.live.as_ref().expect("opened");
-        let view = SessionView {
-            session_id: &slot.id,
-            version: state.record.version,
-            created_at: slot.created_at,
-            game: &live.game,
-            content: &live.content,
-        };
+        let view = slot.view(&state.record, live);
         Ok(f(&view))
     }
 
@@ -751,13 +758,7 @@ impl SessionManager {
             }));
         }
         let live = state.live.as_ref()?;
-        let view = SessionView {
-            session_id: &slot.id,
-            version: state.record.version,
-            created_at: slot.created_at,
-            game: &live.game,
-            content: &live.content,
-        };
+        let view = slot.view(&state.record, live);
         let result = f(&view);
         state.last_access = state.last_access.max(self.clock.now_ms());
         Some(Ok(result))
@@ -915,13 +916,7 @@ impl SessionManager {
         }
         state.last_access = state.last_access.max(staged.now);
         let live = state.live.as_ref().expect("still live");
-        let view = SessionView {
-            session_id: &slot.id,
-            version: state.record.version,
-            created_at: slot.created_at,
-            game: &live.game,
-            content: &live.content,
-        };
+        let view = slot.view(&state.record, live);
         Ok(render(&view, &staged.outcome))
     }
 

@@ -240,6 +240,24 @@ fn action_not_found(error: SessionError, action_id: &str, session_id: &str) -> A
     }
 }
 
+/// The action query routes: runs `query` for `action_id` on the session's
+/// game, which renders `{sessionId, <key>: result}`; an action the session's
+/// content lacks is 404.
+async fn action_query(
+    state: &AppState,
+    caller: kb_session::Caller,
+    path: ActionPath,
+    query: impl FnOnce(&SessionView<'_>, &str) -> Result<Vec<u8>, EngineError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let ActionPath { id, action_id } = path;
+    let (session_id, action) = (id.clone(), action_id.clone());
+    read(state, caller, id, move |view| {
+        query(view, &action_id).map(|body| json(StatusCode::OK, body, None))
+    })
+    .await?
+    .map_err(|e| action_not_found(SessionError::Engine(e), &action, &session_id))
+}
+
 /// `POST /sessions/:id/actions/:actionId/costs`.
 pub async fn costs(
     State(state): State<AppState>,
@@ -250,22 +268,15 @@ pub async fn costs(
     let caller = require(&caller, Role::SessionAdvance)?;
     let request = body.map_err(|r| r.with_message(messages::INVALID_ACTION_COST_REQUEST))?;
     let params = request.and_then(|ApiJson(r)| r.params).unwrap_or_default();
-    let ActionPath { id, action_id } = path;
-    let (id2, action2) = (id.clone(), action_id.clone());
-    read(&state, caller, id, move |view| {
-        view.game.action_costs(&action_id, &params).map(|costs| {
-            json(
-                StatusCode::OK,
-                render::keyed(view.session_id, "costs", &costs),
-                None,
-            )
-        })
+    action_query(&state, caller, path, move |view, action_id| {
+        let costs = view.game.action_costs(action_id, &params)?;
+        Ok(render::keyed(view.session_id, "costs", &costs))
     })
-    .await?
-    .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
+    .await
 }
 
-/// `POST /sessions/:id/actions/:actionId/requirements`.
+/// `POST /sessions/:id/actions/:actionId/requirements` (the engine ignores
+/// `params`, as the reference's did).
 pub async fn requirements(
     State(state): State<AppState>,
     caller: Caller,
@@ -274,19 +285,11 @@ pub async fn requirements(
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
     body.map_err(|r| r.with_message(messages::INVALID_ACTION_REQUIREMENT_REQUEST))?;
-    let ActionPath { id, action_id } = path;
-    let (id2, action2) = (id.clone(), action_id.clone());
-    read(&state, caller, id, move |view| {
-        view.game.action_requirements(&action_id).map(|failures| {
-            json(
-                StatusCode::OK,
-                render::keyed(view.session_id, "requirements", &failures),
-                None,
-            )
-        })
+    action_query(&state, caller, path, |view, action_id| {
+        let failures = view.game.action_requirements(action_id)?;
+        Ok(render::keyed(view.session_id, "requirements", &failures))
     })
-    .await?
-    .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
+    .await
 }
 
 /// `GET /sessions/:id/actions/:actionId/options`.
@@ -296,19 +299,11 @@ pub async fn options(
     Path(path): Path<ActionPath>,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
-    let ActionPath { id, action_id } = path;
-    let (id2, action2) = (id.clone(), action_id.clone());
-    read(&state, caller, id, move |view| {
-        view.game.action_options(&action_id).map(|groups| {
-            json(
-                StatusCode::OK,
-                render::keyed(view.session_id, "groups", &groups),
-                None,
-            )
-        })
+    action_query(&state, caller, path, |view, action_id| {
+        let groups = view.game.action_options(action_id)?;
+        Ok(render::keyed(view.session_id, "groups", &groups))
     })
-    .await?
-    .map_err(|e| action_not_found(SessionError::Engine(e), &action2, &id2))
+    .await
 }
 
 /// `POST /sessions/:id/simulate`.
