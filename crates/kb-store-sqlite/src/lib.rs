@@ -52,7 +52,7 @@ use std::time::Duration;
 
 use kb_store::{
     Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
-    SessionStore, StoreError, Write,
+    SessionRecord, SessionStore, StoreError, Write,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -413,6 +413,41 @@ impl SessionStore for SqliteSessionStore {
                 })
                 .optional()
         })
+    }
+
+    fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let sql = &self.sql;
+        let decoded = self.read("load_session", Some(session_id), |conn| {
+            let mut stmt = conn.prepare_cached(&sql.one_header)?;
+            let mut rows = stmt.query([session_id])?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            let content_id: Option<String> = row.get(6).ok();
+            let mut contents = std::collections::HashSet::new();
+            if let Some(id) = content_id.filter(|id| !id.is_empty()) {
+                let stored: Option<i64> = conn
+                    .prepare_cached(&sql.content_exists)?
+                    .query_row([&id], |row| row.get(0))
+                    .optional()?;
+                if stored.is_some() {
+                    contents.insert(id);
+                }
+            }
+            sql::decode_header(row, &contents).map(Some)
+        })?;
+        decoded
+            .transpose()
+            .map_err(|reason| backend("load_session", Some(session_id), reason))
+    }
+
+    fn count_sessions(&self) -> Result<u64, StoreError> {
+        let sql = &self.sql;
+        let count: i64 = self.read("count_sessions", None, |conn| {
+            conn.prepare_cached(&sql.count_sessions)?
+                .query_row([], |row| row.get(0))
+        })?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {

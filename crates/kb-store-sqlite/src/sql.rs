@@ -18,6 +18,9 @@ const HEADER_COLUMNS: &str = "session_key, session_id, dev_mode, created_at, las
 #[derive(Debug)]
 pub(crate) struct Sql {
     pub find_session: String,
+    pub find_idle_session: String,
+    pub one_header: String,
+    pub count_sessions: String,
     pub upsert_session: String,
     pub touch_session: String,
     pub advance_session: String,
@@ -55,6 +58,11 @@ impl Sql {
             find_session: format!(
                 "SELECT session_key, version FROM {sessions} WHERE session_id = ?1"
             ),
+            find_idle_session: format!(
+                "SELECT session_key FROM {sessions} WHERE session_id = ?1 AND last_accessed_at < ?2"
+            ),
+            one_header: format!("SELECT {HEADER_COLUMNS} FROM {sessions} WHERE session_id = ?1"),
+            count_sessions: format!("SELECT COUNT(*) FROM {sessions}"),
             upsert_session: format!(
                 "INSERT INTO {sessions}
                      (session_id, dev_mode, created_at, last_accessed_at, config,

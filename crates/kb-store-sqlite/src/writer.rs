@@ -267,13 +267,19 @@ impl Writer {
             }
             Write::Delete { session_id } => {
                 if let Some(key) = self.find_key(&session_id)? {
-                    for sql in [
-                        &self.sql.delete_commands,
-                        &self.sql.delete_checkpoint,
-                        &self.sql.delete_session,
-                    ] {
-                        self.stmt(Some(&session_id), sql, |stmt| stmt.execute([key]))?;
-                    }
+                    self.delete_key(&session_id, key)?;
+                }
+            }
+            Write::DeleteIfIdle {
+                session_id,
+                idle_before,
+            } => {
+                let idle = self.stmt(Some(&session_id), &self.sql.find_idle_session, |stmt| {
+                    stmt.query_row(params![session_id, idle_before], |row| row.get::<_, i64>(0))
+                        .optional()
+                })?;
+                if let Some(key) = idle {
+                    self.delete_key(&session_id, key)?;
                 }
             }
             Write::Quarantine {
@@ -305,6 +311,18 @@ impl Writer {
             .prepare_cached(sql)
             .and_then(|mut stmt| f(&mut stmt))
             .map_err(|e| crate::backend("commit", session_id, e))
+    }
+
+    /// Deletes a session's commands, checkpoint and header.
+    fn delete_key(&self, session_id: &str, key: i64) -> Result<(), StoreError> {
+        for sql in [
+            &self.sql.delete_commands,
+            &self.sql.delete_checkpoint,
+            &self.sql.delete_session,
+        ] {
+            self.stmt(Some(session_id), sql, |stmt| stmt.execute([key]))?;
+        }
+        Ok(())
     }
 
     fn find(&self, session_id: &str) -> Result<Option<Stored>, StoreError> {

@@ -169,6 +169,16 @@ pub enum Write {
         /// The session.
         session_id: String,
     },
+    /// Delete a session with its log and checkpoint only if its stored
+    /// `last_accessed_at` is before `idle_before`: an idle purge that leaves
+    /// alone a session another process used since. A missing or recently
+    /// used session is not an error.
+    DeleteIfIdle {
+        /// The session.
+        session_id: String,
+        /// The purge cutoff.
+        idle_before: Millis,
+    },
     /// Move a session (header, log, checkpoint) out of the live set and
     /// into quarantine, with the reason. `load_all` no longer returns it;
     /// [`SessionStore::list_quarantined`] does. Idempotent.
@@ -311,6 +321,14 @@ pub trait SessionStore: Send + Sync {
 
     /// A content record by id.
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError>;
+
+    /// One live session header (not quarantined), if stored. Several
+    /// processes sharing a store use it to find sessions another process
+    /// created and to notice that one moved on.
+    fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// The number of live sessions stored.
+    fn count_sessions(&self) -> Result<u64, StoreError>;
 
     /// A store-wide metadata value.
     fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError>;

@@ -194,6 +194,18 @@ impl Data {
                     undo.push(Undo::Session(session_id, Some(live)));
                 }
             }
+            Write::DeleteIfIdle {
+                session_id,
+                idle_before,
+            } => {
+                let idle = self
+                    .sessions
+                    .get(&session_id)
+                    .is_some_and(|live| live.record.last_accessed_at < idle_before);
+                if idle && let Some(live) = self.sessions.remove(&session_id) {
+                    undo.push(Undo::Session(session_id, Some(live)));
+                }
+            }
             Write::Quarantine {
                 session_id,
                 reason,
@@ -335,6 +347,18 @@ impl SessionStore for MemoryStore {
 
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         Ok(self.lock()?.contents.get(content_id).cloned())
+    }
+
+    fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self
+            .lock()?
+            .sessions
+            .get(session_id)
+            .map(|live| live.record.clone()))
+    }
+
+    fn count_sessions(&self) -> Result<u64, StoreError> {
+        Ok(self.lock()?.sessions.len() as u64)
     }
 
     fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -110,6 +110,9 @@ macro_rules! __kb_store_cases {
             concurrent_commits_all_land,
             racing_appends_exactly_one_wins,
             submit_resolves_like_commit,
+            load_session_returns_one_live_header,
+            count_sessions_counts_live_sessions,
+            delete_if_idle_spares_recently_used_sessions,
         }
     };
 }
@@ -482,6 +485,73 @@ mod cases {
         assert_conflict(result, "ghost", 3, 0);
         assert_eq!(ids(&*store), vec!["s-1"]);
         assert_eq!(log(&*store, "ghost"), GameLog::default());
+    }
+
+    pub fn load_session_returns_one_live_header(h: &dyn StoreHarness) {
+        let store = h.open();
+        assert_eq!(store.load_session("s-1").unwrap(), None);
+        let record = create(&*store, "s-1");
+        let record = append(&*store, &record, 2);
+        assert_eq!(store.load_session("s-1").unwrap(), Some(record.clone()));
+        assert_eq!(store.load_session("s-2").unwrap(), None);
+        store
+            .commit(vec![Write::Quarantine {
+                session_id: "s-1".to_owned(),
+                reason: "test".to_owned(),
+                at: 1,
+            }])
+            .unwrap();
+        assert_eq!(
+            store.load_session("s-1").unwrap(),
+            None,
+            "quarantined is not live"
+        );
+    }
+
+    pub fn count_sessions_counts_live_sessions(h: &dyn StoreHarness) {
+        let store = h.open();
+        assert_eq!(store.count_sessions().unwrap(), 0);
+        for id in ["s-1", "s-2", "s-3"] {
+            create(&*store, id);
+        }
+        assert_eq!(store.count_sessions().unwrap(), 3);
+        store
+            .commit(vec![Write::Delete {
+                session_id: "s-2".to_owned(),
+            }])
+            .unwrap();
+        assert_eq!(store.count_sessions().unwrap(), 2);
+    }
+
+    pub fn delete_if_idle_spares_recently_used_sessions(h: &dyn StoreHarness) {
+        let store = h.open();
+        let old = create(&*store, "s-old");
+        create(&*store, "s-fresh");
+        store
+            .commit(vec![Write::Touch {
+                session_id: "s-fresh".to_owned(),
+                last_accessed_at: old.last_accessed_at + 100,
+            }])
+            .unwrap();
+        let cutoff = old.last_accessed_at + 50;
+        store
+            .commit(vec![
+                Write::DeleteIfIdle {
+                    session_id: "s-old".to_owned(),
+                    idle_before: cutoff,
+                },
+                Write::DeleteIfIdle {
+                    session_id: "s-fresh".to_owned(),
+                    idle_before: cutoff,
+                },
+                Write::DeleteIfIdle {
+                    session_id: "s-missing".to_owned(),
+                    idle_before: cutoff,
+                },
+            ])
+            .unwrap();
+        assert_eq!(ids(&*store), vec!["s-fresh"]);
+        assert_eq!(log(&*store, "s-old"), GameLog::default());
     }
 
     pub fn submit_resolves_like_commit(h: &dyn StoreHarness) {
