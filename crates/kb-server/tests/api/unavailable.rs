@@ -38,6 +38,15 @@ impl SessionStore for Flaky {
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         self.inner.load_content(content_id)
     }
+    fn load_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<kb_store::SessionRecord>, StoreError> {
+        self.inner.load_session(session_id)
+    }
+    fn count_sessions(&self) -> Result<u64, StoreError> {
+        self.inner.count_sessions()
+    }
     fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.inner.get_meta(key)
     }
