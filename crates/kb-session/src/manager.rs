@@ -10,7 +10,8 @@
 //!   the store has committed it, and only then answer. A refused command
 //!   writes nothing; a failed commit drops the in-memory game, which is
 //!   rebuilt from the store on next use, so memory never runs ahead of disk.
-//! * **Reads** never write. They refresh the idle timer in memory only.
+//! * **Reads** never write. They refresh the idle timer in memory only
+//!   (shared mode writes it at upkeep, below).
 //! * **Hydration** (`new`) reads every header synchronously; a session's
 //!   game is rebuilt from its checkpoint and log the first time it is used
 //!   (lazily, so start-up time does not grow with game length). A session
@@ -18,6 +19,28 @@
 //! * **Idle purge** (`maintain`) runs off the request path. Downtime does
 //!   not count as idle time: the manager records a heartbeat, and on start
 //!   a session's idle time is what it had when the server stopped.
+//!
+//! # Sharing a store
+//!
+//! With [`ManagerOptions::shared`], several processes serve one store (a
+//! PostgreSQL database, or one SQLite file on one machine) and any of them
+//! can serve any session. The store is the truth; memory is a cache that
+//! every request checks against it:
+//!
+//! * A request reads the session's stored header first. A session another
+//!   process created is loaded; one it deleted or purged is gone; one it
+//!   wrote to is rebuilt (from the checkpoint and the log) before use.
+//! * A command commits only on the version it was run on (the store's
+//!   optimistic check). If another process got there first, the command is
+//!   run again on the newer game, a few times at most; with `If-Match` the
+//!   answer is "stale" instead. No update is lost, none applied twice.
+//! * Upkeep writes the last-access time of sessions read here since the
+//!   last upkeep, takes in sessions other processes created, and purges
+//!   with a conditional delete that spares a session another process used
+//!   since (no process purges a session another one serves).
+//! * `max_sessions` counts the stored sessions; listing lists the store.
+//!
+//! A delete wins over a write racing it from another process.
 //!
 //! Requests to one session are serialized by its lock; different sessions
 //! proceed in parallel. The manager is synchronous, as its store is, and
@@ -51,6 +74,14 @@ const HEARTBEAT_KEY: &str = "last_alive_at";
 
 /// Attempts at a fresh session id before giving up (as the reference).
 const ID_ATTEMPTS: usize = 10;
+
+/// Shared mode: reads of a session's header and log that may race another
+/// process's writes before giving up with [`SessionError::Concurrent`].
+const SYNC_ATTEMPTS: usize = 4;
+
+/// Shared mode: times a command is re-run on a fresh game after another
+/// process committed to the session first.
+const COMMIT_ATTEMPTS: usize = 4;
 
 /// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +126,9 @@ pub struct ManagerOptions {
     pub checkpoint_every: u64,
     /// Makes session ids.
     pub new_id: Arc<dyn Fn() -> String + Send + Sync>,
+    /// Other processes write the same store: treat the store, not memory,
+    /// as the truth (see [`SessionManager`] on sharing a store).
+    pub shared: bool,
 }
 
 impl ManagerOptions {
@@ -108,6 +142,7 @@ impl ManagerOptions {
             clock: Arc::new(SystemClock),
             checkpoint_every: 256,
             new_id: Arc::new(|| uuid::Uuid::new_v4().to_string()),
+            shared: false,
         }
     }
 }
@@ -176,6 +211,7 @@ pub struct SessionManager {
     max_sessions: Option<usize>,
     checkpoint_every: u64,
     new_id: Arc<dyn Fn() -> String + Send + Sync>,
+    shared: bool,
     contents: Contents,
     sessions: RwLock<HashMap<Arc<str>, Arc<Slot>>>,
     /// Creates between the capacity check and the insert.
@@ -193,6 +229,22 @@ struct Slot {
 }
 
 impl Slot {
+    /// A slot whose game is rebuilt on first use.
+    fn cold(record: SessionRecord, last_access: Millis) -> Arc<Slot> {
+        Arc::new(Slot {
+            id: Arc::from(record.session_id.as_str()),
+            created_at: record.created_at,
+            owner: record.owner.clone(),
+            state: SlotLock::new(SlotState {
+                record,
+                last_access,
+                read_unflushed: false,
+                live: None,
+                gone: false,
+            }),
+        })
+    }
+
     /// The view of this slot's live game.
     fn view<'a>(&'a self, record: &SessionRecord, live: &'a Live) -> SessionView<'a> {
         SessionView {
@@ -210,10 +262,21 @@ struct SlotState {
     record: SessionRecord,
     /// Last use, in memory (reads do not write it).
     last_access: Millis,
+    /// Read since its last access time was last written (shared mode
+    /// writes it periodically so other processes do not purge it).
+    read_unflushed: bool,
     /// The game, once rebuilt.
     live: Option<Live>,
     /// Deleted, purged or quarantined: gone for every request.
     gone: bool,
+}
+
+impl SlotState {
+    /// Records a read at `now`.
+    fn read_at(&mut self, now: Millis) {
+        self.last_access = self.last_access.max(now);
+        self.read_unflushed = true;
+    }
 }
 
 struct Live {
@@ -234,6 +297,7 @@ impl SessionManager {
             max_sessions: options.max_sessions,
             checkpoint_every: options.checkpoint_every.max(1),
             new_id: options.new_id,
+            shared: options.shared,
             contents: Contents::new(),
             sessions: RwLock::new(HashMap::new()),
             pending_creates: AtomicUsize::new(0),
@@ -284,19 +348,8 @@ impl SessionManager {
             // content row must not be reused by new sessions. It is marked
             // once it loads, or rewritten (repaired) by the next session
             // created with that content.
-            let id: Arc<str> = Arc::from(record.session_id.as_str());
-            let slot = Slot {
-                id: id.clone(),
-                created_at: record.created_at,
-                owner: record.owner.clone(),
-                state: SlotLock::new(SlotState {
-                    record,
-                    last_access: now - idle_at_stop,
-                    live: None,
-                    gone: false,
-                }),
-            };
-            sessions.insert(id, Arc::new(slot));
+            let slot = Slot::cold(record, now - idle_at_stop);
+            sessions.insert(slot.id.clone(), slot);
         }
         report.loaded = sessions.len();
         if let Some(max) = self.max_sessions
@@ -372,6 +425,12 @@ impl SessionManager {
         self.sessions.read().expect("sessions lock").len()
     }
 
+    /// Whether other processes share the store (see
+    /// [`ManagerOptions::shared`]).
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
     /// The shared default content.
     pub fn default_content(&self) -> &Arc<SessionContent> {
         self.contents.default_content()
@@ -393,7 +452,11 @@ impl SessionManager {
         request: CreateSession,
         render: impl FnOnce(&SessionView<'_>) -> R,
     ) -> Result<R, SessionError> {
-        let (prepared, writes) = self.prepare_create(caller, request)?;
+        let stored = match self.shared_capacity() {
+            Some(max) => Some(self.count_stored(max)?),
+            None => None,
+        };
+        let (prepared, writes) = self.prepare_create(caller, request, stored)?;
         let committed = self.store.commit(writes);
         self.finish_create(prepared, committed, render)
     }
@@ -406,16 +469,28 @@ impl SessionManager {
         request: CreateSession,
         render: impl FnOnce(&SessionView<'_>) -> R,
     ) -> Result<R, SessionError> {
-        let (prepared, writes) = self.prepare_create(caller, request)?;
+        let stored = match self.shared_capacity() {
+            Some(max) => {
+                let store = self.store.clone();
+                let count =
+                    off_thread(move || store.count_sessions().map_err(SessionError::Unavailable))
+                        .await?;
+                Some(capacity_count(count, max))
+            }
+            None => None,
+        };
+        let (prepared, writes) = self.prepare_create(caller, request, stored)?;
         let committed = self.store.submit(writes).await;
         self.finish_create(prepared, committed, render)
     }
 
     /// Builds the game and the writes of a new session.
+    /// `stored` is the stored session count in shared mode with a limit.
     fn prepare_create(
         &self,
         caller: &Caller,
         request: CreateSession,
+        stored: Option<usize>,
     ) -> Result<(PreparedSession<'_>, Vec<Write>), SessionError> {
         self.check_open()?;
         let (config_json, config) = match request.config {
@@ -441,7 +516,7 @@ impl SessionManager {
             entries.push(LogEntry::Command(command));
         }
 
-        let reservation = self.reserve_capacity()?;
+        let reservation = self.reserve_capacity(stored)?;
         let id = self.fresh_id()?;
         let now = self.clock.now_ms();
         let mut record = SessionRecord {
@@ -498,6 +573,7 @@ impl SessionManager {
             state: SlotLock::new(SlotState {
                 record,
                 last_access: now,
+                read_unflushed: false,
                 live: Some(live),
                 gone: false,
             }),
@@ -509,11 +585,27 @@ impl SessionManager {
         Ok(rendered)
     }
 
-    fn reserve_capacity(&self) -> Result<Reservation<'_>, SessionError> {
+    /// The limit, when the count it applies to is the store's (shared mode).
+    fn shared_capacity(&self) -> Option<usize> {
+        self.max_sessions.filter(|_| self.shared)
+    }
+
+    fn count_stored(&self, max: usize) -> Result<usize, SessionError> {
+        let count = self
+            .store
+            .count_sessions()
+            .map_err(SessionError::Unavailable)?;
+        Ok(capacity_count(count, max))
+    }
+
+    /// Reserves room for one more session. The count is this process's
+    /// sessions, or in shared mode `stored`, the store's: processes
+    /// creating at the same instant can overshoot the limit by one each.
+    fn reserve_capacity(&self, stored: Option<usize>) -> Result<Reservation<'_>, SessionError> {
         let reservation = Reservation(&self.pending_creates);
         self.pending_creates.fetch_add(1, Ordering::SeqCst);
         if let Some(max) = self.max_sessions {
-            let live = self.session_count();
+            let live = stored.unwrap_or_else(|| self.session_count());
             if live + self.pending_creates.load(Ordering::SeqCst) > max {
                 return Err(SessionError::CapacityReached { max_sessions: max });
             }
@@ -534,100 +626,216 @@ impl SessionManager {
 
     // ----- access ----------------------------------------------------------------
 
-    fn slot(&self, caller: &Caller, session_id: &str) -> Result<Arc<Slot>, SessionError> {
-        let not_found = || SessionError::NotFound {
-            session_id: session_id.to_owned(),
-        };
-        let slot = self
-            .sessions
+    /// The session's slot in this process, if any.
+    fn lookup(&self, session_id: &str) -> Option<Arc<Slot>> {
+        self.sessions
             .read()
             .expect("sessions lock")
             .get(session_id)
             .cloned()
-            .ok_or_else(not_found)?;
-        let visible = caller.admin
-            || slot.owner.is_none()
-            || slot.owner.as_deref() == Some(caller.user_id.as_str());
-        if !visible {
-            return Err(not_found());
-        }
-        Ok(slot)
     }
 
-    /// Locks a slot and makes sure its game is live.
-    fn open<'s>(&self, slot: &'s Slot) -> Result<MutexGuard<'s, SlotState>, SessionError> {
+    fn slot(&self, caller: &Caller, session_id: &str) -> Result<Arc<Slot>, SessionError> {
+        let slot = match self.lookup(session_id) {
+            Some(slot) => slot,
+            None if self.shared => self.load_slot(session_id)?,
+            None => return Err(not_found(session_id)),
+        };
+        visible_to(caller, slot)
+    }
+
+    /// [`SessionManager::slot`] for async callers: a session another
+    /// process created is looked up on a blocking thread.
+    async fn slot_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+    ) -> Result<Arc<Slot>, SessionError> {
+        let slot = match self.lookup(session_id) {
+            Some(slot) => slot,
+            None if self.shared => {
+                let (manager, id) = (self.clone(), session_id.to_owned());
+                off_thread(move || manager.load_slot(&id)).await?
+            }
+            None => return Err(not_found(session_id)),
+        };
+        visible_to(caller, slot)
+    }
+
+    /// Shared mode: a session this process does not hold yet (another
+    /// process created it) gets a cold slot from its stored header.
+    fn load_slot(&self, session_id: &str) -> Result<Arc<Slot>, SessionError> {
+        let mut record = self
+            .store
+            .load_session(session_id)
+            .map_err(SessionError::Unavailable)?
+            .ok_or_else(|| not_found(session_id))?;
+        if record.content_id.is_empty() {
+            self.adopt_legacy(&mut record).map_err(|reason| {
+                self.quarantine_now(session_id, &reason);
+                not_found(session_id)
+            })?;
+        }
+        let last_access = record.last_accessed_at;
+        let slot = Slot::cold(record, last_access);
+        let mut sessions = self.sessions.write().expect("sessions lock");
+        Ok(sessions.entry(slot.id.clone()).or_insert(slot).clone())
+    }
+
+    /// Drops a slot from the map, unless another slot replaced it.
+    fn forget(&self, slot: &Arc<Slot>) {
+        let mut sessions = self.sessions.write().expect("sessions lock");
+        if sessions
+            .get(&slot.id)
+            .is_some_and(|held| Arc::ptr_eq(held, slot))
+        {
+            sessions.remove(&slot.id);
+        }
+    }
+
+    /// Locks a slot and makes sure its game is live and, in shared mode,
+    /// current with the store.
+    fn open<'s>(&self, slot: &'s Arc<Slot>) -> Result<MutexGuard<'s, SlotState>, SessionError> {
         let mut state = slot.state.blocking_lock();
         if state.gone {
-            return Err(SessionError::NotFound {
-                session_id: slot.id.to_string(),
-            });
+            return Err(not_found(&slot.id));
         }
-        if state.live.is_none() {
-            let rebuilt = self.rebuild(&slot.id, &state.record);
-            self.install(slot, &mut state, rebuilt)?;
+        if self.shared || state.live.is_none() {
+            let synced = self.synchronize(&slot.id, &state.record, state.live.is_some());
+            self.install(slot, &mut state, synced)?;
         }
         Ok(state)
     }
 
-    /// [`SessionManager::open`] for async callers: the rebuild (store reads
-    /// and replay) runs on a blocking thread.
+    /// [`SessionManager::open`] for async callers: store reads and replay
+    /// run on a blocking thread.
     async fn open_async<'s>(
         self: &Arc<Self>,
-        slot: &'s Slot,
+        slot: &'s Arc<Slot>,
     ) -> Result<MutexGuard<'s, SlotState>, SessionError> {
         let mut state = slot.state.lock().await;
         if state.gone {
-            return Err(SessionError::NotFound {
-                session_id: slot.id.to_string(),
-            });
+            return Err(not_found(&slot.id));
         }
-        if state.live.is_none() {
+        if self.shared || state.live.is_none() {
             let (manager, id, record) = (self.clone(), slot.id.clone(), state.record.clone());
-            let rebuilt = tokio::task::spawn_blocking(move || manager.rebuild(&id, &record))
-                .await
-                .map_err(|e| {
-                    SessionError::InvalidRequest(format!("rebuilding the session failed: {e}"))
-                })?;
-            self.install(slot, &mut state, rebuilt)?;
+            let has_live = state.live.is_some();
+            let synced =
+                off_thread(move || Ok(manager.synchronize(&id, &record, has_live))).await?;
+            self.install(slot, &mut state, synced)?;
         }
         Ok(state)
     }
 
-    /// Installs a rebuilt game, or quarantines a session that cannot be
-    /// rebuilt.
+    /// Reads what a slot needs from the store: in shared mode the stored
+    /// header first (the session may have moved on or be gone), then the
+    /// game when there is none or it is behind. `record` is the header the
+    /// slot holds.
+    fn synchronize(
+        &self,
+        session_id: &str,
+        record: &SessionRecord,
+        has_live: bool,
+    ) -> Result<Synced, RebuildError> {
+        let mut header = if self.shared {
+            match self
+                .store
+                .load_session(session_id)
+                .map_err(RebuildError::Store)?
+            {
+                Some(header) => header,
+                None => return Ok(Synced::Gone),
+            }
+        } else {
+            record.clone()
+        };
+        if has_live && header.version == record.version {
+            return Ok(Synced::Header(header));
+        }
+        for _ in 0..SYNC_ATTEMPTS {
+            let (live, reached) = self.rebuild(session_id, &header)?;
+            if reached == header.version {
+                return Ok(Synced::Rebuilt(header, Box::new(live)));
+            }
+            let mismatch = || {
+                RebuildError::Corrupt(format!(
+                    "log holds {reached} entries, header says {}",
+                    header.version
+                ))
+            };
+            if !self.shared {
+                return Err(mismatch());
+            }
+            // Another process may have written between the header and the
+            // log: read the header again.
+            match self
+                .store
+                .load_session(session_id)
+                .map_err(RebuildError::Store)?
+            {
+                None => return Ok(Synced::Gone),
+                Some(newer) if newer.version == reached => {
+                    return Ok(Synced::Rebuilt(newer, Box::new(live)));
+                }
+                Some(newer) if newer.version == header.version => return Err(mismatch()),
+                Some(newer) => header = newer,
+            }
+        }
+        Err(RebuildError::Busy)
+    }
+
+    /// Installs what [`SessionManager::synchronize`] found, or quarantines
+    /// a session that cannot be rebuilt.
     fn install(
         &self,
-        slot: &Slot,
+        slot: &Arc<Slot>,
         state: &mut SlotState,
-        rebuilt: Result<Live, RebuildError>,
+        synced: Result<Synced, RebuildError>,
     ) -> Result<(), SessionError> {
-        match rebuilt {
-            Ok(live) => {
-                state.live = Some(live);
+        match synced {
+            Ok(Synced::Header(header)) => {
+                state.last_access = state.last_access.max(header.last_accessed_at);
+                state.record = header;
                 Ok(())
             }
+            Ok(Synced::Rebuilt(header, live)) => {
+                state.last_access = state.last_access.max(header.last_accessed_at);
+                state.record = header;
+                state.live = Some(*live);
+                Ok(())
+            }
+            Ok(Synced::Gone) => {
+                state.gone = true;
+                state.live = None;
+                self.forget(slot);
+                Err(not_found(&slot.id))
+            }
             Err(RebuildError::Store(error)) => Err(SessionError::Unavailable(error)),
+            Err(RebuildError::Busy) => Err(SessionError::Concurrent {
+                session_id: slot.id.to_string(),
+            }),
             Err(RebuildError::Corrupt(reason)) => {
                 state.gone = true;
+                state.live = None;
                 let row = self.quarantine_now(&slot.id, &reason);
                 self.report
                     .lock()
                     .expect("report lock")
                     .quarantined
                     .push(row);
-                self.sessions
-                    .write()
-                    .expect("sessions lock")
-                    .remove(&slot.id);
-                Err(SessionError::NotFound {
-                    session_id: slot.id.to_string(),
-                })
+                self.forget(slot);
+                Err(not_found(&slot.id))
             }
         }
     }
 
-    /// Rebuilds a game from its checkpoint and log.
-    fn rebuild(&self, session_id: &str, record: &SessionRecord) -> Result<Live, RebuildError> {
+    /// Rebuilds a game from its checkpoint and log; returns it with the
+    /// version the log reached, which the caller checks against the header.
+    fn rebuild(
+        &self,
+        session_id: &str,
+        record: &SessionRecord,
+    ) -> Result<(Live, u64), RebuildError> {
         let content = self
             .contents
             .load(self.store.as_ref(), &record.content_id)
@@ -708,13 +916,7 @@ impl SessionManager {
             })?;
             version = number;
         }
-        if version != record.version {
-            return Err(RebuildError::Corrupt(format!(
-                "log holds {version} entries, header says {}",
-                record.version
-            )));
-        }
-        Ok(Live { content, game })
+        Ok((Live { content, game }, version))
     }
 
     /// Reads a session: `f` sees it under its lock. Never writes.
@@ -727,7 +929,7 @@ impl SessionManager {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
         let mut state = self.open(&slot)?;
-        state.last_access = state.last_access.max(self.clock.now_ms());
+        state.read_at(self.clock.now_ms());
         let live = state.live.as_ref().expect("opened");
         let view = slot.view(&state.record, live);
         Ok(f(&view))
@@ -737,7 +939,8 @@ impl SessionManager {
     /// session's lock is held, for example by a write waiting for its
     /// commit) or need I/O (its game is not rebuilt yet). Async callers try
     /// this on their own thread and fall back to [`SessionManager::read`] on
-    /// a blocking thread.
+    /// a blocking thread. Always declines in shared mode, where every read
+    /// checks the store.
     pub fn try_read<R>(
         &self,
         caller: &Caller,
@@ -746,6 +949,10 @@ impl SessionManager {
     ) -> Option<Result<R, SessionError>> {
         if let Err(error) = self.check_open() {
             return Some(Err(error));
+        }
+        if self.shared {
+            // Every read checks the stored header: I/O.
+            return None;
         }
         let slot = match self.slot(caller, session_id) {
             Ok(slot) => slot,
@@ -760,7 +967,7 @@ impl SessionManager {
         let live = state.live.as_ref()?;
         let view = slot.view(&state.record, live);
         let result = f(&view);
-        state.last_access = state.last_access.max(self.clock.now_ms());
+        state.read_at(self.clock.now_ms());
         Some(Ok(result))
     }
 
@@ -776,14 +983,21 @@ impl SessionManager {
     ) -> Result<R, SessionError> {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
-        let mut state = self.open(&slot)?;
-        let (staged, writes) = self.stage(&slot, &mut state, command, expected_version)?;
-        let committed = if writes.is_empty() {
-            Ok(())
-        } else {
-            self.store.commit(writes)
-        };
-        self.settle(&slot, &mut state, staged, committed, render)
+        let mut attempt = 1;
+        loop {
+            let mut state = self.open(&slot)?;
+            let (staged, writes) =
+                self.stage(&slot, &mut state, command.clone(), expected_version)?;
+            let committed = if writes.is_empty() {
+                Ok(())
+            } else {
+                self.store.commit(writes)
+            };
+            if self.lost_race(&mut state, &committed, &mut attempt) {
+                continue;
+            }
+            return self.settle(&slot, &mut state, staged, committed, render);
+        }
     }
 
     /// [`SessionManager::execute`] for async callers: the session's lock is
@@ -799,15 +1013,41 @@ impl SessionManager {
         render: impl FnOnce(&SessionView<'_>, &Outcome) -> R,
     ) -> Result<R, SessionError> {
         self.check_open()?;
-        let slot = self.slot(caller, session_id)?;
-        let mut state = self.open_async(&slot).await?;
-        let (staged, writes) = self.stage(&slot, &mut state, command, expected_version)?;
-        let committed = if writes.is_empty() {
-            Ok(())
-        } else {
-            self.store.submit(writes).await
-        };
-        self.settle(&slot, &mut state, staged, committed, render)
+        let slot = self.slot_async(caller, session_id).await?;
+        let mut attempt = 1;
+        loop {
+            let mut state = self.open_async(&slot).await?;
+            let (staged, writes) =
+                self.stage(&slot, &mut state, command.clone(), expected_version)?;
+            let committed = if writes.is_empty() {
+                Ok(())
+            } else {
+                self.store.submit(writes).await
+            };
+            if self.lost_race(&mut state, &committed, &mut attempt) {
+                continue;
+            }
+            return self.settle(&slot, &mut state, staged, committed, render);
+        }
+    }
+
+    /// Shared mode: another process committed to the session between our
+    /// read of it and our commit. The command is run again on the game as
+    /// stored (with `If-Match`, that answers "stale"), a few times at most.
+    fn lost_race(
+        &self,
+        state: &mut SlotState,
+        committed: &Result<(), StoreError>,
+        attempt: &mut usize,
+    ) -> bool {
+        let retry = self.shared
+            && matches!(committed, Err(StoreError::Conflict { .. }))
+            && *attempt < COMMIT_ATTEMPTS;
+        if retry {
+            state.live = None;
+            *attempt += 1;
+        }
+        retry
     }
 
     /// Applies a command to a live game and builds the writes that make it
@@ -937,9 +1177,20 @@ impl SessionManager {
         let slot = self.slot(caller, session_id)?;
         let mut state = slot.state.blocking_lock();
         if state.gone {
-            return Err(SessionError::NotFound {
-                session_id: session_id.to_owned(),
-            });
+            return Err(not_found(session_id));
+        }
+        if self.shared {
+            // `If-Match` is checked against the stored version.
+            let header = self.store.load_session(session_id);
+            let synced = header
+                .map(|header| header.map_or(Synced::Gone, Synced::Header))
+                .map_err(RebuildError::Store);
+            if let Ok(Synced::Header(header)) = &synced
+                && header.version != state.record.version
+            {
+                state.live = None;
+            }
+            self.install(&slot, &mut state, synced)?;
         }
         if let Some(expected) = expected_version
             && expected != state.record.version
@@ -956,49 +1207,83 @@ impl SessionManager {
             }])
             .map_err(SessionError::Unavailable)?;
         state.gone = true;
+        state.live = None;
         drop(state);
-        self.sessions
-            .write()
-            .expect("sessions lock")
-            .remove(session_id);
+        self.forget(&slot);
         Ok(())
     }
 
-    /// The sessions `caller` may see, ordered by id.
-    pub fn list(&self, caller: &Caller) -> Vec<SessionSummary> {
-        let slots: Vec<Arc<Slot>> = self
-            .sessions
-            .read()
-            .expect("sessions lock")
-            .values()
-            .filter(|s| caller.admin || s.owner.as_deref() == Some(caller.user_id.as_str()))
-            .cloned()
-            .collect();
-        let mut out: Vec<SessionSummary> = slots
-            .iter()
-            .filter_map(|slot| {
-                let state = slot.state.blocking_lock();
-                (!state.gone).then(|| SessionSummary {
-                    session_id: slot.id.to_string(),
-                    owner: slot.owner.clone(),
-                    created_at: slot.created_at,
-                    last_accessed_at: state.last_access,
-                    dev_mode: state.record.dev_mode,
-                    version: state.record.version,
+    /// The sessions `caller` may see, ordered by id. In shared mode, the
+    /// sessions in the store, with this process's later reads.
+    pub fn list(&self, caller: &Caller) -> Result<Vec<SessionSummary>, SessionError> {
+        let may_see = |owner: Option<&str>| caller.admin || owner == Some(caller.user_id.as_str());
+        let mut out: Vec<SessionSummary> = if self.shared {
+            let stored = self.store.load_all().map_err(SessionError::Unavailable)?;
+            stored
+                .records
+                .into_iter()
+                .filter(|record| may_see(record.owner.as_deref()))
+                .map(|record| {
+                    let local = self
+                        .lookup(&record.session_id)
+                        .and_then(|slot| slot.state.try_lock().map(|s| s.last_access).ok());
+                    SessionSummary {
+                        last_accessed_at: local
+                            .unwrap_or(record.last_accessed_at)
+                            .max(record.last_accessed_at),
+                        session_id: record.session_id,
+                        owner: record.owner,
+                        created_at: record.created_at,
+                        dev_mode: record.dev_mode,
+                        version: record.version,
+                    }
                 })
-            })
-            .collect();
+                .collect()
+        } else {
+            let slots: Vec<Arc<Slot>> = self
+                .sessions
+                .read()
+                .expect("sessions lock")
+                .values()
+                .filter(|slot| may_see(slot.owner.as_deref()))
+                .cloned()
+                .collect();
+            slots
+                .iter()
+                .filter_map(|slot| {
+                    let state = slot.state.blocking_lock();
+                    (!state.gone).then(|| SessionSummary {
+                        session_id: slot.id.to_string(),
+                        owner: slot.owner.clone(),
+                        created_at: slot.created_at,
+                        last_accessed_at: state.last_access,
+                        dev_mode: state.record.dev_mode,
+                        version: state.record.version,
+                    })
+                })
+                .collect()
+        };
         out.sort_by(|a, b| a.session_id.cmp(&b.session_id));
-        out
+        Ok(out)
     }
 
     // ----- maintenance ----------------------------------------------------------------
 
     /// Periodic upkeep, off the request path: purge idle sessions and record
-    /// a heartbeat. Returns the number of sessions purged.
+    /// a heartbeat. Returns the number of sessions purged (in shared mode,
+    /// offered for purging: another process may have used one since).
+    ///
+    /// In shared mode it first writes the last-access time of sessions read
+    /// here since the last upkeep (other processes purge by the stored
+    /// time, so run it well within the idle timeout), then takes in the
+    /// sessions other processes created and lets go of those they deleted.
     pub fn maintain(&self) -> usize {
         if self.closed.load(Ordering::SeqCst) {
             return 0;
+        }
+        if self.shared {
+            self.flush_reads();
+            self.reconcile();
         }
         let purged = self.purge_expired();
         self.heartbeat();
@@ -1015,8 +1300,101 @@ impl SessionManager {
         }
     }
 
+    /// Shared mode: writes the last-access time of sessions read here since
+    /// it was last written.
+    fn flush_reads(&self) {
+        let read: Vec<(Arc<Slot>, Millis)> = self
+            .slots()
+            .into_iter()
+            .filter_map(|slot| {
+                let state = slot.state.try_lock().ok()?;
+                let at = state.last_access;
+                (!state.gone && state.read_unflushed && at > state.record.last_accessed_at)
+                    .then(|| (slot.clone(), at))
+            })
+            .collect();
+        if read.is_empty() {
+            return;
+        }
+        let writes = read
+            .iter()
+            .map(|(slot, at)| Write::Touch {
+                session_id: slot.id.to_string(),
+                last_accessed_at: *at,
+            })
+            .collect();
+        if let Err(error) = self.store.commit(writes) {
+            tracing::warn!(%error, "could not record reads; will retry");
+            return;
+        }
+        for (slot, at) in read {
+            // A slot busy now keeps its flag and is written again next time.
+            if let Ok(mut state) = slot.state.try_lock() {
+                state.record.last_accessed_at = state.record.last_accessed_at.max(at);
+                state.read_unflushed = state.last_access > at;
+            }
+        }
+    }
+
+    /// Shared mode: takes in sessions other processes created (so that
+    /// sessions of a process that died are purged too), refreshes the
+    /// stored last-access times, and lets go of sessions no longer stored.
+    fn reconcile(&self) {
+        let listed_at = self.clock.now_ms();
+        let loaded = match self.store.load_all() {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                tracing::warn!(%error, "could not list the stored sessions; will retry");
+                return;
+            }
+        };
+        self.report
+            .lock()
+            .expect("report lock")
+            .quarantined
+            .extend(loaded.quarantined);
+        let mut stored: HashMap<String, SessionRecord> = loaded
+            .records
+            .into_iter()
+            // A reference session is adopted by whichever process uses it.
+            .filter(|record| !record.content_id.is_empty())
+            .map(|record| (record.session_id.clone(), record))
+            .collect();
+        let mut sessions = self.sessions.write().expect("sessions lock");
+        sessions.retain(|id, slot| match stored.remove(id.as_ref()) {
+            Some(record) => {
+                if let Ok(mut state) = slot.state.try_lock() {
+                    state.last_access = state.last_access.max(record.last_accessed_at);
+                }
+                true
+            }
+            // Created after the listing began, busy, or gone from the
+            // store. Letting go of a session still stored costs a rebuild.
+            None => slot.created_at >= listed_at || slot.state.try_lock().is_err(),
+        });
+        for (_, record) in stored {
+            let last_access = record.last_accessed_at;
+            let slot = Slot::cold(record, last_access);
+            sessions.insert(slot.id.clone(), slot);
+        }
+    }
+
+    /// Every slot held now.
+    fn slots(&self) -> Vec<Arc<Slot>> {
+        self.sessions
+            .read()
+            .expect("sessions lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Purges sessions idle longer than the timeout (strictly longer, as the
     /// reference). Busy sessions are skipped: they are in use.
+    ///
+    /// In shared mode a session is deleted only if its stored last-access
+    /// time is still the one this process knows: one another process used
+    /// since stays (this process lets go of its copy).
     pub fn purge_expired(&self) -> usize {
         let Some(timeout) = self.idle_timeout else {
             return 0;
@@ -1043,8 +1421,16 @@ impl SessionManager {
         }
         let writes = expired
             .iter()
-            .map(|(slot, _)| Write::Delete {
-                session_id: slot.id.to_string(),
+            .map(|(slot, state)| {
+                let session_id = slot.id.to_string();
+                if self.shared {
+                    Write::DeleteIfIdle {
+                        session_id,
+                        idle_before: state.record.last_accessed_at + 1,
+                    }
+                } else {
+                    Write::Delete { session_id }
+                }
             })
             .collect();
         if let Err(error) = self.store.commit(writes) {
@@ -1054,9 +1440,16 @@ impl SessionManager {
         let count = expired.len();
         let mut sessions = self.sessions.write().expect("sessions lock");
         for (slot, mut state) in expired {
-            state.gone = true;
+            // Shared: not marked gone, as another process may have kept it;
+            // a request still holding this slot checks the store.
+            state.gone = !self.shared;
+            state.live = None;
             sessions.remove(&slot.id);
-            tracing::info!(session_id = %slot.id, "purged idle session");
+            if self.shared {
+                tracing::info!(session_id = %slot.id, "purged idle session (unless used elsewhere)");
+            } else {
+                tracing::info!(session_id = %slot.id, "purged idle session");
+            }
         }
         count
     }
@@ -1121,9 +1514,59 @@ fn checkpoint_bytes(state: &GameState) -> Option<Vec<u8>> {
     (back == *state).then_some(bytes)
 }
 
+/// What a slot learned from the store.
+enum Synced {
+    /// The game is current; the stored header (its last access may have
+    /// moved).
+    Header(SessionRecord),
+    /// The game, rebuilt at the stored header's version.
+    Rebuilt(SessionRecord, Box<Live>),
+    /// The session is no longer stored (deleted or purged elsewhere).
+    Gone,
+}
+
 enum RebuildError {
     Store(StoreError),
     Corrupt(String),
+    /// The session kept moving under the rebuild (other processes writing).
+    Busy,
+}
+
+fn not_found(session_id: &str) -> SessionError {
+    SessionError::NotFound {
+        session_id: session_id.to_owned(),
+    }
+}
+
+/// The slot, if `caller` may see it (others get "not found").
+fn visible_to(caller: &Caller, slot: Arc<Slot>) -> Result<Arc<Slot>, SessionError> {
+    let visible = caller.admin
+        || slot.owner.is_none()
+        || slot.owner.as_deref() == Some(caller.user_id.as_str());
+    if visible {
+        Ok(slot)
+    } else {
+        Err(not_found(&slot.id))
+    }
+}
+
+/// Runs blocking store work off the async thread; a panic there resumes
+/// here.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SessionError> + Send + 'static,
+) -> Result<T, SessionError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => Err(SessionError::Closed),
+        },
+    }
+}
+
+/// A stored count as a `usize` (saturating: only compared to `max`).
+fn capacity_count(count: u64, max: usize) -> usize {
+    usize::try_from(count).unwrap_or(max)
 }
 
 /// Releases a capacity reservation.

@@ -78,7 +78,8 @@ impl Sql {
                      version = excluded.version"
             ),
             touch_session: format!(
-                "UPDATE {sessions} SET last_accessed_at = ?2 WHERE session_id = ?1"
+                "UPDATE {sessions} SET last_accessed_at = MAX(last_accessed_at, ?2) \
+                 WHERE session_id = ?1"
             ),
             advance_session: format!(
                 "UPDATE {sessions} SET version = ?2, last_accessed_at = ?3, dev_mode = ?4 \

@@ -156,8 +156,9 @@ pub enum Write {
         /// The new checkpoint.
         checkpoint: Checkpoint,
     },
-    /// Update only `last_accessed_at` of an existing session; a missing
-    /// session is not an error.
+    /// Move `last_accessed_at` of an existing session forward to this time
+    /// (never back: processes sharing a store each write what they saw); a
+    /// missing session is not an error.
     Touch {
         /// The session.
         session_id: String,

@@ -184,8 +184,8 @@ impl Data {
                 last_accessed_at,
             } => {
                 if let Some(live) = self.sessions.get_mut(&session_id) {
-                    let old =
-                        std::mem::replace(&mut live.record.last_accessed_at, last_accessed_at);
+                    let later = live.record.last_accessed_at.max(last_accessed_at);
+                    let old = std::mem::replace(&mut live.record.last_accessed_at, later);
                     undo.push(Undo::Touch(session_id, old));
                 }
             }

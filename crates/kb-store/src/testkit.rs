@@ -88,6 +88,7 @@ macro_rules! __kb_store_cases {
             load_log_returns_the_tail_after_the_checkpoint,
             load_log_of_an_unknown_session_is_empty,
             touch_updates_only_last_access,
+            touch_never_moves_last_access_back,
             touch_of_a_missing_session_is_not_an_error,
             quarantine_moves_a_session_aside,
             quarantine_is_idempotent,
@@ -775,6 +776,26 @@ mod cases {
         };
         assert_eq!(records(&*store), vec![touched, other]);
         assert_eq!(log(&*store, "s-1").commands, commands(1..=2));
+    }
+
+    pub fn touch_never_moves_last_access_back(h: &dyn StoreHarness) {
+        let store = h.open();
+        let record = create(&*store, "s-1");
+        let touch = |at| {
+            store
+                .commit(vec![Write::Touch {
+                    session_id: "s-1".to_owned(),
+                    last_accessed_at: at,
+                }])
+                .unwrap();
+        };
+        touch(T0 + 500);
+        touch(T0 + 200);
+        let kept = SessionRecord {
+            last_accessed_at: T0 + 500,
+            ..record
+        };
+        assert_eq!(records(&*store), vec![kept]);
     }
 
     pub fn touch_of_a_missing_session_is_not_an_error(h: &dyn StoreHarness) {

@@ -559,7 +559,9 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
     caller.require(Role::Admin)?;
     let caller = session_caller(&caller);
     let manager = state.manager().clone();
-    let sessions = blocking(move || manager.list(&caller)).await?;
+    let sessions = blocking(move || manager.list(&caller))
+        .await?
+        .map_err(session_error)?;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Entry {
