@@ -1,11 +1,18 @@
-//! `kingdom serve`: opens the SQLite store, hydrates the session manager,
-//! serves HTTP until SIGINT/SIGTERM, then drains requests, flushes and
-//! closes the store.
+//! `kingdom serve`: locks and opens the SQLite store, hydrates the session
+//! manager, serves HTTP until SIGINT/SIGTERM, then drains requests, flushes
+//! and closes the store.
+//!
+//! A server holds its database alone unless started with `--shared`: the
+//! lock file beside the database (`sessions.db.lock`) is locked exclusively,
+//! or shared by `--shared` servers, and the OS releases it when the process
+//! ends, however it ends.
 
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use kb_server::config::{ServeArgs, ServeConfig, SyncMode, process_env};
 use kb_server::{AppState, Authenticator, Metrics, app, telemetry};
 use kb_session::{ManagerOptions, SessionManager};
@@ -39,11 +46,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         SyncMode::Full => kb_store_sqlite::SyncMode::Full,
     };
     let db_path = config.db_path.clone();
+    let _lock = lock_database(&db_path, config.shared)?;
     let store = SqliteSessionStore::open(SqliteOptions::new(&db_path).sync(sync))
         .with_context(|| format!("cannot open the session database {}", db_path.display()))?;
     let mut options = ManagerOptions::new(Arc::new(store));
     options.idle_timeout = config.idle_timeout;
     options.max_sessions = config.max_sessions.map(usize::from);
+    options.shared = config.shared;
     let manager = tokio::task::spawn_blocking(move || SessionManager::new(options))
         .await
         .context("session hydration panicked")?
@@ -52,6 +61,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let report = manager.report();
     tracing::info!(
         database = %db_path.display(),
+        shared = config.shared,
         sessions = report.loaded,
         purged = report.purged,
         quarantined = report.quarantined.len(),
@@ -95,4 +105,51 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .context("cannot close the session store cleanly")?;
     tracing::info!("session store closed");
     Ok(())
+}
+
+/// Locks the database for this process: exclusively, or shared with other
+/// `--shared` servers. Held until the returned file is dropped or the
+/// process ends.
+fn lock_database(db: &Path, shared: bool) -> anyhow::Result<File> {
+    let path = lock_path(db);
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the directory {}", parent.display()))?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let locked = if shared {
+        file.try_lock_shared()
+    } else {
+        file.try_lock()
+    };
+    match locked {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) if shared => bail!(
+            "the database {} is in use by a kingdom serve without --shared; \
+             stop it, or start every server on this database with --shared",
+            db.display()
+        ),
+        Err(TryLockError::WouldBlock) => bail!(
+            "the database {} is in use by another kingdom serve; stop it, \
+             or start every server on this database with --shared",
+            db.display()
+        ),
+        Err(TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// `sessions.db` → `sessions.db.lock`.
+fn lock_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
 }

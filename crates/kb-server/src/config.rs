@@ -80,6 +80,12 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub sync: SyncMode,
 
+    /// Serve the database together with other `kingdom serve --shared`
+    /// processes: every request checks the stored session. Without it, a
+    /// server holds its database alone and refuses to start on one in use.
+    #[arg(long)]
+    pub shared: bool,
+
     /// JSON token table file mapping each token to
     /// {"userId": "...", "roles": [...]}; wins over KB_SERVER_AUTH_TOKENS.
     #[arg(long, value_name = "FILE")]
@@ -123,6 +129,8 @@ pub struct ServeConfig {
     pub max_sessions: Option<NonZeroUsize>,
     /// SQLite durability.
     pub sync: SyncMode,
+    /// Other processes serve the same database.
+    pub shared: bool,
     /// The operator's token table; `None` means none was configured.
     pub tokens: Option<TokenTable>,
     /// Where [`ServeConfig::tokens`] came from.
@@ -207,6 +215,7 @@ impl ServeConfig {
             idle_timeout,
             max_sessions: args.max_sessions,
             sync: args.sync,
+            shared: args.shared,
             tokens,
             token_source,
             log_format: args.log_format,

@@ -10,3 +10,4 @@ mod bench;
 mod crash;
 mod ops;
 mod replay;
+mod shared;
