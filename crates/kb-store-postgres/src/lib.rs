@@ -46,8 +46,11 @@
 //! # Group commit
 //!
 //! Commits go through one writer thread per store, which applies every
-//! batch queued while the previous transaction ran in one transaction, each
-//! batch in a savepoint of its own (a failing batch is rolled back alone).
+//! batch queued while the previous transaction ran in one transaction; a
+//! failing batch is rolled back alone (a savepoint guards each batch of
+//! several writes) and the others commit. A group that PostgreSQL picked as
+//! a deadlock victim, or whose connection was lost before its `COMMIT`, is
+//! tried again.
 //! [`PostgresSessionStore::commit_stats`] shows how commits are grouped.
 //! Reads use a second connection. To measure throughput and `load_all`:
 //!

@@ -9,7 +9,8 @@
 //! COMMITTED isolation, so every check that guards a write is made by the
 //! statement that writes, never by an earlier read:
 //!
-//! * an append moves the version with `UPDATE … WHERE version = $expected`:
+//! * an append moves the version with `UPDATE … WHERE version = $expected`
+//!   and inserts its commands in the same statement:
 //!   a concurrent writer of the same row makes it wait, then re-evaluate the
 //!   condition on the row as that writer left it, so exactly one of two
 //!   racing appends updates a row and the other sees no row: a conflict;
@@ -53,8 +54,7 @@ pub(crate) struct Sql {
     pub put_content: String,
     pub create_session: String,
     pub update_session: String,
-    pub advance_session: String,
-    pub insert_commands: String,
+    pub append: String,
     pub share_session: String,
     pub put_checkpoint: String,
     pub touch_session: String,
@@ -133,15 +133,20 @@ impl Sql {
                  WHERE session_id = $1 AND version = $8
                  RETURNING session_key"
             ),
-            advance_session: format!(
-                "UPDATE {sessions} SET version = $2, last_accessed_at = $3, dev_mode = $4
-                 WHERE session_id = $1 AND version = $5
-                 RETURNING session_key"
-            ),
-            insert_commands: format!(
-                "INSERT INTO {commands} (session_key, seq, command)
-                 SELECT $1::BIGINT, $2::BIGINT + t.ord, t.command
-                 FROM unnest($3::TEXT[]) WITH ORDINALITY AS t(command, ord)"
+            // One statement: the version check, the header and the log. The
+            // commands are inserted only when the UPDATE matched, and read
+            // nothing but its output, so they need no snapshot of their own.
+            append: format!(
+                "WITH advanced AS (
+                     UPDATE {sessions} SET version = $2, last_accessed_at = $3, dev_mode = $4
+                     WHERE session_id = $1 AND version = $5
+                     RETURNING session_key
+                 ), logged AS (
+                     INSERT INTO {commands} (session_key, seq, command)
+                     SELECT a.session_key, $5 + t.ord, t.command
+                     FROM advanced a, unnest($6::TEXT[]) WITH ORDINALITY AS t(command, ord)
+                 )
+                 SELECT session_key FROM advanced"
             ),
             // Key-share: a concurrent delete waits until the checkpoint is
             // written (and then removes it), appends do not wait at all.

@@ -3,9 +3,10 @@
 //!
 //! Callers queue their batch and wait on its ticket. The thread takes the
 //! first queued job, drains whatever else is queued (up to [`MAX_GROUP`]),
-//! and applies all the batches in one transaction, each inside its own
-//! `SAVEPOINT`: a batch that fails is rolled back alone and gets its own
-//! error, the others commit together. One `COMMIT` (one WAL flush) then
+//! and applies all the batches in one transaction, each batch of several
+//! writes inside its own `SAVEPOINT` (see [`Writer::try_group`] for why one
+//! write needs none): a batch that fails is rolled back alone and gets its
+//! own error, the others commit together. One `COMMIT` (one WAL flush) then
 //! answers every caller. Under load the queue fills while a transaction
 //! runs, so the cost of a commit is shared by everyone who arrived during
 //! the previous one.
@@ -33,9 +34,9 @@ use postgres::types::ToSql;
 use crate::connection::Connection;
 use crate::sql::{RawHeader, Sql, to_sql_int};
 
-/// The most batches one transaction takes. Each committed batch is a
-/// subtransaction with its own transaction id, and PostgreSQL caches 64 of
-/// them per backend: past that, every other backend's visibility checks
+/// The most batches one transaction takes. Each batch of several writes is
+/// a subtransaction with its own transaction id, and PostgreSQL caches 64
+/// of them per backend: past that, every other backend's visibility checks
 /// must consult `pg_subtrans` while the transaction runs. It also keeps one
 /// group from holding its first caller for long.
 pub(crate) const MAX_GROUP: usize = 64;
@@ -110,6 +111,19 @@ struct GroupFailure {
     error: postgres::Error,
     /// Whether trying the group again is safe and may succeed.
     retry: bool,
+    /// Whether to try it again with a savepoint around every batch.
+    guard_all: bool,
+}
+
+/// The savepoint of the open transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    /// None was set.
+    None,
+    /// Set, with no write after it.
+    Clean,
+    /// Set, with the writes of batches that succeeded after it.
+    Dirty,
 }
 
 pub(crate) struct Writer {
@@ -169,13 +183,15 @@ impl Writer {
         }
         let (writes, replies): (Vec<_>, Vec<_>) = batches.into_iter().unzip();
         let mut attempt = 1;
+        let mut guard_all = false;
         let outcomes = loop {
-            match self.try_group(&writes) {
+            match self.try_group(&writes, guard_all) {
                 Ok(outcomes) => break outcomes,
                 Err(failure) => {
                     self.abandon();
                     if failure.retry && attempt < MAX_ATTEMPTS {
                         attempt += 1;
+                        guard_all |= failure.guard_all;
                         self.counters.retries.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(
                             error = %failure.error,
@@ -203,26 +219,44 @@ impl Writer {
 
     /// Applies every batch in one transaction: the outcome of each, or why
     /// nothing of the group was committed.
+    ///
+    /// A batch of several writes runs inside a savepoint, so that a write
+    /// rejected after others of its batch changed rows undoes them. A batch
+    /// of one write needs none: a write is only ever rejected before it
+    /// changes anything, and a failing statement aborts the whole
+    /// transaction anyway, after which the group is tried again with
+    /// `guard_all`, a savepoint around every batch, so that the failing
+    /// batch fails alone. This spares the common batch, one append, a round
+    /// trip.
     fn try_group(
         &mut self,
         batches: &[Vec<Write>],
+        guard_all: bool,
     ) -> Result<Vec<Result<(), StoreError>>, GroupFailure> {
         self.conn.ensure_open().map_err(|error| GroupFailure {
             error,
             retry: false,
+            guard_all: false,
         })?;
         self.counters.transactions.fetch_add(1, Ordering::Relaxed);
-        self.exec("BEGIN; SAVEPOINT batch")?;
+        self.exec("BEGIN")?;
         let mut outcomes = Vec::with_capacity(batches.len());
-        // Whether the savepoint holds no batch's writes yet.
-        let mut clean = true;
+        let mut savepoint = Savepoint::None;
         for writes in batches {
-            if !clean {
-                // Keep the last batch's writes, and start the next one.
-                self.exec("RELEASE batch; SAVEPOINT batch")?;
+            let guarded = guard_all || writes.len() > 1;
+            if guarded {
+                match savepoint {
+                    Savepoint::None => self.exec("SAVEPOINT batch")?,
+                    Savepoint::Clean => {}
+                    // Keep the earlier batches' writes, and start anew.
+                    Savepoint::Dirty => self.exec("RELEASE batch; SAVEPOINT batch")?,
+                }
+                savepoint = Savepoint::Clean;
             }
-            let outcome = self.apply_batch(writes)?;
-            clean = outcome.is_err();
+            let outcome = self.apply_batch(writes, guarded)?;
+            if outcome.is_ok() && savepoint != Savepoint::None {
+                savepoint = Savepoint::Dirty;
+            }
             outcomes.push(outcome);
         }
         self.conn
@@ -232,9 +266,13 @@ impl Writer {
         Ok(outcomes)
     }
 
-    /// Applies one batch inside the open savepoint, rolling back to it on
-    /// failure.
-    fn apply_batch(&mut self, writes: &[Write]) -> Result<Result<(), StoreError>, GroupFailure> {
+    /// Applies one batch; a `guarded` one inside the open savepoint, which
+    /// it rolls back to on failure.
+    fn apply_batch(
+        &mut self,
+        writes: &[Write],
+        guarded: bool,
+    ) -> Result<Result<(), StoreError>, GroupFailure> {
         let failure = match writes.iter().try_for_each(|write| self.apply(write)) {
             Ok(()) => return Ok(Ok(())),
             Err(failure) => failure,
@@ -242,14 +280,21 @@ impl Writer {
         let answer = match failure {
             Failure::Rejected(error) => error,
             Failure::Database { session_id, error } => {
-                let failure = self.group_failure(error, false);
+                let mut failure = self.group_failure(error, false);
                 if failure.retry || self.conn.is_closed() {
+                    return Err(failure);
+                }
+                if !guarded {
+                    failure.retry = true;
+                    failure.guard_all = true;
                     return Err(failure);
                 }
                 crate::backend("commit", session_id.as_deref(), failure.error)
             }
         };
-        self.exec("ROLLBACK TO batch")?;
+        if guarded {
+            self.exec("ROLLBACK TO batch")?;
+        }
         Ok(Err(answer))
     }
 
@@ -272,7 +317,11 @@ impl Writer {
                     || *code == SqlState::T_R_SERIALIZATION_FAILURE
             })
         };
-        GroupFailure { error, retry }
+        GroupFailure {
+            error,
+            retry,
+            guard_all: false,
+        }
     }
 
     /// Ends a failed transaction, if the connection still has one.
@@ -282,6 +331,8 @@ impl Writer {
         }
     }
 
+    /// Applies one write. A write is rejected ([`Failure::Rejected`]) only
+    /// before it has changed anything, which [`Writer::try_group`] relies on.
     fn apply(&mut self, write: &Write) -> Result<(), Failure> {
         let sql = Arc::clone(&self.sql);
         match write {
@@ -339,27 +390,20 @@ impl Writer {
                 } else {
                     self.query_opt(
                         Some(id),
-                        &sql.advance_session,
+                        &sql.append,
                         &[
                             &id,
                             &to_sql_int(*version),
                             last_accessed_at,
                             dev_mode,
                             &to_sql_int(expected),
+                            commands,
                         ],
                     )?
                 };
-                let Some(row) = advanced else {
+                if advanced.is_none() {
                     let actual = self.stored_version(id)?.unwrap_or(0);
                     return Err(StoreError::conflict(id, expected, actual).into());
-                };
-                let key: i64 = get(Some(id), &row, 0)?;
-                if !commands.is_empty() {
-                    self.execute(
-                        Some(id),
-                        &sql.insert_commands,
-                        &[&key, &to_sql_int(expected), commands],
-                    )?;
                 }
             }
             Write::Checkpoint {

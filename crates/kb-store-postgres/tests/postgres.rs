@@ -998,6 +998,59 @@ fn commits_queued_behind_a_busy_writer_share_one_transaction() {
 }
 
 #[test]
+fn a_statement_error_fails_only_its_batch_and_its_group_still_commits() {
+    let h = PgHarness::new();
+    let store = h.store();
+    let records: Vec<SessionRecord> = ["blocked", "damaged", "fine"]
+        .iter()
+        .map(|id| header(id))
+        .collect();
+    for record in &records {
+        create(&store, record);
+    }
+    let mut sql = h.sql();
+    // A stray command where the damaged session's next one goes: its
+    // append fails on the (session_key, seq) key, a statement error that
+    // aborts the whole transaction.
+    sql.execute(
+        "INSERT INTO sessions_commands (session_key, seq, command)          SELECT session_key, 1, 'stray' FROM sessions WHERE session_id = 'damaged'",
+        &[],
+    )
+    .unwrap();
+    // Hold the writer in its first group so that the other two appends
+    // share the next one.
+    let mut other = h.sql();
+    let mut blocker = other.transaction().unwrap();
+    blocker
+        .execute(
+            "SELECT 1 FROM sessions WHERE session_id = 'blocked' FOR UPDATE",
+            &[],
+        )
+        .unwrap();
+    let tickets: Vec<_> = records
+        .iter()
+        .map(|record| store.submit(vec![Write::append(&next(record), vec!["c1".to_owned()])]))
+        .collect();
+    blocker.commit().unwrap();
+    let results: Vec<Result<(), StoreError>> = tickets.into_iter().map(|t| t.wait()).collect();
+    assert!(results[0].is_ok(), "{results:?}");
+    let error = results[1].as_ref().unwrap_err();
+    let chain = format!("{error}: {:?}", std::error::Error::source(error));
+    assert!(
+        matches!(error, StoreError::Backend { .. }) && chain.contains("\"damaged\""),
+        "{chain}"
+    );
+    assert!(results[2].is_ok(), "{results:?}");
+    assert_eq!(
+        store.load_session("damaged").unwrap(),
+        Some(records[1].clone()),
+        "the failed append changed nothing"
+    );
+    assert_eq!(store.load_log("fine").unwrap().commands, ["c1"]);
+    assert!(store.commit_stats().retries >= 1);
+}
+
+#[test]
 fn a_failing_batch_fails_alone_among_many_threads() {
     let h = PgHarness::new();
     let store = h.store();
