@@ -1051,6 +1051,28 @@ fn a_statement_error_fails_only_its_batch_and_its_group_still_commits() {
 }
 
 #[test]
+fn text_holding_a_nul_character_is_refused_alone() {
+    // PostgreSQL's TEXT cannot hold U+0000 (SQLite's can). JSON text never
+    // has one raw (serde_json escapes it), but an owner or a meta value
+    // could: such a batch fails with a backend error, and only it.
+    let h = PgHarness::new();
+    let store = h.store();
+    let record = header("s");
+    create(&store, &record);
+    let bad = store.submit(vec![Write::SaveSession(SessionRecord {
+        owner: Some("nul\0inside".to_owned()),
+        ..record.clone()
+    })]);
+    let good = store.submit(vec![Write::append(&next(&record), vec!["c1".to_owned()])]);
+    assert!(
+        matches!(bad.wait(), Err(StoreError::Backend { .. })),
+        "a NUL character is refused"
+    );
+    good.wait().unwrap();
+    assert_eq!(store.load_session("s").unwrap(), Some(next(&record)));
+}
+
+#[test]
 fn a_failing_batch_fails_alone_among_many_threads() {
     let h = PgHarness::new();
     let store = h.store();
