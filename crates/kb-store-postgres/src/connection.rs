@@ -14,6 +14,9 @@ pub const DEFAULT_APPLICATION_NAME: &str = "kb-store-postgres";
 /// How long connecting may take, unless the connection string sets
 /// `connect_timeout`: an unreachable server fails `open` instead of hanging.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the writer waits for a row lock, unless the connection string
+/// sets `lock_timeout`: see [`connect`].
+pub const WRITER_LOCK_TIMEOUT: &str = "10s";
 
 /// Parses a libpq-style connection string or `postgres://` URL and fills in
 /// the store's defaults.
@@ -59,19 +62,30 @@ pub(crate) fn describe(config: &Config) -> String {
     }
 }
 
+/// What a connection is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The writer thread's: commits and migrations.
+    Write,
+    /// Reads.
+    Read,
+}
+
 /// A client and the statements prepared on it.
 pub(crate) struct Connection {
     config: Config,
+    role: Role,
     client: Client,
     prepared: HashMap<String, Statement>,
 }
 
 impl Connection {
     /// Connects.
-    pub fn open(config: &Config) -> Result<Self, postgres::Error> {
+    pub fn open(config: &Config, role: Role) -> Result<Self, postgres::Error> {
         Ok(Self {
             config: config.clone(),
-            client: connect(config)?,
+            role,
+            client: connect(config, role)?,
             prepared: HashMap::new(),
         })
     }
@@ -100,7 +114,7 @@ impl Connection {
     /// Replaces a closed connection with a new one. Statements are
     /// prepared again as they are used.
     pub fn reconnect(&mut self) -> Result<(), postgres::Error> {
-        let client = connect(&self.config)?;
+        let client = connect(&self.config, self.role)?;
         self.client = client;
         self.prepared.clear();
         tracing::warn!(
@@ -124,17 +138,31 @@ impl Connection {
     }
 }
 
-/// Connects with the settings the contract needs: a commit is durable when
-/// it returns, so a server or role configured with `synchronous_commit =
-/// off` is overridden for the store's own connections (the stronger
-/// settings, such as `remote_apply`, are kept).
-fn connect(config: &Config) -> Result<Client, postgres::Error> {
+/// Connects with the settings the store relies on.
+///
+/// A commit is durable when it returns, so a server or role configured with
+/// `synchronous_commit = off` is overridden for the store's connections (the
+/// stronger settings, such as `remote_apply`, are kept).
+///
+/// The writer waits at most [`WRITER_LOCK_TIMEOUT`] for a row another
+/// session holds, unless the connection string sets a `lock_timeout` of its
+/// own (`options='-c lock_timeout=…'`): PostgreSQL's default is to wait
+/// forever, and one forgotten `BEGIN; SELECT … FOR UPDATE` in an operator's
+/// `psql` would then stall every commit of the process. Past the timeout
+/// the batch that waited fails with a backend error; the others commit.
+fn connect(config: &Config, role: Role) -> Result<Client, postgres::Error> {
     let mut client = config.connect(NoTls)?;
-    let synchronous: String = client
-        .query_one("SELECT current_setting('synchronous_commit')", &[])?
-        .try_get(0)?;
+    let row = client.query_one(
+        "SELECT current_setting('synchronous_commit'), current_setting('lock_timeout')",
+        &[],
+    )?;
+    let synchronous: String = row.try_get(0)?;
+    let lock_timeout: String = row.try_get(1)?;
     if synchronous == "off" {
         client.batch_execute("SET synchronous_commit = on")?;
+    }
+    if role == Role::Write && lock_timeout == "0" {
+        client.batch_execute(&format!("SET lock_timeout = '{WRITER_LOCK_TIMEOUT}'"))?;
     }
     Ok(client)
 }

@@ -77,10 +77,10 @@ mod schema;
 mod sql;
 mod writer;
 
-pub use connection::DEFAULT_APPLICATION_NAME;
+pub use connection::{DEFAULT_APPLICATION_NAME, WRITER_LOCK_TIMEOUT};
 pub use schema::{MAX_TABLE_NAME_LEN, SCHEMA_VERSION};
 
-use connection::{Connection, describe, parse_config};
+use connection::{Connection, Role, describe, parse_config};
 use schema::Names;
 use sql::{RawHeader, Sql};
 use writer::{Candidate, Counters, Job, Rechecked, Writer};
@@ -110,7 +110,9 @@ pub struct PostgresOptions {
     /// The server to connect to: a libpq-style connection string
     /// (`host=127.0.0.1 user=kb dbname=kingdom`) or a `postgres://` URL.
     /// TLS is not supported; the store's connections are named
-    /// [`DEFAULT_APPLICATION_NAME`] unless it sets `application_name`.
+    /// [`DEFAULT_APPLICATION_NAME`] unless it sets `application_name`, and
+    /// the writer waits at most [`WRITER_LOCK_TIMEOUT`] for a row lock
+    /// unless it sets `lock_timeout` (`options='-c lock_timeout=30s'`).
     pub url: String,
     /// The header table's name (`[A-Za-z0-9_]+`, at most
     /// [`MAX_TABLE_NAME_LEN`] bytes); the store's other tables are named
@@ -226,16 +228,16 @@ impl PostgresSessionStore {
         }
         let config = parse_config(&options.url)
             .map_err(|e| StoreError::backend("open (connection string)", e))?;
-        let connect = |role: &str| {
-            Connection::open(&config).map_err(|e| {
+        let connect = |role: Role| {
+            Connection::open(&config, role).map_err(|e| {
                 StoreError::backend(
                     "open (connect)",
-                    format!("{} connection to {}: {e}", role, describe(&config)),
+                    format!("{role:?} connection to {}: {e}", describe(&config)),
                 )
             })
         };
 
-        let mut write_conn = connect("write")?;
+        let mut write_conn = connect(Role::Write)?;
         let schema = match &options.schema {
             Some(schema) => schema.clone(),
             None => current_schema(&mut write_conn)?,
@@ -243,7 +245,7 @@ impl PostgresSessionStore {
         let names = Names::new(&schema, &options.table_name);
         schema::migrate(write_conn.client(), &names, options.schema.is_some())?;
         let sql = Arc::new(Sql::new(&names));
-        let read_conn = connect("read")?;
+        let read_conn = connect(Role::Read)?;
 
         let (sender, receiver) = mpsc::channel();
         let counters = Arc::new(Counters::default());

@@ -933,6 +933,35 @@ fn a_deadlock_with_another_process_is_retried() {
     assert_eq!(times, [T0 + 100, T0 + 200]);
 }
 
+#[test]
+fn a_row_locked_too_long_fails_only_the_batch_that_waits_for_it() {
+    let h = PgHarness::new();
+    let url = with_param(&h.url(), "options", "-clock_timeout=200ms");
+    let store = PostgresSessionStore::open(PostgresOptions::new(&url).schema(h.schema())).unwrap();
+    let stuck = header("stuck");
+    let free = header("free");
+    create(&store, &stuck);
+    create(&store, &free);
+    // An operator's forgotten transaction holds one session's row.
+    let mut other = h.sql();
+    let mut forgotten = other.transaction().unwrap();
+    forgotten
+        .execute(
+            "SELECT 1 FROM sessions WHERE session_id = 'stuck' FOR UPDATE",
+            &[],
+        )
+        .unwrap();
+    let waits = store.submit(vec![Write::append(&next(&stuck), vec!["c".to_owned()])]);
+    let goes = store.submit(vec![Write::append(&next(&free), vec!["c".to_owned()])]);
+    let error = waits.wait().unwrap_err();
+    let chain = format!("{error}: {:?}", std::error::Error::source(&error));
+    assert!(chain.contains("lock timeout"), "{chain}");
+    goes.wait().unwrap();
+    forgotten.rollback().unwrap();
+    assert_eq!(store.load_session("stuck").unwrap(), Some(stuck.clone()));
+    append(&store, &stuck, "c");
+}
+
 // ------------------------------------------------------------ group commit
 
 #[test]
