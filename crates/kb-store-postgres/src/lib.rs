@@ -1,0 +1,602 @@
+//! PostgreSQL implementation of the [`SessionStore`] contract:
+//! [`PostgresSessionStore`], opened with [`PostgresOptions`], so that several
+//! server processes can share one database.
+//!
+//! # Layout
+//!
+//! * `lib.rs`: options, opening, the read side and closing.
+//! * `connection`: connecting, prepared statements, reconnecting.
+//! * `schema`: table names, the versioned schema and its migrations.
+//! * `sql`: statement texts (and why each is race-free across processes),
+//!   and the tolerant decoding of header rows.
+//! * `writer`: the writer thread and its group commit.
+//!
+//! # Database
+//!
+//! With the default table name `sessions`, the store's schema (by default
+//! the first existing schema of the connection's `search_path`, usually
+//! `public`) holds:
+//!
+//! | table | holds |
+//! |---|---|
+//! | `sessions` | one header per live session: `session_key` (`BIGSERIAL`, never reused), `session_id` (`TEXT COLLATE "C"`, unique), `dev_mode` (`BOOLEAN`), `created_at`, `last_accessed_at` (`BIGINT` epoch ms), `config` (JSON `TEXT` or NULL), `content_id`, `owner`, `version` (`BIGINT`) |
+//! | `sessions_commands` | the append-only logs: `(session_key, seq)` primary key → `command` (`TEXT`) |
+//! | `sessions_checkpoints` | the latest checkpoint per session: `session_key` → `version`, `state` (`BYTEA`) |
+//! | `sessions_contents` | `content_id` → `content`, `registries`, `metadata` (JSON `TEXT`) |
+//! | `sessions_quarantine` | quarantined headers as they were found, with `reason` and `quarantined_at`; their logs stay under their session key |
+//! | `sessions_meta` | `(namespace, key)` → `value`: the schema version (`store`) and [`kb_store::Write::PutMeta`] values (`app`) |
+//!
+//! so the owner's guide's debugging query works as written:
+//!
+//! ```text
+//! psql "$DATABASE_URL" -c "SELECT session_id, dev_mode, created_at, last_accessed_at FROM sessions;"
+//! ```
+//!
+//! # Several processes
+//!
+//! Every process opens its own store on the same tables. Opening migrates
+//! the schema once, under an advisory lock. Appends carry the version they
+//! expect and the statement that writes checks it, so of two processes
+//! appending to one session exactly one succeeds and the other gets
+//! [`StoreError::Conflict`]; no command number can be stored twice; an idle
+//! purge ([`kb_store::Write::DeleteIfIdle`]) compares the last access time in
+//! the statement that deletes, so it spares a session another process used
+//! meanwhile. The `sql` module lists each statement's guarantee.
+//!
+//! # Group commit
+//!
+//! Commits go through one writer thread per store, which applies every
+//! batch queued while the previous transaction ran in one transaction; a
+//! failing batch is rolled back alone (a savepoint guards each batch of
+//! several writes) and the others commit. A group that PostgreSQL picked as
+//! a deadlock victim, or whose connection was lost before its `COMMIT`, is
+//! tried again.
+//! [`PostgresSessionStore::commit_stats`] shows how commits are grouped.
+//! Reads use a second connection. To measure throughput and `load_all`:
+//!
+//! ```text
+//! cargo run --release -p kb-store-postgres --example store_bench -- --runs 3 --seconds 3
+//! ```
+
+#![deny(missing_docs)]
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::thread::JoinHandle;
+
+use kb_store::{
+    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
+    SessionRecord, SessionStore, StoreError, Write,
+};
+
+mod connection;
+mod schema;
+mod sql;
+mod writer;
+
+pub use connection::{DEFAULT_APPLICATION_NAME, WRITER_LOCK_TIMEOUT};
+pub use schema::{MAX_TABLE_NAME_LEN, SCHEMA_VERSION};
+
+use connection::{Connection, Role, describe, parse_config};
+use schema::Names;
+use sql::{RawHeader, Sql};
+use writer::{Candidate, Counters, Job, Rechecked, Writer};
+
+/// The header table name used when none is configured.
+pub const DEFAULT_TABLE_NAME: &str = "sessions";
+
+/// Counts of the group commit, for monitoring: the average group is
+/// `batches_answered / transactions`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Non-empty [`SessionStore::commit`] batches handed to the writer.
+    pub batches_submitted: u64,
+    /// Batches the writer has answered, committed or failed.
+    pub batches_answered: u64,
+    /// Write transactions the writer began to answer them (a group tried
+    /// again counts again).
+    pub transactions: u64,
+    /// Groups tried again after a deadlock with another process or a lost
+    /// connection.
+    pub retries: u64,
+}
+
+/// How to open a [`PostgresSessionStore`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// The server to connect to: a libpq-style connection string
+    /// (`host=127.0.0.1 user=kb dbname=kingdom`) or a `postgres://` URL.
+    /// TLS is not supported; the store's connections are named
+    /// [`DEFAULT_APPLICATION_NAME`] unless it sets `application_name`, and
+    /// the writer waits at most [`WRITER_LOCK_TIMEOUT`] for a row lock
+    /// unless it sets `lock_timeout` (`options='-c lock_timeout=30s'`).
+    pub url: String,
+    /// The header table's name (`[A-Za-z0-9_]+`, at most
+    /// [`MAX_TABLE_NAME_LEN`] bytes); the store's other tables are named
+    /// after it, so several stores can share one schema.
+    pub table_name: String,
+    /// The schema holding the tables (`[A-Za-z0-9_]+`, not `pg_...`),
+    /// created when missing; `None` for the first existing schema of the
+    /// connection's `search_path`, resolved once at open.
+    pub schema: Option<String>,
+}
+
+impl PostgresOptions {
+    /// Options for `url` with the default table name and schema.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            table_name: DEFAULT_TABLE_NAME.to_owned(),
+            schema: None,
+        }
+    }
+
+    /// The same options with another table name.
+    #[must_use]
+    pub fn table_name(mut self, table_name: impl Into<String>) -> Self {
+        self.table_name = table_name.into();
+        self
+    }
+
+    /// The same options with an explicit schema.
+    #[must_use]
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+}
+
+impl fmt::Debug for PostgresOptions {
+    /// Shows where the options point, never the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let server = parse_config(&self.url).map_or_else(
+            |_| "<unparsable connection string>".to_owned(),
+            |c| describe(&c),
+        );
+        f.debug_struct("PostgresOptions")
+            .field("url", &server)
+            .field("table_name", &self.table_name)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// A [`SessionStore`] in a PostgreSQL database. See the [crate docs](crate)
+/// for its tables and how several processes share them.
+///
+/// Commits go through one writer thread with a connection of its own that
+/// groups concurrent batches into one transaction; reads use a second
+/// connection. Either reconnects after the server dropped it. Dropping the
+/// store closes it.
+pub struct PostgresSessionStore {
+    options: PostgresOptions,
+    schema: String,
+    sql: Arc<Sql>,
+    counters: Arc<Counters>,
+    /// Queue of the writer thread; `None` once closed.
+    jobs: RwLock<Option<Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<Result<(), postgres::Error>>>>,
+    /// The read connection; `None` once closed.
+    reader: Mutex<Option<Connection>>,
+}
+
+impl fmt::Debug for PostgresSessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresSessionStore")
+            .field("options", &self.options)
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A read that failed.
+enum ReadFailure {
+    Database(postgres::Error),
+    /// A stored value the store cannot use.
+    Unreadable(String),
+}
+
+impl From<postgres::Error> for ReadFailure {
+    fn from(error: postgres::Error) -> Self {
+        ReadFailure::Database(error)
+    }
+}
+
+impl PostgresSessionStore {
+    /// Opens the store: connects twice (writer and reader), creates the
+    /// schema when one is configured and missing, migrates the tables to
+    /// [`SCHEMA_VERSION`] and starts the writer thread.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidTableName`] for a table or schema name that is
+    /// not valid (checked before connecting), [`StoreError::SchemaTooNew`]
+    /// for tables written by a newer program, [`StoreError::Backend`] when
+    /// the server cannot be reached or the tables cannot be migrated (for
+    /// example a foreign table already has the store's name).
+    pub fn open(options: PostgresOptions) -> Result<Self, StoreError> {
+        if !schema::is_valid_table_name(&options.table_name) {
+            return Err(StoreError::InvalidTableName(options.table_name));
+        }
+        if let Some(schema) = &options.schema
+            && !schema::is_valid_schema_name(schema)
+        {
+            return Err(StoreError::InvalidTableName(schema.clone()));
+        }
+        let config = parse_config(&options.url)
+            .map_err(|e| StoreError::backend("open (connection string)", e))?;
+        let connect = |role: Role| {
+            Connection::open(&config, role).map_err(|e| {
+                StoreError::backend(
+                    "open (connect)",
+                    format!("{role:?} connection to {}: {e}", describe(&config)),
+                )
+            })
+        };
+
+        let mut write_conn = connect(Role::Write)?;
+        let schema = match &options.schema {
+            Some(schema) => schema.clone(),
+            None => current_schema(&mut write_conn)?,
+        };
+        let names = Names::new(&schema, &options.table_name);
+        schema::migrate(write_conn.client(), &names, options.schema.is_some())?;
+        let sql = Arc::new(Sql::new(&names));
+        let read_conn = connect(Role::Read)?;
+
+        let (sender, receiver) = mpsc::channel();
+        let counters = Arc::new(Counters::default());
+        let writer = Writer::new(write_conn, Arc::clone(&sql), Arc::clone(&counters));
+        let handle = std::thread::Builder::new()
+            .name(format!("kb-store-postgres-writer-{}", options.table_name))
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| StoreError::backend("open (start writer thread)", e))?;
+
+        Ok(Self {
+            options,
+            schema,
+            sql,
+            counters,
+            jobs: RwLock::new(Some(sender)),
+            writer: Mutex::new(Some(handle)),
+            reader: Mutex::new(Some(read_conn)),
+        })
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &PostgresOptions {
+        &self.options
+    }
+
+    /// The schema holding the store's tables: the configured one, or the
+    /// one the connection's `search_path` gave at open.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// How commits have been grouped since the store was opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        let counters = &self.counters;
+        CommitStats {
+            batches_submitted: counters.submitted.load(Ordering::Relaxed),
+            batches_answered: counters.answered.load(Ordering::Relaxed),
+            transactions: counters.transactions.load(Ordering::Relaxed),
+            retries: counters.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Queues a job for the writer thread and waits for its answer.
+    fn call<T>(
+        &self,
+        operation: &'static str,
+        job: impl FnOnce(mpsc::SyncSender<Result<T, StoreError>>) -> Job,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        {
+            let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
+            let jobs = jobs.as_ref().ok_or(StoreError::Closed)?;
+            // The store is open, so a gone receiver means the writer died.
+            jobs.send(job(reply))
+                .map_err(|_| writer_stopped(operation))?;
+        }
+        answer.recv().map_err(|_| writer_stopped(operation))?
+    }
+
+    /// Runs a read on the read connection, reconnecting (once) when the
+    /// server dropped it: reads are safe to repeat.
+    fn read<T>(
+        &self,
+        operation: &'static str,
+        session_id: Option<&str>,
+        mut f: impl FnMut(&mut Connection) -> Result<T, ReadFailure>,
+    ) -> Result<T, StoreError> {
+        let mut reader = lock(&self.reader);
+        let conn = reader.as_mut().ok_or(StoreError::Closed)?;
+        let mut reconnected = false;
+        loop {
+            conn.ensure_open()
+                .map_err(|e| backend(operation, session_id, e))?;
+            match f(conn) {
+                Ok(value) => return Ok(value),
+                Err(ReadFailure::Database(_)) if conn.is_closed() && !reconnected => {
+                    reconnected = true;
+                }
+                Err(ReadFailure::Database(e)) => return Err(backend(operation, session_id, e)),
+                Err(ReadFailure::Unreadable(reason)) => {
+                    return Err(backend(operation, session_id, reason));
+                }
+            }
+        }
+    }
+
+    /// Every header row: the readable ones, in session id order, and the
+    /// keys of the others.
+    fn scan_headers(&self) -> Result<(Vec<SessionRecord>, Vec<Candidate>), StoreError> {
+        let sql = &self.sql;
+        self.read("load_all", None, |conn| {
+            let statement = conn.prepared(&sql.all_headers)?;
+            let mut rows = conn
+                .client()
+                .query_raw(&statement, std::iter::empty::<i64>())?;
+            let mut records = Vec::new();
+            let mut unreadable = Vec::new();
+            while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+                let raw = RawHeader::read(&row)?;
+                match raw.decode(row.try_get(9)?) {
+                    Ok(record) => records.push(record),
+                    Err(_) => unreadable.push(Candidate {
+                        key: raw.key,
+                        session_id: raw.describe_id(),
+                    }),
+                }
+            }
+            Ok((records, unreadable))
+        })
+    }
+}
+
+/// The first existing schema of the connection's `search_path`.
+fn current_schema(conn: &mut Connection) -> Result<String, StoreError> {
+    let fail = |e: &dyn fmt::Display| StoreError::backend("open (current schema)", e.to_string());
+    let schema: Option<String> = conn
+        .client()
+        .query_one("SELECT current_schema()", &[])
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| fail(&e))?;
+    schema.ok_or_else(|| {
+        fail(&"no schema of the connection's search_path exists: create one, or set PostgresOptions::schema")
+    })
+}
+
+fn writer_stopped(operation: &'static str) -> StoreError {
+    StoreError::backend(operation, "the writer thread stopped unexpectedly")
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded values stay consistent across a panic (a connection or a
+    // join handle), so a poisoned lock is still usable.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unsigned(what: &str, value: i64) -> Result<u64, ReadFailure> {
+    u64::try_from(value).map_err(|_| ReadFailure::Unreadable(format!("{what} {value} is negative")))
+}
+
+impl SessionStore for PostgresSessionStore {
+    fn load_all(&self) -> Result<LoadedSessions, StoreError> {
+        let (mut records, unreadable) = self.scan_headers()?;
+        let mut quarantined = Vec::new();
+        if !unreadable.is_empty() {
+            let rechecked = self.call("load_all", |reply| Job::Quarantine {
+                candidates: unreadable,
+                reply,
+            })?;
+            let mut repaired = false;
+            for outcome in rechecked {
+                match outcome {
+                    Rechecked::Moved(q) => quarantined.push(q),
+                    Rechecked::Readable(record) => {
+                        records.push(record);
+                        repaired = true;
+                    }
+                    Rechecked::Gone => {}
+                }
+            }
+            if repaired {
+                records.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+            }
+        }
+        Ok(LoadedSessions {
+            records,
+            quarantined,
+        })
+    }
+
+    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        SessionStore::submit(self, writes).wait()
+    }
+
+    fn submit(&self, writes: Vec<Write>) -> CommitTicket {
+        let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(jobs) = jobs.as_ref() else {
+            return CommitTicket::ready(Err(StoreError::Closed));
+        };
+        if writes.is_empty() {
+            // Nothing to write, but a closed store still says so (above).
+            return CommitTicket::ready(Ok(()));
+        }
+        let (reply, ticket) = CommitTicket::channel();
+        // The store is open, so a gone receiver means the writer died.
+        match jobs.send(Job::Commit { writes, reply }) {
+            Ok(()) => {
+                self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+                ticket
+            }
+            Err(_) => CommitTicket::ready(Err(writer_stopped("commit"))),
+        }
+    }
+
+    fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
+        let sql = &self.sql;
+        self.read("load_log", Some(session_id), |conn| {
+            let statement = conn.prepared(&sql.game_log)?;
+            let mut log = GameLog::default();
+            for row in conn.client().query(&statement, &[&session_id])? {
+                let seq: Option<i64> = row.try_get(0)?;
+                if seq.is_some() {
+                    log.commands.push(row.try_get(3)?);
+                } else {
+                    log.checkpoint = Some(Checkpoint {
+                        version: unsigned("checkpoint version", row.try_get(1)?)?,
+                        state: row.try_get(2)?,
+                    });
+                }
+            }
+            Ok(log)
+        })
+    }
+
+    fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
+        let sql = &self.sql;
+        self.read("load_content", None, |conn| {
+            let statement = conn.prepared(&sql.content)?;
+            let Some(row) = conn.client().query_opt(&statement, &[&content_id])? else {
+                return Ok(None);
+            };
+            Ok(Some(ContentRecord {
+                content_id: content_id.to_owned(),
+                content: row.try_get(0)?,
+                registries: row.try_get(1)?,
+                metadata: row.try_get(2)?,
+            }))
+        })
+    }
+
+    fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let sql = &self.sql;
+        self.read("load_session", Some(session_id), |conn| {
+            let statement = conn.prepared(&sql.one_header)?;
+            let Some(row) = conn.client().query_opt(&statement, &[&session_id])? else {
+                return Ok(None);
+            };
+            let raw = RawHeader::read(&row)?;
+            raw.decode(row.try_get(9)?)
+                .map(Some)
+                .map_err(ReadFailure::Unreadable)
+        })
+    }
+
+    fn count_sessions(&self) -> Result<u64, StoreError> {
+        let sql = &self.sql;
+        self.read("count_sessions", None, |conn| {
+            let statement = conn.prepared(&sql.count_sessions)?;
+            let count: i64 = conn.client().query_one(&statement, &[])?.try_get(0)?;
+            unsigned("count", count)
+        })
+    }
+
+    fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let sql = &self.sql;
+        self.read("get_meta", None, |conn| {
+            let statement = conn.prepared(&sql.get_meta)?;
+            let row = conn.client().query_opt(&statement, &[&key])?;
+            Ok(row.map(|row| row.try_get(0)).transpose()?)
+        })
+    }
+
+    fn list_quarantined(&self) -> Result<Vec<QuarantinedSession>, StoreError> {
+        let sql = &self.sql;
+        self.read("list_quarantined", None, |conn| {
+            let statement = conn.prepared(&sql.quarantined)?;
+            let rows = conn.client().query(&statement, &[])?;
+            let list = rows
+                .iter()
+                .map(|row| {
+                    Ok(QuarantinedSession {
+                        session_id: row.try_get(0)?,
+                        reason: row.try_get(1)?,
+                        quarantined_at: row.try_get(2)?,
+                    })
+                })
+                .collect::<Result<_, postgres::Error>>()?;
+            Ok(list)
+        })
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        // No new commits from here on; the queued ones still run.
+        let jobs = self
+            .jobs
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let reader = lock(&self.reader).take();
+        let writer = lock(&self.writer).take();
+        let mut result = Ok(());
+        if let Some(reader) = reader
+            && !reader.is_closed()
+            && let Err(e) = reader.close()
+        {
+            result = Err(StoreError::backend("close (read connection)", e));
+        }
+        // Dropping the last sender lets the writer drain its queue and stop.
+        drop(jobs);
+        if let Some(writer) = writer {
+            let stopped = match writer.join() {
+                Ok(closed) => closed.map_err(|e| StoreError::backend("close", e)),
+                Err(_) => Err(StoreError::backend("close", "the writer thread panicked")),
+            };
+            result = result.and(stopped);
+        }
+        result
+    }
+}
+
+impl Drop for PostgresSessionStore {
+    fn drop(&mut self) {
+        if let Err(error) = self.close() {
+            tracing::warn!(%error, "closing the session store failed");
+        }
+    }
+}
+
+/// A backend error with the session it concerns, when there is one.
+pub(crate) fn backend(
+    operation: &'static str,
+    session_id: Option<&str>,
+    source: impl Into<Box<dyn StdError + Send + Sync>>,
+) -> StoreError {
+    let source = source.into();
+    match session_id {
+        Some(session_id) => StoreError::backend(
+            operation,
+            InSession {
+                session_id: session_id.to_owned(),
+                source,
+            },
+        ),
+        None => StoreError::backend(operation, source),
+    }
+}
+
+/// The context of a backend error: which session it happened on.
+#[derive(Debug)]
+struct InSession {
+    session_id: String,
+    source: Box<dyn StdError + Send + Sync>,
+}
+
+impl fmt::Display for InSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "session {:?}: {}", self.session_id, self.source)
+    }
+}
+
+impl StdError for InSession {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.source)
+    }
+}
