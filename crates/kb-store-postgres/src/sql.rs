@@ -160,7 +160,8 @@ impl Sql {
                  WHERE c.version <= EXCLUDED.version"
             ),
             touch_session: format!(
-                "UPDATE {sessions} SET last_accessed_at = $2 WHERE session_id = $1"
+                "UPDATE {sessions} SET last_accessed_at = GREATEST(last_accessed_at, $2) \
+                 WHERE session_id = $1"
             ),
             delete_session: format!(
                 "DELETE FROM {sessions} WHERE session_id = $1 RETURNING session_key"
