@@ -1,11 +1,11 @@
-//! `kingdom serve`: locks and opens the SQLite store, hydrates the session
-//! manager, serves HTTP until SIGINT/SIGTERM, then drains requests, flushes
-//! and closes the store.
+//! `kingdom serve`: opens the store (an SQLite file, locked, or a
+//! PostgreSQL database), hydrates the session manager, serves HTTP until
+//! SIGINT/SIGTERM, then drains requests, flushes and closes the store.
 //!
-//! A server holds its database alone unless started with `--shared`: the
+//! A server holds its SQLite file alone unless started with `--shared`: the
 //! lock file beside the database (`sessions.db.lock`) is locked exclusively,
 //! or shared by `--shared` servers, and the OS releases it when the process
-//! ends, however it ends.
+//! ends, however it ends. On PostgreSQL every server runs shared.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -13,9 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use kb_server::config::{ServeArgs, ServeConfig, SyncMode, process_env};
+use kb_server::config::{Database, ServeArgs, ServeConfig, SyncMode, process_env};
 use kb_server::{AppState, Authenticator, Metrics, app, telemetry};
 use kb_session::{ManagerOptions, SessionManager};
+use kb_store::SessionStore;
+use kb_store_postgres::{PostgresOptions, PostgresSessionStore};
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
 
 /// How often idle sessions are purged and the heartbeat is written.
@@ -41,15 +43,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .context("cannot read the bound address")?;
     let auth = Authenticator::for_listener(config.tokens, address)?;
 
-    let sync = match config.sync {
-        SyncMode::Normal => kb_store_sqlite::SyncMode::Normal,
-        SyncMode::Full => kb_store_sqlite::SyncMode::Full,
+    let database = config.database.clone();
+    let (store, _lock) = {
+        let (database, sync, shared) = (database.clone(), config.sync, config.shared);
+        tokio::task::spawn_blocking(move || open_store(&database, sync, shared))
+            .await
+            .context("opening the store panicked")??
     };
-    let db_path = config.db_path.clone();
-    let _lock = lock_database(&db_path, config.shared)?;
-    let store = SqliteSessionStore::open(SqliteOptions::new(&db_path).sync(sync))
-        .with_context(|| format!("cannot open the session database {}", db_path.display()))?;
-    let mut options = ManagerOptions::new(Arc::new(store));
+    let mut options = ManagerOptions::new(store);
     options.idle_timeout = config.idle_timeout;
     options.max_sessions = config.max_sessions.map(usize::from);
     options.shared = config.shared;
@@ -60,7 +61,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let manager = Arc::new(manager);
     let report = manager.report();
     tracing::info!(
-        database = %db_path.display(),
+        database = %database,
         shared = config.shared,
         sessions = report.loaded,
         purged = report.purged,
@@ -105,6 +106,32 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .context("cannot close the session store cleanly")?;
     tracing::info!("session store closed");
     Ok(())
+}
+
+/// Opens the store `database` names; an SQLite file is locked first (the
+/// lock is returned, to hold while serving).
+fn open_store(
+    database: &Database,
+    sync: SyncMode,
+    shared: bool,
+) -> anyhow::Result<(Arc<dyn SessionStore>, Option<File>)> {
+    match database {
+        Database::Sqlite(path) => {
+            let lock = lock_database(path, shared)?;
+            let sync = match sync {
+                SyncMode::Normal => kb_store_sqlite::SyncMode::Normal,
+                SyncMode::Full => kb_store_sqlite::SyncMode::Full,
+            };
+            let store = SqliteSessionStore::open(SqliteOptions::new(path).sync(sync))
+                .with_context(|| format!("cannot open the session database {database}"))?;
+            Ok((Arc::new(store), Some(lock)))
+        }
+        Database::Postgres(url) => {
+            let store = PostgresSessionStore::open(PostgresOptions::new(url.clone()))
+                .with_context(|| format!("cannot open the session database {database}"))?;
+            Ok((Arc::new(store), None))
+        }
+    }
 }
 
 /// Locks the database for this process: exclusively, or shared with other

@@ -4,6 +4,7 @@
 //! Environment fallbacks are read through a lookup function passed to
 //! [`ServeConfig::from_args`], never from `std::env` directly, so tests can
 //! inject values. Precedence, first found wins:
+//! - database: `--db`, `KB_SERVER_DB`, `./data/sessions.db`;
 //! - host: `--host`, `KB_SERVER_HOST`, `127.0.0.1`;
 //! - port: `--port`, `KB_SERVER_PORT`, `PORT`, `3001` (0 = any free port);
 //! - tokens: `--tokens FILE`, `KB_SERVER_AUTH_TOKENS`, none (dev token on
@@ -20,6 +21,9 @@ use std::time::Duration;
 use crate::auth::{TokenTable, TokenTableError};
 use crate::telemetry::LogFormat;
 
+/// Environment variable for the database (a path or a PostgreSQL URL; the
+/// environment keeps a password off the command line).
+pub const ENV_DB: &str = "KB_SERVER_DB";
 /// Environment variable for the bind host.
 pub const ENV_HOST: &str = "KB_SERVER_HOST";
 /// Environment variable for the bind port.
@@ -50,13 +54,73 @@ pub enum SyncMode {
     Full,
 }
 
+/// Where sessions are stored.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// A `postgres://` or `postgresql://` URL is PostgreSQL; anything else is
+    /// an SQLite path.
+    pub fn parse(text: &str) -> Self {
+        let lower = text.trim_start().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Database::Postgres(text.trim().to_owned())
+        } else {
+            Database::Sqlite(PathBuf::from(text))
+        }
+    }
+}
+
+/// Shown in logs and errors: a URL's password is masked.
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&mask_password(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Database({self})")
+    }
+}
+
+/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
+fn mask_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
 /// The raw flags of `kingdom serve`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Parser)]
 #[command(name = "serve", about = "Start the Kingdom Builder HTTP game server")]
 pub struct ServeArgs {
-    /// SQLite database file; created with its directory on first run.
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_DB_PATH)]
-    pub db: PathBuf,
+    /// SQLite database file, created with its directory on first run; or
+    /// a postgres:// URL [env: KB_SERVER_DB] [default: ./data/sessions.db].
+    #[arg(long, value_name = "PATH|URL")]
+    pub db: Option<String>,
 
     /// Address to bind [env: KB_SERVER_HOST] [default: 127.0.0.1].
     #[arg(long, value_name = "HOST")]
@@ -76,13 +140,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = parse_max_sessions)]
     pub max_sessions: Option<NonZeroUsize>,
 
-    /// SQLite durability of each commit.
+    /// SQLite durability of each commit (PostgreSQL commits are always
+    /// durable).
     #[arg(long, value_enum, default_value_t)]
     pub sync: SyncMode,
 
     /// Serve the database together with other `kingdom serve --shared`
     /// processes: every request checks the stored session. Without it, a
-    /// server holds its database alone and refuses to start on one in use.
+    /// server holds its SQLite file alone and refuses to start on one in
+    /// use. Always on with PostgreSQL.
     #[arg(long)]
     pub shared: bool,
 
@@ -117,8 +183,8 @@ impl fmt::Display for TokenSource {
 /// The validated configuration of `kingdom serve`.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    /// SQLite database file.
-    pub db_path: PathBuf,
+    /// Where sessions are stored.
+    pub database: Database,
     /// Host (name or IP) to bind.
     pub host: String,
     /// Port to bind; 0 for any free port.
@@ -129,7 +195,8 @@ pub struct ServeConfig {
     pub max_sessions: Option<NonZeroUsize>,
     /// SQLite durability.
     pub sync: SyncMode,
-    /// Other processes serve the same database.
+    /// Other processes may serve the same database (always with
+    /// PostgreSQL).
     pub shared: bool,
     /// The operator's token table; `None` means none was configured.
     pub tokens: Option<TokenTable>,
@@ -200,6 +267,12 @@ impl ServeConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let database = Database::parse(
+            &args
+                .db
+                .or_else(|| env(ENV_DB))
+                .unwrap_or_else(|| DEFAULT_DB_PATH.to_owned()),
+        );
         let host = resolve_host(args.host, &env)?;
         let port = resolve_port(args.port, &env)?;
         let (tokens, token_source) = match resolve_tokens(args.tokens, &env)? {
@@ -209,13 +282,13 @@ impl ServeConfig {
         let idle_timeout =
             Some(args.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT)).filter(|idle| !idle.is_zero());
         Ok(Self {
-            db_path: args.db,
+            shared: args.shared || matches!(database, Database::Postgres(_)),
+            database,
             host,
             port,
             idle_timeout,
             max_sessions: args.max_sessions,
             sync: args.sync,
-            shared: args.shared,
             tokens,
             token_source,
             log_format: args.log_format,

@@ -8,6 +8,7 @@ mod util;
 
 mod bench;
 mod crash;
+mod on_postgres;
 mod ops;
 mod replay;
 mod shared;

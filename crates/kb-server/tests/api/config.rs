@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use kb_server::config::{ConfigError, SyncMode, TokenSource};
+use kb_server::config::{ConfigError, Database, SyncMode, TokenSource};
 use kb_server::telemetry::LogFormat;
 use kb_server::{ServeArgs, ServeConfig};
 
@@ -31,7 +31,11 @@ fn flag_error(flags: &[&str]) -> String {
 #[test]
 fn defaults() {
     let config = config(&[], &[]).unwrap();
-    assert_eq!(config.db_path, PathBuf::from("./data/sessions.db"));
+    assert_eq!(
+        config.database,
+        Database::Sqlite(PathBuf::from("./data/sessions.db"))
+    );
+    assert!(!config.shared);
     assert_eq!(config.host, "127.0.0.1");
     assert_eq!(config.port, 3001);
     assert_eq!(config.idle_timeout, Some(Duration::from_secs(900)));
@@ -58,19 +62,64 @@ fn every_flag_is_read() {
             "50",
             "--sync",
             "full",
+            "--shared",
             "--log-format",
             "json",
         ],
         &[],
     )
     .unwrap();
-    assert_eq!(config.db_path, PathBuf::from("/tmp/x.db"));
+    assert_eq!(
+        config.database,
+        Database::Sqlite(PathBuf::from("/tmp/x.db"))
+    );
+    assert!(config.shared);
     assert_eq!(config.host, "0.0.0.0");
     assert_eq!(config.port, 0);
     assert_eq!(config.idle_timeout, Some(Duration::from_secs(5400)));
     assert_eq!(config.max_sessions.map(|n| n.get()), Some(50));
     assert_eq!(config.sync, SyncMode::Full);
     assert_eq!(config.log_format, LogFormat::Json);
+}
+
+#[test]
+fn database_precedence_flag_then_env_then_default() {
+    let env = [("KB_SERVER_DB", "/srv/env.db")];
+    assert_eq!(
+        config(&["--db", "/srv/flag.db"], &env).unwrap().database,
+        Database::Sqlite(PathBuf::from("/srv/flag.db"))
+    );
+    assert_eq!(
+        config(&[], &env).unwrap().database,
+        Database::Sqlite(PathBuf::from("/srv/env.db"))
+    );
+    assert_eq!(
+        config(&[], &[("KB_SERVER_DB", "  ")]).unwrap().database,
+        Database::Sqlite(PathBuf::from("./data/sessions.db"))
+    );
+}
+
+#[test]
+fn a_postgres_url_is_a_shared_postgres_database_and_its_password_is_masked() {
+    for url in [
+        "postgres://kb:s3cret@db.internal:5432/kingdom?sslmode=disable",
+        "PostgreSQL://kb:s3cret@db.internal/kingdom",
+    ] {
+        let config = config(&[], &[("KB_SERVER_DB", url)]).unwrap();
+        assert_eq!(config.database, Database::Postgres(url.to_owned()));
+        assert!(config.shared, "several servers may share PostgreSQL");
+        let shown = format!("{} {:?} {config:?}", config.database, config.database);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("kb:***@db.internal"), "{shown}");
+    }
+    // Without a password or user there is nothing to mask.
+    let plain = Database::parse("postgres://db.internal/kingdom");
+    assert_eq!(plain.to_string(), "postgres://db.internal/kingdom");
+    // A path that merely mentions postgres is a path.
+    assert_eq!(
+        Database::parse("./postgres/sessions.db"),
+        Database::Sqlite(PathBuf::from("./postgres/sessions.db"))
+    );
 }
 
 #[test]
