@@ -52,7 +52,8 @@
 //! a deadlock victim, or whose connection was lost before its `COMMIT`, is
 //! tried again.
 //! [`PostgresSessionStore::commit_stats`] shows how commits are grouped.
-//! Reads use a second connection. To measure throughput and `load_all`:
+//! Reads use a small pool of connections of their own
+//! ([`PostgresOptions::read_connections`]). To measure throughput and `load_all`:
 //!
 //! ```text
 //! cargo run --release -p kb-store-postgres --example store_bench -- --runs 3 --seconds 3
@@ -62,7 +63,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
@@ -84,6 +85,10 @@ use connection::{Connection, Role, describe, parse_config};
 use schema::Names;
 use sql::{RawHeader, Sql};
 use writer::{Candidate, Counters, Job, Rechecked, Writer};
+
+/// Read connections a store opens by default: reads (every request of a
+/// shared server reads a header) run in parallel up to this many.
+pub const DEFAULT_READ_CONNECTIONS: usize = 4;
 
 /// The header table name used when none is configured.
 pub const DEFAULT_TABLE_NAME: &str = "sessions";
@@ -122,6 +127,9 @@ pub struct PostgresOptions {
     /// created when missing; `None` for the first existing schema of the
     /// connection's `search_path`, resolved once at open.
     pub schema: Option<String>,
+    /// Read connections, used in parallel by concurrent reads (at least
+    /// one); default [`DEFAULT_READ_CONNECTIONS`].
+    pub read_connections: usize,
 }
 
 impl PostgresOptions {
@@ -131,7 +139,15 @@ impl PostgresOptions {
             url: url.into(),
             table_name: DEFAULT_TABLE_NAME.to_owned(),
             schema: None,
+            read_connections: DEFAULT_READ_CONNECTIONS,
         }
+    }
+
+    /// The same options with another number of read connections.
+    #[must_use]
+    pub fn read_connections(mut self, count: usize) -> Self {
+        self.read_connections = count;
+        self
     }
 
     /// The same options with another table name.
@@ -168,7 +184,7 @@ impl fmt::Debug for PostgresOptions {
 /// for its tables and how several processes share them.
 ///
 /// Commits go through one writer thread with a connection of its own that
-/// groups concurrent batches into one transaction; reads use a second
+/// groups concurrent batches into one transaction; reads use a few others
 /// connection. Either reconnects after the server dropped it. Dropping the
 /// store closes it.
 pub struct PostgresSessionStore {
@@ -179,8 +195,10 @@ pub struct PostgresSessionStore {
     /// Queue of the writer thread; `None` once closed.
     jobs: RwLock<Option<Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<Result<(), postgres::Error>>>>,
-    /// The read connection; `None` once closed.
-    reader: Mutex<Option<Connection>>,
+    /// The read connections; `None` once closed.
+    readers: Vec<Mutex<Option<Connection>>>,
+    /// Where a read waits when every read connection is busy.
+    next_reader: AtomicUsize,
 }
 
 impl fmt::Debug for PostgresSessionStore {
@@ -206,7 +224,7 @@ impl From<postgres::Error> for ReadFailure {
 }
 
 impl PostgresSessionStore {
-    /// Opens the store: connects twice (writer and reader), creates the
+    /// Opens the store: connects (the writer and the readers), creates the
     /// schema when one is configured and missing, migrates the tables to
     /// [`SCHEMA_VERSION`] and starts the writer thread.
     ///
@@ -245,7 +263,9 @@ impl PostgresSessionStore {
         let names = Names::new(&schema, &options.table_name);
         schema::migrate(write_conn.client(), &names, options.schema.is_some())?;
         let sql = Arc::new(Sql::new(&names));
-        let read_conn = connect(Role::Read)?;
+        let readers = (0..options.read_connections.max(1))
+            .map(|_| connect(Role::Read).map(|conn| Mutex::new(Some(conn))))
+            .collect::<Result<Vec<_>, _>>()?;
 
         let (sender, receiver) = mpsc::channel();
         let counters = Arc::new(Counters::default());
@@ -262,7 +282,8 @@ impl PostgresSessionStore {
             counters,
             jobs: RwLock::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
-            reader: Mutex::new(Some(read_conn)),
+            readers,
+            next_reader: AtomicUsize::new(0),
         })
     }
 
@@ -305,7 +326,18 @@ impl PostgresSessionStore {
         answer.recv().map_err(|_| writer_stopped(operation))?
     }
 
-    /// Runs a read on the read connection, reconnecting (once) when the
+    /// A free read connection, or (all busy) the next one in turn.
+    fn free_reader(&self) -> MutexGuard<'_, Option<Connection>> {
+        for reader in &self.readers {
+            if let Ok(guard) = reader.try_lock() {
+                return guard;
+            }
+        }
+        let next = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        lock(&self.readers[next])
+    }
+
+    /// Runs a read on a read connection, reconnecting (once) when the
     /// server dropped it: reads are safe to repeat.
     fn read<T>(
         &self,
@@ -313,7 +345,7 @@ impl PostgresSessionStore {
         session_id: Option<&str>,
         mut f: impl FnMut(&mut Connection) -> Result<T, ReadFailure>,
     ) -> Result<T, StoreError> {
-        let mut reader = lock(&self.reader);
+        let mut reader = self.free_reader();
         let conn = reader.as_mut().ok_or(StoreError::Closed)?;
         let mut reconnected = false;
         loop {
@@ -533,14 +565,19 @@ impl SessionStore for PostgresSessionStore {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let reader = lock(&self.reader).take();
+        let readers: Vec<Connection> = self
+            .readers
+            .iter()
+            .filter_map(|reader| lock(reader).take())
+            .collect();
         let writer = lock(&self.writer).take();
         let mut result = Ok(());
-        if let Some(reader) = reader
-            && !reader.is_closed()
-            && let Err(e) = reader.close()
-        {
-            result = Err(StoreError::backend("close (read connection)", e));
+        for reader in readers {
+            if !reader.is_closed()
+                && let Err(e) = reader.close()
+            {
+                result = Err(StoreError::backend("close (read connection)", e));
+            }
         }
         // Dropping the last sender lets the writer drain its queue and stop.
         drop(jobs);
