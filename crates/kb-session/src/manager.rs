@@ -1201,11 +1201,28 @@ impl SessionManager {
                 actual: state.record.version,
             });
         }
-        self.store
-            .commit(vec![Write::Delete {
-                session_id: session_id.to_owned(),
-            }])
-            .map_err(SessionError::Unavailable)?;
+        // Another process may write between the check above and the commit:
+        // the store checks the version again, atomically.
+        let delete = Write::Delete {
+            session_id: session_id.to_owned(),
+            at_version: expected_version,
+        };
+        match self.store.commit(vec![delete]) {
+            Ok(()) => {}
+            Err(StoreError::Conflict {
+                expected, actual, ..
+            }) => {
+                // The session lives on at a newer version; the next request
+                // rebuilds it from the store.
+                state.live = None;
+                return Err(SessionError::Stale {
+                    session_id: session_id.to_owned(),
+                    expected,
+                    actual,
+                });
+            }
+            Err(error) => return Err(SessionError::Unavailable(error)),
+        }
         state.gone = true;
         state.live = None;
         drop(state);
@@ -1429,7 +1446,10 @@ impl SessionManager {
                         idle_before: state.record.last_accessed_at + 1,
                     }
                 } else {
-                    Write::Delete { session_id }
+                    Write::Delete {
+                        session_id,
+                        at_version: None,
+                    }
                 }
             })
             .collect();

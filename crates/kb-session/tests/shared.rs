@@ -230,6 +230,49 @@ fn if_match_is_checked_against_the_stored_version() {
 }
 
 #[test]
+fn a_delete_under_if_match_never_takes_a_write_it_did_not_see() {
+    // One process writes without pause; the other deletes at the version it
+    // read. Whatever the interleaving, a delete that succeeds removed
+    // exactly that version: no acknowledged write is newer.
+    let cluster = Cluster::new();
+    let (writer, deleter) = (cluster.process(), cluster.process());
+    for round in 0..20 {
+        let id = create(&writer);
+        let (deleted_at, newest_acknowledged) = thread::scope(|scope| {
+            let writes = scope.spawn(|| {
+                let mut newest = 0;
+                // Bounded, so the deleter always gets its turn in the end.
+                for i in 0..2_000 {
+                    match run(&writer, &id, rename(&format!("r{round}-{i}"))) {
+                        Ok(version) => newest = version,
+                        Err(SessionError::Concurrent { .. }) => {}
+                        Err(SessionError::NotFound { .. }) => break,
+                        Err(other) => panic!("{other}"),
+                    }
+                }
+                newest
+            });
+            let deleted_at = loop {
+                let Ok((seen, _)) = read(&deleter, &id) else {
+                    continue;
+                };
+                match deleter.delete_at(&admin(), &id, Some(seen)) {
+                    Ok(()) => break seen,
+                    Err(SessionError::Stale { .. } | SessionError::Concurrent { .. }) => {}
+                    Err(other) => panic!("{other}"),
+                }
+            };
+            (deleted_at, writes.join().unwrap())
+        });
+        assert!(
+            newest_acknowledged <= deleted_at,
+            "round {round}: deleted at version {deleted_at}, but version \
+             {newest_acknowledged} was acknowledged"
+        );
+    }
+}
+
+#[test]
 fn a_delete_in_one_process_is_seen_by_the_other() {
     let cluster = Cluster::new();
     let (one, two) = (cluster.process(), cluster.process());

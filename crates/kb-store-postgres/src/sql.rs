@@ -59,6 +59,7 @@ pub(crate) struct Sql {
     pub put_checkpoint: String,
     pub touch_session: String,
     pub delete_session: String,
+    pub delete_session_at: String,
     pub delete_idle_session: String,
     pub delete_commands: String,
     pub delete_checkpoint: String,
@@ -165,6 +166,10 @@ impl Sql {
             ),
             delete_session: format!(
                 "DELETE FROM {sessions} WHERE session_id = $1 RETURNING session_key"
+            ),
+            delete_session_at: format!(
+                "DELETE FROM {sessions} WHERE session_id = $1 AND version = $2
+                 RETURNING session_key"
             ),
             delete_idle_session: format!(
                 "DELETE FROM {sessions} WHERE session_id = $1 AND last_accessed_at < $2

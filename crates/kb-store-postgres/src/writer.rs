@@ -432,9 +432,29 @@ impl Writer {
                 let id = session_id.as_str();
                 self.execute(Some(id), &sql.touch_session, &[&id, last_accessed_at])?;
             }
-            Write::Delete { session_id } => {
+            Write::Delete {
+                session_id,
+                at_version,
+            } => {
                 let id = session_id.as_str();
-                if let Some(row) = self.query_opt(Some(id), &sql.delete_session, &[&id])? {
+                let deleted = match at_version {
+                    None => self.query_opt(Some(id), &sql.delete_session, &[&id])?,
+                    Some(expected) => {
+                        let expected_sql = to_sql_int(*expected);
+                        let deleted = self.query_opt(
+                            Some(id),
+                            &sql.delete_session_at,
+                            &[&id, &expected_sql],
+                        )?;
+                        if deleted.is_none()
+                            && let Some(actual) = self.stored_version(id)?
+                        {
+                            return Err(StoreError::conflict(id, *expected, actual).into());
+                        }
+                        deleted
+                    }
+                };
+                if let Some(row) = deleted {
                     self.delete_log(id, get(Some(id), &row, 0)?)?;
                 }
             }

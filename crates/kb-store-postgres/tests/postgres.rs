@@ -868,6 +868,7 @@ fn a_delete_racing_an_append_leaves_no_log_behind() {
     .unwrap();
     let delete = store.submit(vec![Write::Delete {
         session_id: "s".to_owned(),
+        at_version: None,
     }]);
     wait_until("the delete waits for the row", || {
         h.backends_waiting_for_a_lock(&mut watch) == 1

@@ -265,8 +265,26 @@ impl Writer {
                     stmt.execute(params![session_id, last_accessed_at])
                 })?;
             }
-            Write::Delete { session_id } => {
-                if let Some(key) = self.find_key(&session_id)? {
+            Write::Delete {
+                session_id,
+                at_version,
+            } => {
+                // Without a version, only the key is read, so that a row too
+                // damaged to load can still be deleted.
+                let key = match at_version {
+                    None => self.find_key(&session_id)?,
+                    Some(expected) => match self.find(&session_id)? {
+                        Some(stored) if stored.version != expected => {
+                            return Err(StoreError::conflict(
+                                &session_id,
+                                expected,
+                                stored.version,
+                            ));
+                        }
+                        stored => stored.map(|stored| stored.key),
+                    },
+                };
+                if let Some(key) = key {
                     self.delete_key(&session_id, key)?;
                 }
             }

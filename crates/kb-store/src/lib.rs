@@ -165,10 +165,15 @@ pub enum Write {
         /// The new last-access time.
         last_accessed_at: Millis,
     },
-    /// Delete a session with its log and checkpoint. Idempotent.
+    /// Delete a session with its log and checkpoint. Idempotent: a missing
+    /// session is not an error. With `at_version`, the stored version must
+    /// equal it, or the write is a [`StoreError::Conflict`] (a delete under
+    /// `If-Match` that another process's write overtook).
     Delete {
         /// The session.
         session_id: String,
+        /// The version the session must be at, if any.
+        at_version: Option<u64>,
     },
     /// Delete a session with its log and checkpoint only if its stored
     /// `last_accessed_at` is before `idle_before`: an idle purge that leaves
@@ -358,6 +363,7 @@ pub trait SessionStore: Send + Sync {
     fn delete(&self, session_id: &str) -> Result<(), StoreError> {
         self.commit(vec![Write::Delete {
             session_id: session_id.to_owned(),
+            at_version: None,
         }])
     }
 }

@@ -189,7 +189,19 @@ impl Data {
                     undo.push(Undo::Touch(session_id, old));
                 }
             }
-            Write::Delete { session_id } => {
+            Write::Delete {
+                session_id,
+                at_version,
+            } => {
+                if let (Some(live), Some(expected)) = (self.sessions.get(&session_id), at_version)
+                    && live.record.version != expected
+                {
+                    return Err(StoreError::conflict(
+                        &session_id,
+                        expected,
+                        live.record.version,
+                    ));
+                }
                 if let Some(live) = self.sessions.remove(&session_id) {
                     undo.push(Undo::Session(session_id, Some(live)));
                 }

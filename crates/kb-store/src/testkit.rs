@@ -76,6 +76,7 @@ macro_rules! __kb_store_cases {
             save_with_a_version_other_than_the_log_conflicts,
             delete_removes_header_log_and_checkpoint,
             delete_is_idempotent,
+            delete_at_a_version_checks_the_stored_one,
             append_extends_log_and_replaces_header,
             append_at_a_stale_version_conflicts_and_writes_nothing,
             append_with_more_commands_than_its_version_conflicts,
@@ -509,6 +510,31 @@ mod cases {
         );
     }
 
+    pub fn delete_at_a_version_checks_the_stored_one(h: &dyn StoreHarness) {
+        let store = h.open();
+        let record = create(&*store, "s-1");
+        let current = append(&*store, &record, 2);
+        let delete_at = |session_id: &str, version: u64| Write::Delete {
+            session_id: session_id.to_owned(),
+            at_version: Some(version),
+        };
+        // Someone who saw version 1 may not delete version 2; the whole
+        // batch writes nothing.
+        let result = store.commit(vec![
+            Write::SaveSession(header("s-other", 0)),
+            delete_at("s-1", 1),
+        ]);
+        assert_conflict(result, "s-1", 1, 2);
+        assert_eq!(records(&*store), vec![current]);
+        assert_eq!(log(&*store, "s-1").commands, commands(1..=2));
+
+        store.commit(vec![delete_at("s-1", 2)]).unwrap();
+        assert_eq!(ids(&*store), Vec::<String>::new());
+        assert_eq!(log(&*store, "s-1"), GameLog::default());
+        // Deleting what is gone stays idempotent, whatever the version.
+        store.commit(vec![delete_at("s-1", 7)]).unwrap();
+    }
+
     pub fn count_sessions_counts_live_sessions(h: &dyn StoreHarness) {
         let store = h.open();
         assert_eq!(store.count_sessions().unwrap(), 0);
@@ -519,6 +545,7 @@ mod cases {
         store
             .commit(vec![Write::Delete {
                 session_id: "s-2".to_owned(),
+                at_version: None,
             }])
             .unwrap();
         assert_eq!(store.count_sessions().unwrap(), 2);
@@ -625,6 +652,7 @@ mod cases {
             },
             Write::Delete {
                 session_id: "b".to_owned(),
+                at_version: None,
             },
             Write::Quarantine {
                 session_id: "c".to_owned(),
