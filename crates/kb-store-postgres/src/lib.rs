@@ -61,7 +61,6 @@
 
 #![deny(missing_docs)]
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -350,15 +349,17 @@ impl PostgresSessionStore {
         let mut reconnected = false;
         loop {
             conn.ensure_open()
-                .map_err(|e| backend(operation, session_id, e))?;
+                .map_err(|e| StoreError::backend_on(operation, session_id, e))?;
             match f(conn) {
                 Ok(value) => return Ok(value),
                 Err(ReadFailure::Database(_)) if conn.is_closed() && !reconnected => {
                     reconnected = true;
                 }
-                Err(ReadFailure::Database(e)) => return Err(backend(operation, session_id, e)),
+                Err(ReadFailure::Database(e)) => {
+                    return Err(StoreError::backend_on(operation, session_id, e));
+                }
                 Err(ReadFailure::Unreadable(reason)) => {
-                    return Err(backend(operation, session_id, reason));
+                    return Err(StoreError::backend_on(operation, session_id, reason));
                 }
             }
         }
@@ -597,43 +598,5 @@ impl Drop for PostgresSessionStore {
         if let Err(error) = self.close() {
             tracing::warn!(%error, "closing the session store failed");
         }
-    }
-}
-
-/// A backend error with the session it concerns, when there is one.
-pub(crate) fn backend(
-    operation: &'static str,
-    session_id: Option<&str>,
-    source: impl Into<Box<dyn StdError + Send + Sync>>,
-) -> StoreError {
-    let source = source.into();
-    match session_id {
-        Some(session_id) => StoreError::backend(
-            operation,
-            InSession {
-                session_id: session_id.to_owned(),
-                source,
-            },
-        ),
-        None => StoreError::backend(operation, source),
-    }
-}
-
-/// The context of a backend error: which session it happened on.
-#[derive(Debug)]
-struct InSession {
-    session_id: String,
-    source: Box<dyn StdError + Send + Sync>,
-}
-
-impl fmt::Display for InSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session {:?}: {}", self.session_id, self.source)
-    }
-}
-
-impl StdError for InSession {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.source)
     }
 }

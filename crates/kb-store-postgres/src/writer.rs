@@ -289,7 +289,7 @@ impl Writer {
                     failure.guard_all = true;
                     return Err(failure);
                 }
-                crate::backend("commit", session_id.as_deref(), failure.error)
+                StoreError::backend_on("commit", session_id.as_deref(), failure.error)
             }
         };
         if guarded {
@@ -563,7 +563,7 @@ impl Writer {
             .iter()
             .map(|candidate| {
                 self.recheck(candidate, now).map_err(|e| {
-                    crate::backend("load_all (quarantine)", Some(&candidate.session_id), e)
+                    StoreError::backend_on("load_all (quarantine)", Some(&candidate.session_id), e)
                 })
             })
             .collect();
@@ -644,7 +644,7 @@ fn get<'a, T: postgres::types::FromSql<'a>>(
 /// A stored version, which a damaged row may hold negative.
 fn stored_u64(session_id: &str, version: i64) -> Result<u64, Failure> {
     u64::try_from(version).map_err(|_| {
-        Failure::Rejected(crate::backend(
+        Failure::Rejected(StoreError::backend_on(
             "commit",
             Some(session_id),
             format!("stored version {version} is negative"),

@@ -41,7 +41,6 @@
 //! cargo run --release -p kb-store-sqlite --example store_bench -- --runs 3 --seconds 3
 //! ```
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -307,7 +306,7 @@ impl SqliteSessionStore {
     ) -> Result<T, StoreError> {
         let mut reader = lock(&self.reader);
         let conn = reader.as_mut().ok_or(StoreError::Closed)?;
-        f(conn).map_err(|e| backend(operation, session_id, e))
+        f(conn).map_err(|e| StoreError::backend_on(operation, session_id, e))
     }
 }
 
@@ -438,7 +437,7 @@ impl SessionStore for SqliteSessionStore {
         })?;
         decoded
             .transpose()
-            .map_err(|reason| backend("load_session", Some(session_id), reason))
+            .map_err(|reason| StoreError::backend_on("load_session", Some(session_id), reason))
     }
 
     fn count_sessions(&self) -> Result<u64, StoreError> {
@@ -508,43 +507,5 @@ impl Drop for SqliteSessionStore {
         if let Err(error) = self.close() {
             tracing::warn!(%error, "closing the session store failed");
         }
-    }
-}
-
-/// A backend error with the session it concerns, when there is one.
-pub(crate) fn backend(
-    operation: &'static str,
-    session_id: Option<&str>,
-    source: impl Into<Box<dyn StdError + Send + Sync>>,
-) -> StoreError {
-    let source = source.into();
-    match session_id {
-        Some(session_id) => StoreError::backend(
-            operation,
-            InSession {
-                session_id: session_id.to_owned(),
-                source,
-            },
-        ),
-        None => StoreError::backend(operation, source),
-    }
-}
-
-/// The context of a backend error: which session it happened on.
-#[derive(Debug)]
-struct InSession {
-    session_id: String,
-    source: Box<dyn StdError + Send + Sync>,
-}
-
-impl fmt::Display for InSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session {:?}: {}", self.session_id, self.source)
-    }
-}
-
-impl StdError for InSession {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.source)
     }
 }

@@ -328,7 +328,7 @@ impl Writer {
         self.conn
             .prepare_cached(sql)
             .and_then(|mut stmt| f(&mut stmt))
-            .map_err(|e| crate::backend("commit", session_id, e))
+            .map_err(|e| StoreError::backend_on("commit", session_id, e))
     }
 
     /// Deletes a session's commands, checkpoint and header.
@@ -353,7 +353,7 @@ impl Writer {
         found
             .map(|(key, version)| {
                 let version = u64::try_from(version).map_err(|_| {
-                    crate::backend(
+                    StoreError::backend_on(
                         "commit",
                         Some(session_id),
                         format!("stored version {version} is negative"),

@@ -299,6 +299,26 @@ impl StoreError {
         }
     }
 
+    /// Wraps a backend error with the operation that failed and, when there
+    /// is one, the session it concerns (shown as `session "id": …`).
+    pub fn backend_on(
+        operation: &'static str,
+        session_id: Option<&str>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let source = source.into();
+        match session_id {
+            Some(session_id) => StoreError::backend(
+                operation,
+                InSession {
+                    session_id: session_id.to_owned(),
+                    source,
+                },
+            ),
+            None => StoreError::backend(operation, source),
+        }
+    }
+
     /// Wraps a backend error with the operation that failed.
     pub fn backend(
         operation: &'static str,
@@ -308,6 +328,25 @@ impl StoreError {
             operation,
             source: source.into(),
         }
+    }
+}
+
+/// The context of a backend error: which session it happened on.
+#[derive(Debug)]
+struct InSession {
+    session_id: String,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl std::fmt::Display for InSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "session {:?}: {}", self.session_id, self.source)
+    }
+}
+
+impl std::error::Error for InSession {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
     }
 }
 
