@@ -13,16 +13,11 @@
 //! `KB_TEST_POSTGRES_URL`, else the local test database; the tables go in a
 //! schema of their own, dropped at the end.
 
-use std::sync::Barrier;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use kb_store::{ContentRecord, SessionRecord, SessionStore, Write};
+use kb_store::testkit::workload::{self, content, median};
+use kb_store::{SessionStore, Write};
 use kb_store_postgres::{PostgresOptions, PostgresSessionStore};
 use postgres::{Client, NoTls};
 
-/// A sha256-sized content id, as the session manager uses.
-const CONTENT_ID: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 const HEADERS: usize = 100_000;
 const DEFAULT_URL: &str = "host=127.0.0.1 user=postgres dbname=test";
 
@@ -49,49 +44,6 @@ fn parse_args() -> Args {
         }
     }
     args
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn content() -> ContentRecord {
-    ContentRecord {
-        content_id: CONTENT_ID.to_owned(),
-        content: r#"{"actions":[{"id":"expand"}]}"#.to_owned(),
-        registries: "{}".to_owned(),
-        metadata: "{}".to_owned(),
-    }
-}
-
-/// A header like the server's: a UUID-shaped id, an owner, default content.
-fn header(n: usize) -> SessionRecord {
-    let now = now_ms();
-    SessionRecord {
-        session_id: format!(
-            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            (n as u64).wrapping_mul(2_654_435_761) as u32,
-            n % 0xffff,
-            n % 0xfff,
-            (n / 7) % 0xfff,
-            (n as u64).wrapping_mul(0x9e37_79b9_7f4a) & 0xffff_ffff_ffff
-        ),
-        created_at: now,
-        last_accessed_at: now,
-        dev_mode: false,
-        config: None,
-        content_id: CONTENT_ID.to_owned(),
-        owner: Some(format!("user-{:04}", n % 10_000)),
-        version: 0,
-    }
-}
-
-/// About 40 bytes of command JSON.
-fn command(n: u64) -> String {
-    format!(r#"{{"t":"act","a":"build_farm","n":{:>6}}}"#, n % 1_000_000)
 }
 
 /// A schema of the bench's own, empty; dropped by [`Schema::drop`].
@@ -176,38 +128,8 @@ fn appends_per_second(schema: &Schema, stores: usize, threads: usize, seconds: f
     stores[0]
         .commit(vec![Write::PutContent(content())])
         .expect("put content");
-    let stop = AtomicBool::new(false);
-    let total = AtomicU64::new(0);
-    let barrier = Barrier::new(threads + 1);
-    let elapsed = std::thread::scope(|scope| {
-        for t in 0..threads {
-            let store = &stores[t % stores.len()];
-            let (stop, total, barrier) = (&stop, &total, &barrier);
-            scope.spawn(move || {
-                let mut record = header(t);
-                store.save(&record).expect("save");
-                barrier.wait();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let next = SessionRecord {
-                        version: record.version + 1,
-                        ..record
-                    };
-                    store
-                        .commit(vec![Write::append(&next, vec![command(n)])])
-                        .expect("append");
-                    record = next;
-                    n += 1;
-                }
-                total.fetch_add(n, Ordering::Relaxed);
-            });
-        }
-        barrier.wait();
-        let start = Instant::now();
-        std::thread::sleep(Duration::from_secs_f64(seconds));
-        stop.store(true, Ordering::Relaxed);
-        start.elapsed()
-    });
+    let handles: Vec<&dyn SessionStore> = stores.iter().map(|s| s as &dyn SessionStore).collect();
+    let rate = workload::appends_per_second(&handles, threads, seconds);
     let (mut answered, mut transactions) = (0, 0);
     for store in &stores {
         let stats = store.commit_stats();
@@ -215,10 +137,7 @@ fn appends_per_second(schema: &Schema, stores: usize, threads: usize, seconds: f
         transactions += stats.transactions;
         store.close().expect("close");
     }
-    (
-        total.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
-        answered as f64 / transactions as f64,
-    )
+    (rate, answered as f64 / transactions as f64)
 }
 
 /// Bytes per command of the last 32-thread run, after a VACUUM FULL.
@@ -243,29 +162,15 @@ fn load_all_and_header_size(schema: &mut Schema) -> (f64, f64) {
     store
         .commit(vec![Write::PutContent(content())])
         .expect("put content");
-    for chunk in (0..HEADERS).collect::<Vec<_>>().chunks(10_000) {
-        let writes = chunk
-            .iter()
-            .map(|&n| Write::SaveSession(header(n)))
-            .collect();
-        store.commit(writes).expect("save headers");
-    }
+    workload::save_headers(&store, HEADERS);
     store.close().expect("close");
 
     let store = schema.open("headers");
-    let start = Instant::now();
-    let loaded = store.load_all().expect("load_all");
-    let seconds = start.elapsed().as_secs_f64();
-    assert_eq!(loaded.records.len(), HEADERS);
+    let seconds = workload::time_load_all(&store, HEADERS);
     store.close().expect("close");
 
     schema.vacuum("headers");
     (seconds, schema.bytes("headers") / HEADERS as f64)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

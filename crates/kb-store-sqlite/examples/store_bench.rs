@@ -13,16 +13,12 @@
 //! and so the cost of a sync.
 
 use std::path::Path;
-use std::sync::Barrier;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kb_store::{ContentRecord, SessionRecord, SessionStore, Write};
+use kb_store::testkit::workload::{self, content, median};
+use kb_store::{SessionStore, Write};
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore, SyncMode};
 use rusqlite::Connection;
 
-/// A sha256-sized content id, as the session manager will use.
-const CONTENT_ID: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 const HEADERS: usize = 100_000;
 
 struct Args {
@@ -50,49 +46,6 @@ fn parse_args() -> Args {
     args
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn content() -> ContentRecord {
-    ContentRecord {
-        content_id: CONTENT_ID.to_owned(),
-        content: r#"{"actions":[{"id":"expand"}]}"#.to_owned(),
-        registries: "{}".to_owned(),
-        metadata: "{}".to_owned(),
-    }
-}
-
-/// A header like the server's: a UUID-shaped id, an owner, default content.
-fn header(n: usize) -> SessionRecord {
-    let now = now_ms();
-    SessionRecord {
-        session_id: format!(
-            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            (n as u64).wrapping_mul(2_654_435_761) as u32,
-            n % 0xffff,
-            n % 0xfff,
-            (n / 7) % 0xfff,
-            (n as u64).wrapping_mul(0x9e37_79b9_7f4a) & 0xffff_ffff_ffff
-        ),
-        created_at: now,
-        last_accessed_at: now,
-        dev_mode: false,
-        config: None,
-        content_id: CONTENT_ID.to_owned(),
-        owner: Some(format!("user-{:04}", n % 10_000)),
-        version: 0,
-    }
-}
-
-/// About 40 bytes of command JSON.
-fn command(n: u64) -> String {
-    format!(r#"{{"t":"act","a":"build_farm","n":{:>6}}}"#, n % 1_000_000)
-}
-
 fn open(path: &Path, sync: SyncMode) -> SqliteSessionStore {
     SqliteSessionStore::open(SqliteOptions::new(path).sync(sync)).expect("open store")
 }
@@ -106,41 +59,11 @@ fn appends_per_second(dir: &Path, sync: SyncMode, threads: usize, seconds: f64) 
     store
         .commit(vec![Write::PutContent(content())])
         .expect("put content");
-    let stop = AtomicBool::new(false);
-    let total = AtomicU64::new(0);
-    let barrier = Barrier::new(threads + 1);
-    let elapsed = std::thread::scope(|scope| {
-        for t in 0..threads {
-            let (store, stop, total, barrier) = (&store, &stop, &total, &barrier);
-            scope.spawn(move || {
-                let mut record = header(t);
-                store.save(&record).expect("save");
-                barrier.wait();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let next = SessionRecord {
-                        version: record.version + 1,
-                        ..record
-                    };
-                    store
-                        .commit(vec![Write::append(&next, vec![command(n)])])
-                        .expect("append");
-                    record = next;
-                    n += 1;
-                }
-                total.fetch_add(n, Ordering::Relaxed);
-            });
-        }
-        barrier.wait();
-        let start = Instant::now();
-        std::thread::sleep(Duration::from_secs_f64(seconds));
-        stop.store(true, Ordering::Relaxed);
-        start.elapsed()
-    });
+    let rate = workload::appends_per_second(&[&store], threads, seconds);
     let stats = store.commit_stats();
     store.close().expect("close");
     (
-        total.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
+        rate,
         stats.batches_answered as f64 / stats.transactions as f64,
     )
 }
@@ -184,21 +107,12 @@ fn load_all_and_header_size(dir: &Path, sync: SyncMode) -> (f64, f64, f64) {
     store.close().expect("close");
     let empty_file = std::fs::metadata(&path).expect("stat").len() as f64;
     let store = open(&path, sync);
-    for chunk in (0..HEADERS).collect::<Vec<_>>().chunks(10_000) {
-        let writes = chunk
-            .iter()
-            .map(|&n| Write::SaveSession(header(n)))
-            .collect();
-        store.commit(writes).expect("save headers");
-    }
+    workload::save_headers(&store, HEADERS);
     store.close().expect("close");
     let file = std::fs::metadata(&path).expect("stat").len() as f64;
 
     let store = open(&path, sync);
-    let start = Instant::now();
-    let loaded = store.load_all().expect("load_all");
-    let seconds = start.elapsed().as_secs_f64();
-    assert_eq!(loaded.records.len(), HEADERS);
+    let seconds = workload::time_load_all(&store, HEADERS);
     store.close().expect("close");
 
     let conn = Connection::open(&path).expect("open");
@@ -208,11 +122,6 @@ fn load_all_and_header_size(dir: &Path, sync: SyncMode) -> (f64, f64, f64) {
         pages / HEADERS as f64,
         (file - empty_file) / HEADERS as f64,
     )
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

@@ -19,6 +19,8 @@
 
 use crate::{MemoryStore, SessionStore};
 
+pub mod workload;
+
 /// Opens handles on one database for the conformance suite.
 pub trait StoreHarness {
     /// Opens a new handle on this harness's database. Every call returns a
