@@ -518,7 +518,7 @@ fn numbers(max_len: usize) -> impl Strategy<Value = Vec<u32>> {
 }
 
 proptest! {
-    #![proptest_config(config(350))]
+    #![proptest_config(config(800))]
 
     #[test]
     fn random_games_against_the_ai(numbers in numbers(160)) {
@@ -534,7 +534,7 @@ proptest! {
 
 proptest! {
     // Dev-mode games are the costliest (every player is rich).
-    #![proptest_config(config(250))]
+    #![proptest_config(config(500))]
 
     #[test]
     fn random_games_in_dev_mode(numbers in numbers(160)) {
@@ -543,7 +543,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(12))]
+    #![proptest_config(config(25))]
 
     #[test]
     fn long_random_games(numbers in numbers(200), dev in any::<bool>(), ai in any::<bool>()) {
