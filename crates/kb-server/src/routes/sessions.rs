@@ -186,9 +186,14 @@ pub async fn create(
     let config = match request.config {
         None | Some(serde_json::Value::Null) => None,
         Some(json) => {
-            let parsed: GameConfig = serde_json::from_value(json.clone()).map_err(|e| {
+            let parsed: GameConfig = serde_path_to_error::deserialize(&json).map_err(|e| {
+                // Name the field: `config.start.player.resources.gold: …`.
+                let path = match e.path().to_string() {
+                    root if root == "." => "config".to_owned(),
+                    path => format!("config.{path}"),
+                };
                 ApiError::invalid_request(messages::INVALID_SESSION_CREATE_REQUEST)
-                    .with_issues(vec![Issue::new(format!("config: {e}"))])
+                    .with_issues(vec![Issue::new(format!("{path}: {}", e.inner()))])
             })?;
             Some((json, parsed))
         }

@@ -191,6 +191,38 @@ async fn a_config_the_engine_refuses_is_400_not_409() {
 }
 
 #[tokio::test]
+async fn a_mistyped_config_field_is_named_by_its_path() {
+    let app = TestApp::game();
+    let body = r#"{"config": {"start": {"player": {"resources": {"gold": "x"}}}}}"#;
+    let envelope = app
+        .call(Method::POST, "/sessions", Some(ALICE), Some(body))
+        .await
+        .envelope(400);
+    let issues = envelope.issues.unwrap();
+    assert!(
+        issues[0]
+            .message
+            .starts_with("config.start.player.resources.gold: invalid type"),
+        "{issues:?}"
+    );
+    let envelope = app
+        .call(
+            Method::POST,
+            "/sessions",
+            Some(ALICE),
+            Some(r#"{"config": 7}"#),
+        )
+        .await
+        .envelope(400);
+    assert!(
+        envelope.issues.unwrap()[0].message.starts_with("config: "),
+        "the config itself"
+    );
+    let listed = app.call(Method::GET, "/sessions", Some(ADMIN), None).await;
+    assert_eq!(listed.json()["sessions"], json!([]), "nothing created");
+}
+
+#[tokio::test]
 async fn snapshot_reads_the_state_without_changing_its_version() {
     let app = TestApp::game();
     let created = app.create_session(ALICE, "{}").await;
