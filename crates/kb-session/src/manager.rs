@@ -10,8 +10,11 @@
 //!   the store has committed it, and only then answer. A refused command
 //!   writes nothing; a failed commit drops the in-memory game, which is
 //!   rebuilt from the store on next use, so memory never runs ahead of disk.
-//! * **Reads** never write. They refresh the idle timer in memory only
-//!   (shared mode writes it at upkeep, below).
+//! * **Reads** never write. They refresh the idle timer in memory; upkeep
+//!   writes it down in one batch, for a lone server only once it lags the
+//!   stored time by a quarter of the idle timeout (so that a crash cannot
+//!   make a session that is being read look idle), in shared mode always
+//!   (below).
 //! * **Hydration** (`new`) reads every header synchronously; a session's
 //!   game is rebuilt from its checkpoint and log the first time it is used
 //!   (lazily, so start-up time does not grow with game length). A session
@@ -262,8 +265,8 @@ struct SlotState {
     record: SessionRecord,
     /// Last use, in memory (reads do not write it).
     last_access: Millis,
-    /// Read since its last access time was last written (shared mode
-    /// writes it periodically so other processes do not purge it).
+    /// Read since its last access time was last written (upkeep writes it,
+    /// so that neither a crash nor another process purges a session in use).
     read_unflushed: bool,
     /// The game, once rebuilt.
     live: Option<Live>,
@@ -1286,21 +1289,29 @@ impl SessionManager {
 
     // ----- maintenance ----------------------------------------------------------------
 
-    /// Periodic upkeep, off the request path: purge idle sessions and record
-    /// a heartbeat. Returns the number of sessions purged (in shared mode,
-    /// offered for purging: another process may have used one since).
+    /// Periodic upkeep, off the request path: write down reads, purge idle
+    /// sessions and record a heartbeat. Returns the number of sessions
+    /// purged (in shared mode, offered for purging: another process may have
+    /// used one since).
     ///
-    /// In shared mode it first writes the last-access time of sessions read
-    /// here since the last upkeep (other processes purge by the stored
-    /// time, so run it well within the idle timeout), then takes in the
-    /// sessions other processes created and lets go of those they deleted.
+    /// A lone server writes the last-access time of a session read since
+    /// only when the stored one is more than a quarter of the idle timeout
+    /// behind: after a crash, a session's idle time is counted from the
+    /// stored time, and this bounds the error to that quarter (plus the
+    /// upkeep interval) at a write per session per quarter timeout at most.
+    /// In shared mode it writes every read since the last upkeep (other
+    /// processes purge by the stored time, so run it well within the idle
+    /// timeout), then takes in the sessions other processes created and
+    /// lets go of those they deleted.
     pub fn maintain(&self) -> usize {
         if self.closed.load(Ordering::SeqCst) {
             return 0;
         }
         if self.shared {
-            self.flush_reads();
+            self.flush_reads(0);
             self.reconcile();
+        } else if let Some(timeout) = self.idle_timeout {
+            self.flush_reads(timeout / 4);
         }
         let purged = self.purge_expired();
         self.heartbeat();
@@ -1317,16 +1328,16 @@ impl SessionManager {
         }
     }
 
-    /// Shared mode: writes the last-access time of sessions read here since
-    /// it was last written.
-    fn flush_reads(&self) {
+    /// Writes the last-access time of sessions read here since it was last
+    /// written, where it is more than `lag` ahead of the stored one.
+    fn flush_reads(&self, lag: Millis) {
         let read: Vec<(Arc<Slot>, Millis)> = self
             .slots()
             .into_iter()
             .filter_map(|slot| {
                 let state = slot.state.try_lock().ok()?;
                 let at = state.last_access;
-                (!state.gone && state.read_unflushed && at > state.record.last_accessed_at)
+                (!state.gone && state.read_unflushed && at > state.record.last_accessed_at + lag)
                     .then(|| (slot.clone(), at))
             })
             .collect();

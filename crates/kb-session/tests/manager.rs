@@ -309,6 +309,37 @@ fn downtime_does_not_count_as_idle_time() {
 }
 
 #[test]
+fn a_session_only_read_survives_a_crash() {
+    // A spectator reads a session for 40 minutes without writing, upkeep
+    // running every minute; then the server is killed. The session was in
+    // use until the crash and must not be purged at the restart.
+    let memory = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    let id = create(&manager, &alice());
+    let stored = || memory.load_session(&id).unwrap().unwrap().last_accessed_at;
+    let mut touched_at = Vec::new();
+    for minute in 1..=40 {
+        clock.advance(MINUTE);
+        manager.read(&alice(), &id, |_| ()).unwrap();
+        manager.maintain();
+        if touched_at.last().map_or(0, |&(_, at)| at) != stored() {
+            touched_at.push((minute, stored()));
+        }
+    }
+    // Written down only once it lags by more than a quarter of the idle
+    // timeout (15 minutes): at minutes 4, 8, ... never on every read.
+    let minutes: Vec<i64> = touched_at.iter().map(|&(minute, _)| minute).collect();
+    assert_eq!(minutes, [4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
+    drop(manager); // a crash: no close()
+
+    clock.advance(60 * MINUTE);
+    let restarted = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    assert_eq!(restarted.report().purged, 0);
+    restarted.read(&alice(), &id, |_| ()).unwrap();
+}
+
+#[test]
 fn sessions_idle_too_long_at_the_stop_are_purged_on_start() {
     let memory = MemoryStore::new();
     let clock = Arc::new(ManualClock::new(0));
