@@ -87,7 +87,8 @@ pub fn serialize_opt_num<S: Serializer>(
     }
 }
 
-/// Wrapper that serializes an `f64` with [`serialize_num`].
+/// A game value that serializes as the snapshots write numbers: whole
+/// numbers as integers, others as floats, non-finite values as `null`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Deserialize)]
 #[serde(transparent)]
 pub struct Num(pub f64);

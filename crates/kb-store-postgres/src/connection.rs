@@ -15,7 +15,10 @@ pub const DEFAULT_APPLICATION_NAME: &str = "kb-store-postgres";
 /// `connect_timeout`: an unreachable server fails `open` instead of hanging.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the writer waits for a row lock, unless the connection string
-/// sets `lock_timeout`: see [`connect`].
+/// sets `lock_timeout` (`options='-c lock_timeout=…'`). PostgreSQL's default
+/// is to wait forever, and one forgotten `SELECT … FOR UPDATE` in an
+/// operator's `psql` would then stall every commit; past the timeout the
+/// batch that waited fails with a backend error and the others commit.
 pub const WRITER_LOCK_TIMEOUT: &str = "10s";
 
 /// Parses a libpq-style connection string or `postgres://` URL and fills in
