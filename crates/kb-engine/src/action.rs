@@ -207,6 +207,16 @@ pub(crate) fn perform(
         });
     }
     let action = find(ctx, action_id)?;
+    perform_found(ctx, action, params)
+        .map_err(|error| name_missing_parameter(action, params, error))
+}
+
+fn perform_found(
+    ctx: &mut Ctx<'_>,
+    action: &ActionDef,
+    params: &Params,
+) -> Result<ActionOutcome, EngineError> {
+    let action_id = action.id.as_str();
     if action.system && !ctx.actor_state().actions.iter().any(|a| a == action_id) {
         return Err(EngineError::ActionLocked(action.id.clone()));
     }
@@ -256,6 +266,64 @@ pub(crate) fn perform(
         traces: std::mem::take(&mut ctx.traces),
         attack_logs: std::mem::take(&mut ctx.logs),
     })
+}
+
+/// An effect that lacks a parameter because the caller did not give the
+/// action parameter it is bound to (`"id": "$id"`) is the caller's mistake,
+/// not the content's: the error names the action parameter.
+fn name_missing_parameter(action: &ActionDef, params: &Params, error: EngineError) -> EngineError {
+    let EngineError::InvalidEffect { handler, message } = &error else {
+        return error;
+    };
+    let Some(key) = message
+        .strip_prefix("missing `")
+        .and_then(|m| m.strip_suffix('`'))
+    else {
+        return error;
+    };
+    let effects = action.effects.iter().filter_map(|entry| match entry {
+        ActionEffect::Effect(effect) => Some(effect),
+        ActionEffect::Group(_) => None,
+    });
+    match unbound(effects, handler, key, params) {
+        Some(parameter) => EngineError::MissingParameter {
+            action: action.id.clone(),
+            parameter,
+        },
+        None => error,
+    }
+}
+
+/// The name of the placeholder that `key` of a `handler` effect is bound to,
+/// when the action's parameters do not supply it.
+fn unbound<'e>(
+    effects: impl Iterator<Item = &'e Effect>,
+    handler: &str,
+    key: &str,
+    params: &Params,
+) -> Option<String> {
+    for effect in effects {
+        let matches = effect
+            .handler()
+            .is_some_and(|(kind, method)| format!("{kind}:{method}") == handler);
+        if matches
+            && let Some(name) = effect
+                .param(key)
+                .and_then(Value::as_str)
+                .and_then(|v| v.strip_prefix('$'))
+            && !params.contains_key(name)
+        {
+            return Some(name.to_owned());
+        }
+        if let Some(found) = effect
+            .effects
+            .as_ref()
+            .and_then(|nested| unbound(nested.iter(), handler, key, params))
+        {
+            return Some(found);
+        }
+    }
+    None
 }
 
 /// `action:perform`: runs another action's effects without its costs,

@@ -78,6 +78,15 @@ pub enum EngineError {
         /// The group.
         group: Key,
     },
+    /// An action parameter that the action's effects are bound to
+    /// (`"id": "$id"`) was not given.
+    #[error("Action {action} requires the parameter \"{parameter}\"")]
+    MissingParameter {
+        /// The action.
+        action: Key,
+        /// The parameter.
+        parameter: String,
+    },
     /// A choice naming no option of its group.
     #[error("Unknown option \"{option}\" for effect group \"{group}\"")]
     UnknownOption {
@@ -190,6 +199,7 @@ impl EngineError {
             EngineError::NoFreeLand => "NO_FREE_LAND",
             EngineError::NoFreeSlot(_) => "NO_FREE_SLOT",
             EngineError::InvalidEffect { .. } => "INVALID_EFFECT",
+            EngineError::MissingParameter { .. } => "MISSING_PARAMETER",
             EngineError::NoAiController(_) => "NO_AI_CONTROLLER",
             EngineError::InvalidPlayerName(_) => "INVALID_PLAYER_NAME",
             EngineError::UnknownPhase(_) => "UNKNOWN_PHASE",

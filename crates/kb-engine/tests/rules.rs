@@ -295,6 +295,31 @@ fn players_cannot_develop_system_developments() {
     assert_eq!(game.state().players.a.lands[1].developments, ["garden"]);
 }
 
+#[test]
+fn a_missing_action_parameter_is_named() {
+    let mut game = new_game();
+    to_main(&mut game);
+    let error = refused_action(
+        &mut game,
+        "develop",
+        json!({"landId": "A-L2"}),
+        "MISSING_PARAMETER",
+    );
+    assert_eq!(
+        error.to_string(),
+        "Action develop requires the parameter \"id\""
+    );
+    // A parameter given with the wrong type is not "missing": the effect
+    // says what is wrong with it.
+    let error = refused_action(
+        &mut game,
+        "develop",
+        json!({"id": 7, "landId": "A-L2"}),
+        "INVALID_EFFECT",
+    );
+    assert!(error.to_string().starts_with("development:add"), "{error}");
+}
+
 fn decree(land_id: &str, option: &str) -> Value {
     json!({"landId": land_id, "choices": {"royal_decree_develop": {"optionId": option}}})
 }
@@ -483,7 +508,7 @@ fn malformed_action_requests_are_refused() {
         json!({"id": "castle", "landId": "A-L2"}),
         "UNKNOWN_DEVELOPMENT",
     );
-    refused_action(&mut game, "develop", json!({}), "INVALID_EFFECT");
+    refused_action(&mut game, "develop", json!({}), "MISSING_PARAMETER");
     refused_action(
         &mut game,
         "build",

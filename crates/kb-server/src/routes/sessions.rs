@@ -137,6 +137,7 @@ fn engine_error(error: &EngineError) -> ApiError {
         | EngineError::MissingSelection { .. }
         | EngineError::LandNotFound(_)
         | EngineError::InvalidEffect { .. }
+        | EngineError::MissingParameter { .. }
         | EngineError::InvalidPlayerName(_)
         | EngineError::UnknownPhase(_) => ApiError::invalid_request(message),
         EngineError::NoAiController(player) => {
