@@ -43,7 +43,9 @@
 //!   since (no process purges a session another one serves).
 //! * `max_sessions` counts the stored sessions; listing lists the store.
 //!
-//! A delete wins over a write racing it from another process.
+//! A plain delete wins over a write racing it from another process; a
+//! delete at a version (`If-Match`) is checked by the store as it commits,
+//! so it never removes a write it did not see.
 //!
 //! Requests to one session are serialized by its lock; different sessions
 //! proceed in parallel. The manager is synchronous, as its store is, and
