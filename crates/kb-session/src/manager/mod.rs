@@ -47,6 +47,10 @@
 //! delete at a version (`If-Match`) is checked by the store as it commits,
 //! so it never removes a write it did not see.
 //!
+//! The manager's parts: this module holds its state, reads, commands and
+//! deletes; `create` creates sessions, `sync` reads and rebuilds them from
+//! the store, `upkeep` purges and writes down reads off the request path.
+//!
 //! Requests to one session are serialized by its lock; different sessions
 //! proceed in parallel. The manager is synchronous, as its store is, and
 //! also offers async variants of its hot paths (`create_async`,
@@ -70,9 +74,15 @@ use kb_store::{
 use serde_json::Value;
 
 use crate::clock::{Clock, SystemClock};
-use crate::contents::{ContentProblem, Contents};
+use crate::contents::Contents;
 use crate::error::SessionError;
 use crate::log::{LogEntry, StartEntry};
+
+mod create;
+mod sync;
+mod upkeep;
+
+use sync::{RebuildError, Synced};
 
 /// The meta key of the heartbeat (last time the server was known alive).
 const HEARTBEAT_KEY: &str = "last_alive_at";
@@ -448,187 +458,6 @@ impl SessionManager {
         Ok(())
     }
 
-    // ----- create -----------------------------------------------------------
-
-    /// Creates a session and passes its first view to `render`.
-    pub fn create<R>(
-        &self,
-        caller: &Caller,
-        request: CreateSession,
-        render: impl FnOnce(&SessionView<'_>) -> R,
-    ) -> Result<R, SessionError> {
-        let stored = match self.shared_capacity() {
-            Some(max) => Some(self.count_stored(max)?),
-            None => None,
-        };
-        let (prepared, writes) = self.prepare_create(caller, request, stored)?;
-        let committed = self.store.commit(writes);
-        self.finish_create(prepared, committed, render)
-    }
-
-    /// [`SessionManager::create`] for async callers: waits for the commit
-    /// without parking a thread.
-    pub async fn create_async<R>(
-        &self,
-        caller: &Caller,
-        request: CreateSession,
-        render: impl FnOnce(&SessionView<'_>) -> R,
-    ) -> Result<R, SessionError> {
-        let stored = match self.shared_capacity() {
-            Some(max) => {
-                let store = self.store.clone();
-                let count =
-                    off_thread(move || store.count_sessions().map_err(SessionError::Unavailable))
-                        .await?;
-                Some(capacity_count(count, max))
-            }
-            None => None,
-        };
-        let (prepared, writes) = self.prepare_create(caller, request, stored)?;
-        let committed = self.store.submit(writes).await;
-        self.finish_create(prepared, committed, render)
-    }
-
-    /// Builds the game and the writes of a new session.
-    /// `stored` is the stored session count in shared mode with a limit.
-    fn prepare_create(
-        &self,
-        caller: &Caller,
-        request: CreateSession,
-        stored: Option<usize>,
-    ) -> Result<(PreparedSession<'_>, Vec<Write>), SessionError> {
-        self.check_open()?;
-        let (config_json, config) = match request.config {
-            Some((json, config)) => (Some(json), Some(config)),
-            None => (None, None),
-        };
-        let content = self.contents.for_new_session(config.as_ref())?;
-        let mut ai_players = request.ai_players.unwrap_or_else(|| vec![PlayerId::B]);
-        ai_players.sort();
-        ai_players.dedup();
-        let start = StartEntry {
-            dev_mode: request.dev_mode,
-            ai_players,
-        };
-        let mut game = Game::new(content.content().clone(), start.options())?;
-        let mut entries = vec![LogEntry::Start(start)];
-        for (player, name) in request.player_names {
-            let command = Command::SetPlayerName {
-                player_id: player,
-                player_name: name,
-            };
-            game.apply(&command)?;
-            entries.push(LogEntry::Command(command));
-        }
-
-        let reservation = self.reserve_capacity(stored)?;
-        let id = self.fresh_id()?;
-        let now = self.clock.now_ms();
-        let mut record = SessionRecord {
-            session_id: id.to_string(),
-            created_at: now,
-            last_accessed_at: now,
-            dev_mode: game.state().dev_mode,
-            config: config_json,
-            content_id: content.id().as_str().to_owned(),
-            owner: Some(caller.user_id.clone()),
-            version: 0,
-        };
-        let mut writes: Vec<Write> = self.contents.put_if_new(&content).into_iter().collect();
-        writes.push(Write::SaveSession(record.clone()));
-        record.version = entries.len() as u64;
-        writes.push(Write::append(
-            &record,
-            entries.iter().map(LogEntry::to_json).collect(),
-        ));
-        let prepared = PreparedSession {
-            _reservation: reservation,
-            id,
-            record,
-            live: Live { content, game },
-        };
-        Ok((prepared, writes))
-    }
-
-    /// Registers a new session once its writes are committed.
-    fn finish_create<R>(
-        &self,
-        prepared: PreparedSession<'_>,
-        committed: Result<(), StoreError>,
-        render: impl FnOnce(&SessionView<'_>) -> R,
-    ) -> Result<R, SessionError> {
-        committed.map_err(SessionError::Unavailable)?;
-        let PreparedSession {
-            id, record, live, ..
-        } = prepared;
-        self.contents.mark_stored(live.content.id().as_str());
-        let now = record.created_at;
-        let view = SessionView {
-            session_id: &id,
-            version: record.version,
-            created_at: now,
-            game: &live.game,
-            content: &live.content,
-        };
-        let rendered = render(&view);
-        let slot = Arc::new(Slot {
-            id: id.clone(),
-            created_at: now,
-            owner: record.owner.clone(),
-            state: SlotLock::new(SlotState {
-                record,
-                last_access: now,
-                read_unflushed: false,
-                live: Some(live),
-                gone: false,
-            }),
-        });
-        self.sessions
-            .write()
-            .expect("sessions lock")
-            .insert(id, slot);
-        Ok(rendered)
-    }
-
-    /// The limit, when the count it applies to is the store's (shared mode).
-    fn shared_capacity(&self) -> Option<usize> {
-        self.max_sessions.filter(|_| self.shared)
-    }
-
-    fn count_stored(&self, max: usize) -> Result<usize, SessionError> {
-        let count = self
-            .store
-            .count_sessions()
-            .map_err(SessionError::Unavailable)?;
-        Ok(capacity_count(count, max))
-    }
-
-    /// Reserves room for one more session. The count is this process's
-    /// sessions, or in shared mode `stored`, the store's: processes
-    /// creating at the same instant can overshoot the limit by one each.
-    fn reserve_capacity(&self, stored: Option<usize>) -> Result<Reservation<'_>, SessionError> {
-        let reservation = Reservation(&self.pending_creates);
-        self.pending_creates.fetch_add(1, Ordering::SeqCst);
-        if let Some(max) = self.max_sessions {
-            let live = stored.unwrap_or_else(|| self.session_count());
-            if live + self.pending_creates.load(Ordering::SeqCst) > max {
-                return Err(SessionError::CapacityReached { max_sessions: max });
-            }
-        }
-        Ok(reservation)
-    }
-
-    fn fresh_id(&self) -> Result<Arc<str>, SessionError> {
-        let sessions = self.sessions.read().expect("sessions lock");
-        for _ in 0..ID_ATTEMPTS {
-            let id = (self.new_id)();
-            if !id.is_empty() && !sessions.contains_key(id.as_str()) {
-                return Ok(Arc::from(id));
-            }
-        }
-        Err(SessionError::IdsExhausted)
-    }
-
     // ----- access ----------------------------------------------------------------
 
     /// The session's slot in this process, if any.
@@ -730,198 +559,6 @@ impl SessionManager {
             self.install(slot, &mut state, synced)?;
         }
         Ok(state)
-    }
-
-    /// Reads what a slot needs from the store: in shared mode the stored
-    /// header first (the session may have moved on or be gone), then the
-    /// game when there is none or it is behind. `record` is the header the
-    /// slot holds.
-    fn synchronize(
-        &self,
-        session_id: &str,
-        record: &SessionRecord,
-        has_live: bool,
-    ) -> Result<Synced, RebuildError> {
-        let mut header = if self.shared {
-            match self
-                .store
-                .load_session(session_id)
-                .map_err(RebuildError::Store)?
-            {
-                Some(header) => header,
-                None => return Ok(Synced::Gone),
-            }
-        } else {
-            record.clone()
-        };
-        if has_live && header.version == record.version {
-            return Ok(Synced::Header(header));
-        }
-        for _ in 0..SYNC_ATTEMPTS {
-            let (live, reached) = self.rebuild(session_id, &header)?;
-            if reached == header.version {
-                return Ok(Synced::Rebuilt(header, Box::new(live)));
-            }
-            let mismatch = || {
-                RebuildError::Corrupt(format!(
-                    "log holds {reached} entries, header says {}",
-                    header.version
-                ))
-            };
-            if !self.shared {
-                return Err(mismatch());
-            }
-            // Another process may have written between the header and the
-            // log: read the header again.
-            match self
-                .store
-                .load_session(session_id)
-                .map_err(RebuildError::Store)?
-            {
-                None => return Ok(Synced::Gone),
-                Some(newer) if newer.version == reached => {
-                    return Ok(Synced::Rebuilt(newer, Box::new(live)));
-                }
-                Some(newer) if newer.version == header.version => return Err(mismatch()),
-                Some(newer) => header = newer,
-            }
-        }
-        Err(RebuildError::Busy)
-    }
-
-    /// Installs what [`SessionManager::synchronize`] found, or quarantines
-    /// a session that cannot be rebuilt.
-    fn install(
-        &self,
-        slot: &Arc<Slot>,
-        state: &mut SlotState,
-        synced: Result<Synced, RebuildError>,
-    ) -> Result<(), SessionError> {
-        match synced {
-            Ok(Synced::Header(header)) => {
-                state.last_access = state.last_access.max(header.last_accessed_at);
-                state.record = header;
-                Ok(())
-            }
-            Ok(Synced::Rebuilt(header, live)) => {
-                state.last_access = state.last_access.max(header.last_accessed_at);
-                state.record = header;
-                state.live = Some(*live);
-                Ok(())
-            }
-            Ok(Synced::Gone) => {
-                state.gone = true;
-                state.live = None;
-                self.forget(slot);
-                Err(not_found(&slot.id))
-            }
-            Err(RebuildError::Store(error)) => Err(SessionError::Unavailable(error)),
-            Err(RebuildError::Busy) => Err(SessionError::Concurrent {
-                session_id: slot.id.to_string(),
-            }),
-            Err(RebuildError::Corrupt(reason)) => {
-                state.gone = true;
-                state.live = None;
-                let row = self.quarantine_now(&slot.id, &reason);
-                self.report
-                    .lock()
-                    .expect("report lock")
-                    .quarantined
-                    .push(row);
-                self.forget(slot);
-                Err(not_found(&slot.id))
-            }
-        }
-    }
-
-    /// Rebuilds a game from its checkpoint and log; returns it with the
-    /// version the log reached, which the caller checks against the header.
-    fn rebuild(
-        &self,
-        session_id: &str,
-        record: &SessionRecord,
-    ) -> Result<(Live, u64), RebuildError> {
-        let content = self
-            .contents
-            .load(self.store.as_ref(), &record.content_id)
-            .map_err(|problem| match problem {
-                ContentProblem::Store(error) => RebuildError::Store(error),
-                ContentProblem::Corrupt(reason) => RebuildError::Corrupt(reason),
-            })?;
-        let log = self
-            .store
-            .load_log(session_id)
-            .map_err(RebuildError::Store)?;
-        let engine = content.content().clone();
-        let (mut game, mut version, tail) = match log.checkpoint {
-            Some(checkpoint) => {
-                let state = serde_json::from_slice(&checkpoint.state).map_err(|e| {
-                    RebuildError::Corrupt(format!(
-                        "checkpoint {} is unreadable: {e}",
-                        checkpoint.version
-                    ))
-                })?;
-                let game = Game::from_state(engine, state).map_err(|e| {
-                    RebuildError::Corrupt(format!(
-                        "checkpoint {} does not fit its content: {e}",
-                        checkpoint.version
-                    ))
-                })?;
-                (game, checkpoint.version, &log.commands[..])
-            }
-            None => match log.commands.split_first() {
-                // No log at all: a session adopted from the reference, a fresh
-                // game in the mode its header records (what the reference did).
-                None => {
-                    let start = StartEntry {
-                        dev_mode: record.dev_mode,
-                        ai_players: vec![PlayerId::B],
-                    };
-                    let game = Game::new(engine, start.options())
-                        .map_err(|e| RebuildError::Corrupt(format!("game cannot start: {e}")))?;
-                    (game, 0, &log.commands[..])
-                }
-                Some((first, rest)) => {
-                    let start = match LogEntry::parse(first) {
-                        Ok(LogEntry::Start(start)) => start,
-                        Ok(LogEntry::Command(_)) => {
-                            return Err(RebuildError::Corrupt(
-                                "log does not begin with a start entry".into(),
-                            ));
-                        }
-                        Err(e) => {
-                            return Err(RebuildError::Corrupt(format!(
-                                "log entry 1 is unreadable: {e}"
-                            )));
-                        }
-                    };
-                    let game = Game::new(engine, start.options())
-                        .map_err(|e| RebuildError::Corrupt(format!("game cannot start: {e}")))?;
-                    (game, 1, rest)
-                }
-            },
-        };
-        for text in tail {
-            let number = version + 1;
-            let command = match LogEntry::parse(text) {
-                Ok(LogEntry::Command(command)) => command,
-                Ok(LogEntry::Start(_)) => {
-                    return Err(RebuildError::Corrupt(format!(
-                        "log entry {number} is a second start"
-                    )));
-                }
-                Err(e) => {
-                    return Err(RebuildError::Corrupt(format!(
-                        "log entry {number} is unreadable: {e}"
-                    )));
-                }
-            };
-            game.apply(&command).map_err(|e| {
-                RebuildError::Corrupt(format!("log entry {number} no longer applies: {e}"))
-            })?;
-            version = number;
-        }
-        Ok((Live { content, game }, version))
     }
 
     /// Reads a session: `f` sees it under its lock. Never writes.
@@ -1289,204 +926,6 @@ impl SessionManager {
         Ok(out)
     }
 
-    // ----- maintenance ----------------------------------------------------------------
-
-    /// Periodic upkeep, off the request path: write down reads, purge idle
-    /// sessions and record a heartbeat. Returns the number of sessions
-    /// purged (in shared mode, offered for purging: another process may have
-    /// used one since).
-    ///
-    /// A lone server writes the last-access time of a session read since
-    /// only when the stored one is more than a quarter of the idle timeout
-    /// behind: after a crash, a session's idle time is counted from the
-    /// stored time, and this bounds the error to that quarter (plus the
-    /// upkeep interval) at a write per session per quarter timeout at most.
-    /// In shared mode it writes every read since the last upkeep (other
-    /// processes purge by the stored time, so run it well within the idle
-    /// timeout), then takes in the sessions other processes created and
-    /// lets go of those they deleted.
-    pub fn maintain(&self) -> usize {
-        if self.closed.load(Ordering::SeqCst) {
-            return 0;
-        }
-        if self.shared {
-            self.flush_reads(0);
-            self.reconcile();
-        } else if let Some(timeout) = self.idle_timeout {
-            self.flush_reads(timeout / 4);
-        }
-        let purged = self.purge_expired();
-        self.heartbeat();
-        purged
-    }
-
-    fn heartbeat(&self) {
-        let now = self.clock.now_ms();
-        if let Err(error) = self.store.commit(vec![Write::PutMeta {
-            key: HEARTBEAT_KEY.to_owned(),
-            value: now.to_string(),
-        }]) {
-            tracing::warn!(%error, "could not record the heartbeat");
-        }
-    }
-
-    /// Writes the last-access time of sessions read here since it was last
-    /// written, where it is more than `lag` ahead of the stored one.
-    fn flush_reads(&self, lag: Millis) {
-        let read: Vec<(Arc<Slot>, Millis)> = self
-            .slots()
-            .into_iter()
-            .filter_map(|slot| {
-                let state = slot.state.try_lock().ok()?;
-                let at = state.last_access;
-                (!state.gone && state.read_unflushed && at > state.record.last_accessed_at + lag)
-                    .then(|| (slot.clone(), at))
-            })
-            .collect();
-        if read.is_empty() {
-            return;
-        }
-        let writes = read
-            .iter()
-            .map(|(slot, at)| Write::Touch {
-                session_id: slot.id.to_string(),
-                last_accessed_at: *at,
-            })
-            .collect();
-        if let Err(error) = self.store.commit(writes) {
-            tracing::warn!(%error, "could not record reads; will retry");
-            return;
-        }
-        for (slot, at) in read {
-            // A slot busy now keeps its flag and is written again next time.
-            if let Ok(mut state) = slot.state.try_lock() {
-                state.record.last_accessed_at = state.record.last_accessed_at.max(at);
-                state.read_unflushed = state.last_access > at;
-            }
-        }
-    }
-
-    /// Shared mode: takes in sessions other processes created (so that
-    /// sessions of a process that died are purged too), refreshes the
-    /// stored last-access times, and lets go of sessions no longer stored.
-    fn reconcile(&self) {
-        let listed_at = self.clock.now_ms();
-        let loaded = match self.store.load_all() {
-            Ok(loaded) => loaded,
-            Err(error) => {
-                tracing::warn!(%error, "could not list the stored sessions; will retry");
-                return;
-            }
-        };
-        self.report
-            .lock()
-            .expect("report lock")
-            .quarantined
-            .extend(loaded.quarantined);
-        let mut stored: HashMap<String, SessionRecord> = loaded
-            .records
-            .into_iter()
-            // A reference session is adopted by whichever process uses it.
-            .filter(|record| !record.content_id.is_empty())
-            .map(|record| (record.session_id.clone(), record))
-            .collect();
-        let mut sessions = self.sessions.write().expect("sessions lock");
-        sessions.retain(|id, slot| match stored.remove(id.as_ref()) {
-            Some(record) => {
-                if let Ok(mut state) = slot.state.try_lock() {
-                    state.last_access = state.last_access.max(record.last_accessed_at);
-                }
-                true
-            }
-            // Created after the listing began, busy, or gone from the
-            // store. Letting go of a session still stored costs a rebuild.
-            None => slot.created_at >= listed_at || slot.state.try_lock().is_err(),
-        });
-        for (_, record) in stored {
-            let last_access = record.last_accessed_at;
-            let slot = Slot::cold(record, last_access);
-            sessions.insert(slot.id.clone(), slot);
-        }
-    }
-
-    /// Every slot held now.
-    fn slots(&self) -> Vec<Arc<Slot>> {
-        self.sessions
-            .read()
-            .expect("sessions lock")
-            .values()
-            .cloned()
-            .collect()
-    }
-
-    /// Purges sessions idle longer than the timeout (strictly longer, as the
-    /// reference). Busy sessions are skipped: they are in use.
-    ///
-    /// In shared mode a session is deleted only if its stored last-access
-    /// time is still the one this process knows: one another process used
-    /// since stays (this process lets go of its copy).
-    pub fn purge_expired(&self) -> usize {
-        let Some(timeout) = self.idle_timeout else {
-            return 0;
-        };
-        let now = self.clock.now_ms();
-        let slots: Vec<Arc<Slot>> = self
-            .sessions
-            .read()
-            .expect("sessions lock")
-            .values()
-            .cloned()
-            .collect();
-        let mut expired: Vec<(Arc<Slot>, MutexGuard<'_, SlotState>)> = Vec::new();
-        for slot in &slots {
-            let Ok(state) = slot.state.try_lock() else {
-                continue;
-            };
-            if !state.gone && state.last_access < now - timeout {
-                expired.push((slot.clone(), state));
-            }
-        }
-        if expired.is_empty() {
-            return 0;
-        }
-        let writes = expired
-            .iter()
-            .map(|(slot, state)| {
-                let session_id = slot.id.to_string();
-                if self.shared {
-                    Write::DeleteIfIdle {
-                        session_id,
-                        idle_before: state.record.last_accessed_at + 1,
-                    }
-                } else {
-                    Write::Delete {
-                        session_id,
-                        at_version: None,
-                    }
-                }
-            })
-            .collect();
-        if let Err(error) = self.store.commit(writes) {
-            tracing::warn!(%error, "could not purge idle sessions; will retry");
-            return 0;
-        }
-        let count = expired.len();
-        let mut sessions = self.sessions.write().expect("sessions lock");
-        for (slot, mut state) in expired {
-            // Shared: not marked gone, as another process may have kept it;
-            // a request still holding this slot checks the store.
-            state.gone = !self.shared;
-            state.live = None;
-            sessions.remove(&slot.id);
-            if self.shared {
-                tracing::info!(session_id = %slot.id, "purged idle session (unless used elsewhere)");
-            } else {
-                tracing::info!(session_id = %slot.id, "purged idle session");
-            }
-        }
-        count
-    }
-
     /// Flushes last-access times and closes the store. Later calls fail with
     /// [`SessionError::Closed`].
     pub fn close(&self) -> Result<(), SessionError> {
@@ -1529,14 +968,6 @@ struct Staged {
     now: Millis,
 }
 
-/// A new session, built and waiting for its commit.
-struct PreparedSession<'a> {
-    _reservation: Reservation<'a>,
-    id: Arc<str>,
-    record: SessionRecord,
-    live: Live,
-}
-
 /// The state serialized for a checkpoint, if reading it back gives the
 /// same state. JSON cannot hold every `f64` (serde_json writes infinity as
 /// `null`), and a checkpoint that does not read back would get the session
@@ -1545,24 +976,6 @@ fn checkpoint_bytes(state: &GameState) -> Option<Vec<u8>> {
     let bytes = serde_json::to_vec(state).expect("plain data");
     let back: GameState = serde_json::from_slice(&bytes).ok()?;
     (back == *state).then_some(bytes)
-}
-
-/// What a slot learned from the store.
-enum Synced {
-    /// The game is current; the stored header (its last access may have
-    /// moved).
-    Header(SessionRecord),
-    /// The game, rebuilt at the stored header's version.
-    Rebuilt(SessionRecord, Box<Live>),
-    /// The session is no longer stored (deleted or purged elsewhere).
-    Gone,
-}
-
-enum RebuildError {
-    Store(StoreError),
-    Corrupt(String),
-    /// The session kept moving under the rebuild (other processes writing).
-    Busy,
 }
 
 fn not_found(session_id: &str) -> SessionError {
@@ -1594,19 +1007,5 @@ async fn off_thread<T: Send + 'static>(
             Ok(panic) => std::panic::resume_unwind(panic),
             Err(_) => Err(SessionError::Closed),
         },
-    }
-}
-
-/// A stored count as a `usize` (saturating: only compared to `max`).
-fn capacity_count(count: u64, max: usize) -> usize {
-    usize::try_from(count).unwrap_or(max)
-}
-
-/// Releases a capacity reservation.
-struct Reservation<'a>(&'a AtomicUsize);
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
