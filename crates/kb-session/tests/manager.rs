@@ -3,7 +3,6 @@
 //! capacity across restarts, quarantine of corrupt sessions, ownership, and
 //! what happens when the store fails.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,10 +10,8 @@ use kb_engine::{Command, PlayerId};
 use kb_session::{
     Caller, CreateSession, ManagerOptions, ManualClock, SessionError, SessionManager,
 };
-use kb_store::{
-    ContentRecord, GameLog, LoadedSessions, MemoryStore, QuarantinedSession, SessionStore,
-    StoreError, Write,
-};
+use kb_store::testkit::FaultyStore;
+use kb_store::{ContentRecord, GameLog, MemoryStore, SessionStore, Write};
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
 
 const MINUTE: i64 = 60_000;
@@ -80,60 +77,6 @@ fn play(manager: &SessionManager, caller: &Caller, id: &str, turns: usize) {
             },
         )
         .unwrap();
-    }
-}
-
-/// A store that counts commits and can be told to fail them.
-struct Spy {
-    inner: Arc<dyn SessionStore>,
-    commits: AtomicUsize,
-    fail: AtomicBool,
-}
-
-impl Spy {
-    fn new(inner: Arc<dyn SessionStore>) -> Arc<Spy> {
-        Arc::new(Spy {
-            inner,
-            commits: AtomicUsize::new(0),
-            fail: AtomicBool::new(false),
-        })
-    }
-}
-
-impl SessionStore for Spy {
-    fn load_all(&self) -> Result<LoadedSessions, StoreError> {
-        self.inner.load_all()
-    }
-    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        if self.fail.load(Ordering::SeqCst) {
-            return Err(StoreError::backend("commit", "disk on fire"));
-        }
-        self.commits.fetch_add(1, Ordering::SeqCst);
-        self.inner.commit(writes)
-    }
-    fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
-        self.inner.load_log(session_id)
-    }
-    fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
-        self.inner.load_content(content_id)
-    }
-    fn load_session(
-        &self,
-        session_id: &str,
-    ) -> Result<Option<kb_store::SessionRecord>, StoreError> {
-        self.inner.load_session(session_id)
-    }
-    fn count_sessions(&self) -> Result<u64, StoreError> {
-        self.inner.count_sessions()
-    }
-    fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.inner.get_meta(key)
-    }
-    fn list_quarantined(&self) -> Result<Vec<QuarantinedSession>, StoreError> {
-        self.inner.list_quarantined()
-    }
-    fn close(&self) -> Result<(), StoreError> {
-        self.inner.close()
     }
 }
 
@@ -205,11 +148,11 @@ fn checkpoints_bound_replay_and_restore_the_same_state() {
 
 #[test]
 fn refused_commands_and_reads_write_nothing() {
-    let spy = Spy::new(Arc::new(MemoryStore::new()));
+    let spy = FaultyStore::new(Arc::new(MemoryStore::new()));
     let clock = Arc::new(ManualClock::new(0));
     let manager = SessionManager::new(options(spy.clone(), &clock)).unwrap();
     let id = create(&manager, &alice());
-    let commits = spy.commits.load(Ordering::SeqCst);
+    let commits = spy.commits();
     // Taxing in the growth phase is refused by the engine.
     let error = run(&manager, &alice(), &id, tax()).unwrap_err();
     assert!(matches!(error, SessionError::Engine(_)), "{error:?}");
@@ -217,7 +160,7 @@ fn refused_commands_and_reads_write_nothing() {
         clock.advance(1000);
         manager.read(&alice(), &id, |v| v.version).unwrap();
     }
-    assert_eq!(spy.commits.load(Ordering::SeqCst), commits);
+    assert_eq!(spy.commits(), commits);
     // An AI turn when it is not the AI's turn changes nothing either.
     run(
         &manager,
@@ -228,22 +171,22 @@ fn refused_commands_and_reads_write_nothing() {
         },
     )
     .unwrap();
-    assert_eq!(spy.commits.load(Ordering::SeqCst), commits);
+    assert_eq!(spy.commits(), commits);
     run(&manager, &alice(), &id, Command::Advance).unwrap();
-    assert_eq!(spy.commits.load(Ordering::SeqCst), commits + 1);
+    assert_eq!(spy.commits(), commits + 1);
 }
 
 #[test]
 fn a_failed_commit_leaves_no_trace_in_memory() {
-    let spy = Spy::new(Arc::new(MemoryStore::new()));
+    let spy = FaultyStore::new(Arc::new(MemoryStore::new()));
     let clock = Arc::new(ManualClock::new(0));
     let manager = SessionManager::new(options(spy.clone(), &clock)).unwrap();
     let id = create(&manager, &alice());
     let before = state(&manager, &id);
-    spy.fail.store(true, Ordering::SeqCst);
+    spy.set_down(true);
     let error = run(&manager, &alice(), &id, Command::Advance).unwrap_err();
     assert!(matches!(error, SessionError::Unavailable(_)), "{error:?}");
-    spy.fail.store(false, Ordering::SeqCst);
+    spy.set_down(false);
     assert_eq!(
         state(&manager, &id),
         before,

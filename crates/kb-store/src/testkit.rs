@@ -1,5 +1,7 @@
 //! The store conformance suite: one set of contract tests that every
-//! [`SessionStore`] runs in its own tests.
+//! [`SessionStore`] runs in its own tests; beside it, [`FaultyStore`] for
+//! testing callers against a failing database, and the [`workload`] the
+//! stores' benchmarks share.
 //!
 //! A store crate implements [`StoreHarness`] (how to open a handle on a
 //! fresh database, twice if need be) and expands the suite with
@@ -19,7 +21,10 @@
 
 use crate::{MemoryStore, SessionStore};
 
+mod faulty;
 pub mod workload;
+
+pub use faulty::FaultyStore;
 
 /// Opens handles on one database for the conformance suite.
 pub trait StoreHarness {

@@ -3,60 +3,15 @@
 //! 503 once the manager is closed for shutdown.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::http::Method;
 use kb_protocol::ErrorCode;
 use kb_session::{ManagerOptions, SessionManager};
-use kb_store::{
-    ContentRecord, GameLog, LoadedSessions, MemoryStore, QuarantinedSession, SessionStore,
-    StoreError, Write,
-};
+use kb_store::MemoryStore;
+use kb_store::testkit::FaultyStore;
 
 use crate::helpers::{ALICE, TestApp, assert_same_json, bearer, request, resource, version};
-
-/// A memory store whose commits fail while `down` is set.
-struct Flaky {
-    inner: MemoryStore,
-    down: AtomicBool,
-}
-
-impl SessionStore for Flaky {
-    fn load_all(&self) -> Result<LoadedSessions, StoreError> {
-        self.inner.load_all()
-    }
-    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(StoreError::backend("commit", "disk unplugged"));
-        }
-        self.inner.commit(writes)
-    }
-    fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
-        self.inner.load_log(session_id)
-    }
-    fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
-        self.inner.load_content(content_id)
-    }
-    fn load_session(
-        &self,
-        session_id: &str,
-    ) -> Result<Option<kb_store::SessionRecord>, StoreError> {
-        self.inner.load_session(session_id)
-    }
-    fn count_sessions(&self) -> Result<u64, StoreError> {
-        self.inner.count_sessions()
-    }
-    fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.inner.get_meta(key)
-    }
-    fn list_quarantined(&self) -> Result<Vec<QuarantinedSession>, StoreError> {
-        self.inner.list_quarantined()
-    }
-    fn close(&self) -> Result<(), StoreError> {
-        self.inner.close()
-    }
-}
 
 /// Sends a request that may answer 5xx.
 async fn send(app: &TestApp, method: Method, path: &str, body: Option<&str>) -> (u16, String) {
@@ -74,16 +29,13 @@ async fn send(app: &TestApp, method: Method, path: &str, body: Option<&str>) -> 
 
 #[tokio::test]
 async fn a_store_that_cannot_commit_is_503_and_nothing_changes() {
-    let store = Arc::new(Flaky {
-        inner: MemoryStore::new(),
-        down: AtomicBool::new(false),
-    });
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
     let manager = SessionManager::new(ManagerOptions::new(store.clone())).unwrap();
     let app = TestApp::game_over(Arc::new(manager));
     let id = app.new_session(ALICE).await;
     let before = app.to_main(ALICE, &id).await;
 
-    store.down.store(true, Ordering::SeqCst);
+    store.set_down(true);
     let writes = [
         (Method::POST, format!("/sessions/{id}/advance"), None),
         (
@@ -115,7 +67,7 @@ async fn a_store_that_cannot_commit_is_503_and_nothing_changes() {
     assert_eq!(app.state.manager().session_count(), 1);
 
     // Back up: the same tax applies once, from the state before.
-    store.down.store(false, Ordering::SeqCst);
+    store.set_down(false);
     let response = app.act(ALICE, &id, "tax", serde_json::json!({})).await;
     assert_eq!(response.status, 200, "{}", response.text());
     let state = response.json();
