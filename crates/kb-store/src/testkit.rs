@@ -1267,17 +1267,38 @@ mod cases {
         assert_eq!(records(&*store).len(), ids.len() - 1);
     }
 
+    /// Commits from many threads at once all land, and a batch that
+    /// conflicts fails alone: the stores group concurrent commits, and a
+    /// bad batch must not take its neighbours in the group down with it.
     pub fn concurrent_commits_all_land(h: &dyn StoreHarness) {
         let store = h.open();
-        let (n_threads, per_thread, appends) = (8, 3, 20);
+        let (n_threads, per_thread, appends) = (16, 3, 20);
+        let barrier = Barrier::new(n_threads);
         std::thread::scope(|scope| {
             for t in 0..n_threads {
-                let store = &*store;
+                let (store, barrier) = (&*store, &barrier);
                 scope.spawn(move || {
                     let mut mine: Vec<SessionRecord> = (0..per_thread)
                         .map(|s| create(store, &format!("t{t}-s{s}")))
                         .collect();
-                    for _ in 0..appends {
+                    barrier.wait();
+                    for i in 0..appends {
+                        if i % 3 == 2 {
+                            // Writes meta, then appends to another thread's
+                            // session at a version no log reaches.
+                            let other = header(&format!("t{}-s0", (t + 1) % n_threads), 999);
+                            let result = store.commit(vec![
+                                Write::PutMeta {
+                                    key: format!("poison-{t}-{i}"),
+                                    value: "x".to_owned(),
+                                },
+                                append_write(&other, 1),
+                            ]);
+                            assert!(
+                                matches!(result, Err(StoreError::Conflict { .. })),
+                                "{result:?}"
+                            );
+                        }
                         for record in &mut mine {
                             *record = append(store, record, 1);
                         }
@@ -1293,6 +1314,12 @@ mod cases {
                 log(&*store, &record.session_id).commands,
                 commands(1..=appends)
             );
+        }
+        for t in 0..n_threads {
+            for i in (2..appends).step_by(3) {
+                let key = format!("poison-{t}-{i}");
+                assert_eq!(store.get_meta(&key).unwrap(), None, "{key} was written");
+            }
         }
     }
 
