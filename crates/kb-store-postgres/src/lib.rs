@@ -63,13 +63,13 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use kb_store::{
     Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
-    SessionRecord, SessionStore, StoreError, Write,
+    SessionRecord, SessionStore, StoreError, Write, WriterQueue,
 };
 
 mod connection;
@@ -192,7 +192,7 @@ pub struct PostgresSessionStore {
     sql: Arc<Sql>,
     counters: Arc<Counters>,
     /// Queue of the writer thread; `None` once closed.
-    jobs: RwLock<Option<Sender<Job>>>,
+    queue: WriterQueue<Job>,
     writer: Mutex<Option<JoinHandle<Result<(), postgres::Error>>>>,
     /// The read connections; `None` once closed.
     readers: Vec<Mutex<Option<Connection>>>,
@@ -279,7 +279,7 @@ impl PostgresSessionStore {
             schema,
             sql,
             counters,
-            jobs: RwLock::new(Some(sender)),
+            queue: WriterQueue::new(sender),
             writer: Mutex::new(Some(handle)),
             readers,
             next_reader: AtomicUsize::new(0),
@@ -301,28 +301,11 @@ impl PostgresSessionStore {
     pub fn commit_stats(&self) -> CommitStats {
         let counters = &self.counters;
         CommitStats {
-            batches_submitted: counters.submitted.load(Ordering::Relaxed),
+            batches_submitted: self.queue.submitted(),
             batches_answered: counters.answered.load(Ordering::Relaxed),
             transactions: counters.transactions.load(Ordering::Relaxed),
             retries: counters.retries.load(Ordering::Relaxed),
         }
-    }
-
-    /// Queues a job for the writer thread and waits for its answer.
-    fn call<T>(
-        &self,
-        operation: &'static str,
-        job: impl FnOnce(mpsc::SyncSender<Result<T, StoreError>>) -> Job,
-    ) -> Result<T, StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        {
-            let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
-            let jobs = jobs.as_ref().ok_or(StoreError::Closed)?;
-            // The store is open, so a gone receiver means the writer died.
-            jobs.send(job(reply))
-                .map_err(|_| writer_stopped(operation))?;
-        }
-        answer.recv().map_err(|_| writer_stopped(operation))?
     }
 
     /// A free read connection, or (all busy) the next one in turn.
@@ -404,10 +387,6 @@ fn current_schema(conn: &mut Connection) -> Result<String, StoreError> {
     })
 }
 
-fn writer_stopped(operation: &'static str) -> StoreError {
-    StoreError::backend(operation, "the writer thread stopped unexpectedly")
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded values stay consistent across a panic (a connection or a
     // join handle), so a poisoned lock is still usable.
@@ -423,7 +402,7 @@ impl SessionStore for PostgresSessionStore {
         let (mut records, unreadable) = self.scan_headers()?;
         let mut quarantined = Vec::new();
         if !unreadable.is_empty() {
-            let rechecked = self.call("load_all", |reply| Job::Quarantine {
+            let rechecked = self.queue.call("load_all", |reply| Job::Quarantine {
                 candidates: unreadable,
                 reply,
             })?;
@@ -453,23 +432,8 @@ impl SessionStore for PostgresSessionStore {
     }
 
     fn submit(&self, writes: Vec<Write>) -> CommitTicket {
-        let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(jobs) = jobs.as_ref() else {
-            return CommitTicket::ready(Err(StoreError::Closed));
-        };
-        if writes.is_empty() {
-            // Nothing to write, but a closed store still says so (above).
-            return CommitTicket::ready(Ok(()));
-        }
-        let (reply, ticket) = CommitTicket::channel();
-        // The store is open, so a gone receiver means the writer died.
-        match jobs.send(Job::Commit { writes, reply }) {
-            Ok(()) => {
-                self.counters.submitted.fetch_add(1, Ordering::Relaxed);
-                ticket
-            }
-            Err(_) => CommitTicket::ready(Err(writer_stopped("commit"))),
-        }
+        self.queue
+            .submit(writes, |writes, reply| Job::Commit { writes, reply })
     }
 
     fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
@@ -561,11 +525,7 @@ impl SessionStore for PostgresSessionStore {
 
     fn close(&self) -> Result<(), StoreError> {
         // No new commits from here on; the queued ones still run.
-        let jobs = self
-            .jobs
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let jobs = self.queue.shut();
         let readers: Vec<Connection> = self
             .readers
             .iter()

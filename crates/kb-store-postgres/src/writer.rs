@@ -82,7 +82,6 @@ pub(crate) enum Rechecked {
 /// [`CommitStats`](crate::CommitStats).
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub submitted: AtomicU64,
     pub answered: AtomicU64,
     pub transactions: AtomicU64,
     pub retries: AtomicU64,

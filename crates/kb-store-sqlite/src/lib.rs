@@ -44,14 +44,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kb_store::{
     Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
-    SessionRecord, SessionStore, StoreError, Write,
+    SessionRecord, SessionStore, StoreError, Write, WriterQueue,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -173,7 +173,7 @@ pub struct SqliteSessionStore {
     sql: Arc<Sql>,
     counters: Arc<Counters>,
     /// Queue of the writer thread; `None` once closed.
-    jobs: RwLock<Option<Sender<Job>>>,
+    queue: WriterQueue<Job>,
     writer: Mutex<Option<JoinHandle<rusqlite::Result<()>>>>,
     /// The read connection; `None` once closed.
     reader: Mutex<Option<Connection>>,
@@ -259,7 +259,7 @@ impl SqliteSessionStore {
             options,
             sql,
             counters,
-            jobs: RwLock::new(Some(sender)),
+            queue: WriterQueue::new(sender),
             writer: Mutex::new(Some(handle)),
             reader: Mutex::new(Some(read_conn)),
         })
@@ -274,27 +274,10 @@ impl SqliteSessionStore {
     pub fn commit_stats(&self) -> CommitStats {
         let counters = &self.counters;
         CommitStats {
-            batches_submitted: counters.submitted.load(Ordering::Relaxed),
+            batches_submitted: self.queue.submitted(),
             batches_answered: counters.answered.load(Ordering::Relaxed),
             transactions: counters.transactions.load(Ordering::Relaxed),
         }
-    }
-
-    /// Queues a job for the writer thread and waits for its answer.
-    fn call<T>(
-        &self,
-        operation: &'static str,
-        job: impl FnOnce(mpsc::SyncSender<Result<T, StoreError>>) -> Job,
-    ) -> Result<T, StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        {
-            let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
-            let jobs = jobs.as_ref().ok_or(StoreError::Closed)?;
-            // The store is open, so a gone receiver means the writer died.
-            jobs.send(job(reply))
-                .map_err(|_| writer_stopped(operation))?;
-        }
-        answer.recv().map_err(|_| writer_stopped(operation))?
     }
 
     /// Runs a read on the read connection.
@@ -308,10 +291,6 @@ impl SqliteSessionStore {
         let conn = reader.as_mut().ok_or(StoreError::Closed)?;
         f(conn).map_err(|e| StoreError::backend_on(operation, session_id, e))
     }
-}
-
-fn writer_stopped(operation: &'static str) -> StoreError {
-    StoreError::backend(operation, "the writer thread stopped unexpectedly")
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -332,7 +311,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 
 impl SessionStore for SqliteSessionStore {
     fn load_all(&self) -> Result<LoadedSessions, StoreError> {
-        self.call("load_all", |reply| Job::LoadAll { reply })
+        self.queue.call("load_all", |reply| Job::LoadAll { reply })
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
@@ -340,23 +319,8 @@ impl SessionStore for SqliteSessionStore {
     }
 
     fn submit(&self, writes: Vec<Write>) -> CommitTicket {
-        let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(jobs) = jobs.as_ref() else {
-            return CommitTicket::ready(Err(StoreError::Closed));
-        };
-        if writes.is_empty() {
-            // Nothing to write, but a closed store still says so (above).
-            return CommitTicket::ready(Ok(()));
-        }
-        let (reply, ticket) = CommitTicket::channel();
-        // The store is open, so a gone receiver means the writer died.
-        match jobs.send(Job::Commit { writes, reply }) {
-            Ok(()) => {
-                self.counters.submitted.fetch_add(1, Ordering::Relaxed);
-                ticket
-            }
-            Err(_) => CommitTicket::ready(Err(writer_stopped("commit"))),
-        }
+        self.queue
+            .submit(writes, |writes, reply| Job::Commit { writes, reply })
     }
 
     fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
@@ -475,11 +439,7 @@ impl SessionStore for SqliteSessionStore {
 
     fn close(&self) -> Result<(), StoreError> {
         // No new commits from here on; the queued ones still run.
-        let jobs = self
-            .jobs
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let jobs = self.queue.shut();
         let reader = lock(&self.reader).take();
         let writer = lock(&self.writer).take();
         let mut result = Ok(());

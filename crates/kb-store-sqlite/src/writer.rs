@@ -56,7 +56,6 @@ pub(crate) struct Writer {
 /// [`CommitStats`](crate::CommitStats).
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub submitted: AtomicU64,
     pub answered: AtomicU64,
     pub transactions: AtomicU64,
 }

@@ -40,11 +40,13 @@
 #![deny(missing_docs)]
 
 mod memory;
+mod queue;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod ticket;
 
 pub use memory::MemoryStore;
+pub use queue::WriterQueue;
 pub use ticket::{CommitSender, CommitTicket};
 
 /// Milliseconds since the Unix epoch.
