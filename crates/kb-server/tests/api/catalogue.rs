@@ -366,21 +366,35 @@ async fn fastify_15_to_17_ai_turn_errors() {
         .await
         .envelope(409);
     assert_eq!(envelope.code, ErrorCode::Conflict);
+    assert_eq!(
+        envelope.message,
+        "No AI controller is available for player \"A\"."
+    );
     let envelope = app
         .call(Method::POST, &path, None, Some(r#"{"playerId": "B"}"#))
         .await
         .envelope(401);
     assert_eq!(envelope.code, ErrorCode::Unauthorized);
-    let envelope = app
-        .call(
-            Method::POST,
-            &path,
-            Some(ALICE),
-            Some(r#"{"playerId": 42}"#),
-        )
-        .await
-        .envelope(400);
-    assert_eq!(envelope.code, ErrorCode::InvalidRequest);
+    for body in [
+        Some(r#"{"playerId": 42}"#),
+        Some(r#"{"playerId": "C"}"#),
+        Some(r#"{"playerId": "b"}"#),
+        Some("{}"),
+        Some("{"),
+        None,
+    ] {
+        let envelope = app
+            .call(Method::POST, &path, Some(ALICE), body)
+            .await
+            .envelope(400);
+        assert_eq!(envelope.code, ErrorCode::InvalidRequest, "{body:?}");
+        assert_eq!(envelope.message, "Invalid AI turn request.", "{body:?}");
+    }
+    assert_eq!(
+        version(&app.snapshot(ALICE, &id).await),
+        1,
+        "nothing written"
+    );
 }
 
 #[tokio::test]

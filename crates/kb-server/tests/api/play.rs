@@ -1,7 +1,6 @@
 //! The other mutations: the AI turn, dev mode and player names.
 
 use axum::http::Method;
-use kb_protocol::ErrorCode;
 use serde_json::json;
 
 use crate::helpers::{
@@ -69,42 +68,6 @@ async fn an_ai_turn_out_of_turn_does_nothing() {
     assert_eq!(turn["actions"], json!([]));
     assert_eq!(version(&turn), 1, "nothing was written");
     assert_eq!(turn["snapshot"], created["snapshot"]);
-}
-
-#[tokio::test]
-async fn ai_turn_refusals() {
-    let app = TestApp::game();
-    let id = app.new_session(ALICE).await;
-    let path = format!("/sessions/{id}/ai-turn");
-    let envelope = app
-        .call(
-            Method::POST,
-            &path,
-            Some(ALICE),
-            Some(r#"{"playerId": "A"}"#),
-        )
-        .await
-        .envelope(409);
-    assert_eq!(envelope.code, ErrorCode::Conflict);
-    assert_eq!(
-        envelope.message,
-        "No AI controller is available for player \"A\"."
-    );
-    for body in [
-        Some(r#"{"playerId": 42}"#),
-        Some(r#"{"playerId": "C"}"#),
-        Some(r#"{"playerId": "b"}"#),
-        Some("{}"),
-        Some("{"),
-        None,
-    ] {
-        let envelope = app
-            .call(Method::POST, &path, Some(ALICE), body)
-            .await
-            .envelope(400);
-        assert_eq!(envelope.message, "Invalid AI turn request.", "{body:?}");
-    }
-    assert_eq!(version(&app.snapshot(ALICE, &id).await), 1);
 }
 
 #[tokio::test]
