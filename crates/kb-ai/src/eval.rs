@@ -107,7 +107,7 @@ impl Side {
         }
         let (turns_left, score) = match &model.turn_limit {
             Some(limit) => (
-                Some(resource(&limit.key)),
+                Some(limit.limit - resource(&limit.key)),
                 limit.score.iter().map(|(k, w)| w * resource(k)).sum(),
             ),
             None => (None, 0.0),

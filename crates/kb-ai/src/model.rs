@@ -37,12 +37,15 @@ pub(crate) struct Tier {
     pub income: f64,
 }
 
-/// A win condition decided by score: a countdown resource per player and
-/// the score that decides (`turn-limit` in the default content).
+/// A win condition decided by score: a per-player count of turns played,
+/// the count at which the game ends, and the score that decides
+/// (`turn-limit` in the default content).
 #[derive(Clone, Debug)]
 pub(crate) struct TurnLimit {
-    /// The per-player countdown resource.
+    /// The per-player count of turns played.
     pub key: Key,
+    /// The count that ends the game.
+    pub limit: f64,
     /// Score terms `(resource key, weight)`.
     pub score: Vec<(Key, f64)>,
 }
@@ -158,6 +161,7 @@ impl Model {
             let score = condition.score.as_ref()?;
             Some(TurnLimit {
                 key: condition.trigger.key.clone(),
+                limit: condition.trigger.value?,
                 score: score.terms.iter().map(|t| (t.key.clone(), t.weight)).collect(),
             })
         });
