@@ -103,7 +103,11 @@ impl Side {
         let mut watchtowers = 0.0;
         for land in &player.lands {
             free_slots += f64::from(land.slots_max.saturating_sub(land.slots_used));
-            watchtowers += land.developments.iter().filter(|d| *d == WATCHTOWER).count() as f64;
+            watchtowers += land
+                .developments
+                .iter()
+                .filter(|d| *d == WATCHTOWER)
+                .count() as f64;
         }
         let (turns_left, score) = match &model.turn_limit {
             Some(limit) => (
@@ -337,7 +341,9 @@ fn race(w: &Weights, me: &Side, them: &Side) -> f64 {
     let mut sides = [them.clone(), me.clone()];
     let mut fade = 1.0;
     let mut partial: f64 = 0.0;
-    let rounds = me.turns_left.map_or(w.lookahead, |t| (t.max(0.0) as u32).min(w.lookahead));
+    let rounds = me
+        .turns_left
+        .map_or(w.lookahead, |t| (t.max(0.0) as u32).min(w.lookahead));
     for round in 0..rounds {
         for (attacker, sign) in [(0, -1.0), (1, 1.0)] {
             let defender = 1 - attacker;
@@ -414,17 +420,5 @@ pub(crate) fn evaluate(model: &Model, w: &Weights, state: &GameState, me: Player
         let lead = mine.score - theirs.score;
         v += 0.3 * WIN / (1.0 + rounds * rounds) * (lead / 100.0).tanh();
     }
-    if DEBUG.with(|d| d.get()) {
-        eprintln!(
-            "    eval {me:?}: kingdoms {:.1} - {:.1}, incoming {incoming} hits {hits}, war {war:.3} => {v:.1}",
-            kingdom(w, &mine),
-            kingdom(w, &theirs)
-        );
-    }
     v
-}
-
-thread_local! {
-    /// Prints evaluations (development aid).
-    pub(crate) static DEBUG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }

@@ -18,12 +18,16 @@
 //! score. Nothing depends on time, so the same game and seed always give
 //! the same move.
 
-use kb_engine::{AiMove, AiPolicy, Game, Move, PlayerId};
+use kb_engine::{AiMove, AiPolicy, Game, GameState, Move, PlayerId};
 
 use crate::eval::{Weights, evaluate};
 use crate::model::Model;
 use crate::moves::{Budget, act, after, candidates, end_turn, in_action_phase};
 use crate::normal::{NOISE, STYLE, greedy_step, noise};
+
+/// Engine commands a `hard` turn applies at most (about; a decision always
+/// gets enough to look at each of its moves once).
+pub const HARD_TURN_NODES: u32 = 3000;
 
 /// Search bounds of the `hard` level.
 #[derive(Clone, Debug)]
@@ -34,6 +38,12 @@ pub(crate) struct Bounds {
     /// divided by the moves the turn is likely to hold (the AP left, or
     /// the AP a turn brings, whichever is more), within `nodes`.
     pub turn_nodes: u32,
+    /// The state size (see [`state_size`]) up to which the budget holds;
+    /// beyond it, the budget shrinks in proportion, since every engine
+    /// command copies the state.
+    pub size: u32,
+    /// Engine commands a decision may always apply.
+    pub min_nodes: u32,
     /// Moves (besides ending the turn) looked at beyond one move.
     pub keep: usize,
     /// Opponent replies considered per line.
@@ -46,7 +56,9 @@ impl Default for Bounds {
     fn default() -> Self {
         Bounds {
             nodes: 1500,
-            turn_nodes: 3000,
+            turn_nodes: HARD_TURN_NODES,
+            size: 35,
+            min_nodes: 30,
             keep: 4,
             replies: 2,
             turn_moves: 12,
@@ -71,6 +83,19 @@ impl Hard {
             bounds: Bounds::default(),
         }
     }
+}
+
+/// A count that grows with what copying the state costs: passives (the
+/// bulk of a state, with their effect lists) count twice, stat sources and
+/// lands once, plus a base.
+pub(crate) fn state_size(state: &GameState) -> u32 {
+    let mut size = 10 + 2 * state.passives.len();
+    for id in PlayerId::ALL {
+        let player = state.players.get(id);
+        size += player.lands.len();
+        size += player.stat_sources.values().map(|m| m.len()).sum::<usize>();
+    }
+    u32::try_from(size).unwrap_or(u32::MAX)
 }
 
 struct Search<'a> {
@@ -121,7 +146,8 @@ impl Search<'_> {
         let them = me.other();
         // The opponent's best first moves by its own evaluation.
         let mut replies: Vec<(f64, Option<Game>)> = vec![(
-            evaluate(&self.model, self.weights, game.state(), them) + noise(self.seed, &game, NOISE),
+            evaluate(&self.model, self.weights, game.state(), them)
+                + noise(self.seed, &game, NOISE),
             None,
         )];
         for m in candidates(&game) {
@@ -154,9 +180,6 @@ impl Search<'_> {
             // `end` is at the opponent's action phase again: evaluate it
             // from my side as the position my turn left.
             let value = evaluate(&self.model, self.weights, end.state(), me);
-            if crate::eval::DEBUG.with(|d| d.get()) {
-                eprintln!("   line end turn {} value {value:.1}", end.state().turn);
-            }
             worst = Some(worst.map_or(value, |w: f64| w.min(value)));
         }
         worst
@@ -165,20 +188,6 @@ impl Search<'_> {
 
 impl AiPolicy for Hard {
     fn next_move(&self, game: &Game, player: PlayerId) -> AiMove {
-        self.decide(game, player, &mut |_, _, _| {})
-    }
-}
-
-impl Hard {
-    /// The decision, reporting each line looked at to `trace` as (move,
-    /// one-move score, deep score).
-    #[doc(hidden)]
-    pub fn decide(
-        &self,
-        game: &Game,
-        player: PlayerId,
-        trace: &mut dyn FnMut(Option<&Move>, f64, Option<f64>),
-    ) -> AiMove {
         if !in_action_phase(game) || game.state().active != player {
             return AiMove::EndTurn;
         }
@@ -191,8 +200,9 @@ impl Hard {
         };
         let me = crate::eval::Side::read(&search.model, game.state(), player);
         let moves_left = me.ap.max(me.ap_per_turn).max(1.0);
-        let nodes = (f64::from(self.bounds.turn_nodes) / moves_left) as u32;
-        search.budget = Budget::new(nodes.min(self.bounds.nodes));
+        let shrink = (f64::from(self.bounds.size) / f64::from(state_size(game.state()))).min(1.0);
+        let nodes = (f64::from(self.bounds.turn_nodes) * shrink / moves_left) as u32;
+        search.budget = Budget::new(nodes.clamp(self.bounds.min_nodes, self.bounds.nodes));
         // One move deep: every candidate, and ending the turn (`None`).
         let mut scored: Vec<(f64, Option<Move>, Game)> = vec![(
             evaluate(&search.model, search.weights, game.state(), player)
@@ -229,15 +239,10 @@ impl Hard {
             } else if m.is_none() {
                 let mut ended = next.clone();
                 let ok = end_turn(&mut ended, &mut search.budget);
-                if ok {
-                    search.line(ended, player)
-                } else {
-                    None
-                }
+                if ok { search.line(ended, player) } else { None }
             } else {
                 search.line(next, player)
             };
-            trace(m.as_ref(), score, deep);
             match deep {
                 Some(value) => {
                     let value = value + jitter;

@@ -162,7 +162,11 @@ impl Model {
             Some(TurnLimit {
                 key: condition.trigger.key.clone(),
                 limit: condition.trigger.value?,
-                score: score.terms.iter().map(|t| (t.key.clone(), t.weight)).collect(),
+                score: score
+                    .terms
+                    .iter()
+                    .map(|t| (t.key.clone(), t.weight))
+                    .collect(),
             })
         });
         Model {

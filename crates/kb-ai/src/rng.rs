@@ -119,6 +119,10 @@ mod tests {
     fn draws_stay_in_range() {
         let mut rng = SplitMix64::new(7);
         assert!((0..1000).all(|_| rng.below(3) < 3));
-        assert!((0..1000).map(|_| rng.unit()).all(|u| (0.0..1.0).contains(&u)));
+        assert!(
+            (0..1000)
+                .map(|_| rng.unit())
+                .all(|u| (0.0..1.0).contains(&u))
+        );
     }
 }

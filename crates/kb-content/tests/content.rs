@@ -634,11 +634,17 @@ fn the_runtime_config_has_the_reference_shape() {
         limit["trigger"],
         json!({"type": "resource", "key": "turnsPlayed", "comparison": "gte", "value": 50, "target": "opponent"})
     );
-    assert_eq!(limit["result"], json!({"subject": "none", "opponent": "none"}));
+    assert_eq!(
+        limit["result"],
+        json!({"subject": "none", "opponent": "none"})
+    );
     for text in ["icon", "victory", "defeat"] {
         assert!(limit["display"][text].is_string(), "display.{text}");
     }
-    assert_eq!(limit["score"]["terms"][0], json!({"key": "castleHP", "weight": 100}));
+    assert_eq!(
+        limit["score"]["terms"][0],
+        json!({"key": "castleHP", "weight": 100})
+    );
 
     let without_icon = pack_with(|p| {
         p.as_object_mut().expect("object").remove("primaryIconId");
@@ -745,7 +751,14 @@ fn a_config_start_and_phases_reach_registries_metadata_and_the_engine() {
     assert_eq!(resources["faith"], json!({"key": "faith"}));
     assert_eq!(
         section_keys_in_order(content.registries().as_str(), "resources"),
-        ["gold", "ap", "happiness", "castleHP", "turnsPlayed", "faith"]
+        [
+            "gold",
+            "ap",
+            "happiness",
+            "castleHP",
+            "turnsPlayed",
+            "faith"
+        ]
     );
     assert_eq!(content.metadata().value()["resources"]["faith"], json!({}));
 

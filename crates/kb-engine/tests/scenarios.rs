@@ -1239,8 +1239,14 @@ fn the_turn_limit_ends_the_game_after_the_second_players_last_turn() {
     let mut game = game_of_turns(2);
     // A's last turn ends: A has played both its turns, B one.
     pass_turns(&mut game, 3);
-    assert_eq!((res(&game, A, "turnsPlayed"), res(&game, B, "turnsPlayed")), (2.0, 1.0));
-    assert!(game.state().conclusion.is_none(), "B still has its last turn");
+    assert_eq!(
+        (res(&game, A, "turnsPlayed"), res(&game, B, "turnsPlayed")),
+        (2.0, 1.0)
+    );
+    assert!(
+        game.state().conclusion.is_none(),
+        "B still has its last turn"
+    );
     assert_eq!(game.state().active, B);
     // B's last turn ends the game.
     pass_turns(&mut game, 1);
@@ -1268,10 +1274,18 @@ fn the_turn_limit_is_decided_by_score_castle_first() {
         );
         setup(&mut game, B, json!([add("gold", b_gold - 10.0)]));
         pass_turns(&mut game, 2);
-        game.state().conclusion.clone().expect("turn limit").winner_id
+        game.state()
+            .conclusion
+            .clone()
+            .expect("turn limit")
+            .winner_id
     };
     assert_eq!(decide(10.0, 11.0, 10.0), A, "more gold, same castle");
-    assert_eq!(decide(9.0, 109.0, 10.0), B, "one castle HP is worth 100 gold");
+    assert_eq!(
+        decide(9.0, 109.0, 10.0),
+        B,
+        "one castle HP is worth 100 gold"
+    );
     assert_eq!(decide(9.0, 111.0, 10.0), A, "and no more");
     // A tie goes to the subject: the second player, who played last.
     assert_eq!(decide(10.0, 10.0, 10.0), B);
@@ -1288,7 +1302,10 @@ fn a_score_without_terms_is_refused() {
         .expect("the default content has a turn limit");
     condition.score.as_mut().unwrap().terms.clear();
     let error = kb_engine::Content::new(def).unwrap_err().to_string();
-    assert!(error.contains("rules.winConditions[2] (turn-limit).score"), "{error}");
+    assert!(
+        error.contains("rules.winConditions[2] (turn-limit).score"),
+        "{error}"
+    );
     assert!(error.contains("at least one term"), "{error}");
 }
 
@@ -1304,14 +1321,22 @@ fn the_turn_limit_counts_from_zero_when_a_start_config_omits_the_counter() {
             .find(|c| c.id == "turn-limit")
             .expect("the default content has a turn limit");
         condition.trigger.value = Some(2.0);
-        def.start.player.resources.as_mut().unwrap().remove("turnsPlayed");
+        def.start
+            .player
+            .resources
+            .as_mut()
+            .unwrap()
+            .remove("turnsPlayed");
     });
     assert_eq!(res(&game, A, "turnsPlayed"), 0.0);
     pass_turns(&mut game, 3);
     assert!(game.state().conclusion.is_none());
     pass_turns(&mut game, 1);
     assert_eq!(
-        game.state().conclusion.as_ref().map(|c| c.condition_id.as_str()),
+        game.state()
+            .conclusion
+            .as_ref()
+            .map(|c| c.condition_id.as_str()),
         Some("turn-limit")
     );
 }

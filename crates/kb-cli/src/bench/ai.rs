@@ -328,7 +328,9 @@ fn play(
         let wall = started.elapsed();
         let times = &mut times[*index];
         times.wall.push(wall.as_secs_f64() * 1000.0);
-        times.cpu.push((thread_cpu().saturating_sub(cpu)).as_secs_f64() * 1000.0);
+        times
+            .cpu
+            .push((thread_cpu().saturating_sub(cpu)).as_secs_f64() * 1000.0);
     }
     let state = game.state();
     let mut fingerprint: u64 = 0xcbf2_9ce4_8422_2325;
@@ -337,7 +339,10 @@ fn play(
     }
     Ok(GameResult {
         winner: state.conclusion.as_ref().map(|c| c.winner_id),
-        condition: state.conclusion.as_ref().map(|c| c.condition_id.to_string()),
+        condition: state
+            .conclusion
+            .as_ref()
+            .map(|c| c.condition_id.to_string()),
         turns: turn,
         fingerprint,
     })
@@ -384,7 +389,10 @@ fn pairing_report(p: &PairingRun, contenders: &[Contender]) -> PairingReport {
             Some(_) => report.second_wins += 1,
             None => report.unfinished += 1,
         }
-        let ending = game.condition.clone().unwrap_or_else(|| "unfinished".into());
+        let ending = game
+            .condition
+            .clone()
+            .unwrap_or_else(|| "unfinished".into());
         match report.endings.iter_mut().find(|(e, _)| *e == ending) {
             Some((_, count)) => *count += 1,
             None => report.endings.push((ending, 1)),
