@@ -329,23 +329,27 @@ fn two_steps(n: f64) -> f64 {
 
 /// The war as it would go if neither side changed anything but let its
 /// army and fortification grow (as the Raise Strength step does) and
-/// attacked as often as it can every turn, the opponent first: `+fade^k`
-/// when `me` destroys the other castle in round `k` (from 0), `-fade^k`
-/// when the other destroys mine, and otherwise half the faded shares of
-/// castle destroyed, theirs minus mine.
+/// attacked as often as it can every turn, the opponent first. In `[-1,
+/// 1]`: `+fade^k` when `me` destroys the other castle in round `k` (from
+/// 0), `-fade^k` when the other destroys mine; the damage the loser of the
+/// race dealt on the way softens its loss a little (an opponent that does
+/// not play the race perfectly can still lose it), and a race nobody wins
+/// in the lookahead is worth half the faded shares of castle destroyed,
+/// theirs minus mine.
 fn race(w: &Weights, me: &Side, them: &Side) -> f64 {
     if me.legions == 0.0 && them.legions == 0.0 {
         return 0.0;
     }
-    // sides[0] is the opponent, who moves first.
+    // sides[0] is the opponent, who moves first; dealt[i] is what side i
+    // destroyed of the other castle, in faded shares.
     let mut sides = [them.clone(), me.clone()];
+    let mut dealt = [0.0f64; 2];
     let mut fade = 1.0;
-    let mut partial: f64 = 0.0;
     let rounds = me
         .turns_left
         .map_or(w.lookahead, |t| (t.max(0.0) as u32).min(w.lookahead));
     for round in 0..rounds {
-        for (attacker, sign) in [(0, -1.0), (1, 1.0)] {
+        for attacker in [0, 1] {
             let defender = 1 - attacker;
             let a = &mut sides[attacker];
             a.army = grow(a.army, a.growth, a.legions, a.skips_growth);
@@ -364,16 +368,20 @@ fn race(w: &Weights, me: &Side, them: &Side) -> f64 {
             d.fort = fort_left;
             d.absorption = (d.absorption - 0.5 * d.watchtowers).max(0.0);
             d.watchtowers = 0.0;
-            let share = damage / d.castle.max(1.0);
+            dealt[attacker] += fade * damage / d.castle.max(1.0);
             d.castle -= damage;
             if d.castle <= 0.0 {
-                return sign * fade;
+                let consolation = 0.3 * dealt[defender].min(1.0);
+                return if attacker == 1 {
+                    fade - consolation
+                } else {
+                    -fade + consolation
+                };
             }
-            partial += sign * fade * share;
         }
         fade *= w.decay;
     }
-    0.5 * partial.clamp(-1.0, 1.0)
+    0.5 * (dealt[1] - dealt[0]).clamp(-1.0, 1.0)
 }
 
 fn grow(value: f64, growth: f64, members: f64, skipped: bool) -> f64 {
