@@ -1,12 +1,13 @@
 //! `normal`: one move of lookahead with an evaluation of the position.
 //!
 //! Each decision tries every candidate move on a copy of the game and
-//! evaluates the result ([`crate::eval`]); ending the turn is valued as the
-//! position as it stands. The best wins; the seed adds a small, fixed
-//! perturbation per resulting position so that different seeds play
-//! different (equally reasonable) games. A turn is a chain of such
-//! decisions, so the AI plans its turn one move ahead, with an evaluation
-//! that already counts what the opponent's army can do next turn.
+//! evaluates the result (module `eval`); ending the turn is valued as the
+//! position as it stands. The best wins. The seed gives the AI a style
+//! (the evaluation's weights, each scaled by up to ±15 %) and adds a small
+//! fixed perturbation per resulting position, so that different seeds play
+//! different, equally reasonable games. A turn is a chain of such
+//! decisions: the AI looks one move ahead, with an evaluation that already
+//! counts what either army can do in the turns to come.
 
 use kb_engine::{AiMove, AiPolicy, Game, Move, PlayerId};
 

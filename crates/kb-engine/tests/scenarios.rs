@@ -1211,17 +1211,18 @@ fn dev_mode_first_turn() {
 
 // ----- The turn limit (our content rule, not the reference's) ---------------
 
+/// The default content's turn limit.
+fn turn_limit(def: &mut kb_engine::ContentDef) -> &mut kb_engine::content::WinConditionDef {
+    def.rules
+        .win_conditions
+        .iter_mut()
+        .find(|c| c.id == "turn-limit")
+        .expect("the default content has a turn limit")
+}
+
 /// A default game whose players have `turns` turns each.
 fn game_of_turns(turns: u32) -> kb_engine::Game {
-    game_with(|def| {
-        let condition = def
-            .rules
-            .win_conditions
-            .iter_mut()
-            .find(|c| c.id == "turn-limit")
-            .expect("the default content has a turn limit");
-        condition.trigger.value = Some(f64::from(turns));
-    })
+    game_with(|def| turn_limit(def).trigger.value = Some(f64::from(turns)))
 }
 
 /// Plays whole turns by advancing only, until the game ends (at most `n`).
@@ -1294,13 +1295,7 @@ fn the_turn_limit_is_decided_by_score_castle_first() {
 #[test]
 fn a_score_without_terms_is_refused() {
     let mut def = default_def();
-    let condition = def
-        .rules
-        .win_conditions
-        .iter_mut()
-        .find(|c| c.id == "turn-limit")
-        .expect("the default content has a turn limit");
-    condition.score.as_mut().unwrap().terms.clear();
+    turn_limit(&mut def).score.as_mut().unwrap().terms.clear();
     let error = kb_engine::Content::new(def).unwrap_err().to_string();
     assert!(
         error.contains("rules.winConditions[2] (turn-limit).score"),
@@ -1314,13 +1309,7 @@ fn the_turn_limit_counts_from_zero_when_a_start_config_omits_the_counter() {
     // A session config may replace the whole start configuration; the
     // count then starts from nothing, and the limit still holds.
     let mut game = game_with(|def| {
-        let condition = def
-            .rules
-            .win_conditions
-            .iter_mut()
-            .find(|c| c.id == "turn-limit")
-            .expect("the default content has a turn limit");
-        condition.trigger.value = Some(2.0);
+        turn_limit(def).trigger.value = Some(2.0);
         def.start
             .player
             .resources

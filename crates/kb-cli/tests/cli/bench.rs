@@ -83,7 +83,14 @@ fn bad_benchmark_arguments_exit_with_2() {
 fn a_small_ai_benchmark_reports_win_rates_and_turn_times() {
     let run = kingdom(
         &[
-            "bench", "ai", "--games", "2", "--runs", "2", "--players", "easy,normal,random",
+            "bench",
+            "ai",
+            "--games",
+            "2",
+            "--runs",
+            "2",
+            "--players",
+            "easy,normal,random",
             "--json",
         ],
         None,
@@ -112,7 +119,10 @@ fn a_small_ai_benchmark_reports_win_rates_and_turn_times() {
             p["firstWinRate"].as_f64().unwrap(),
             p["firstWinRateHigh"].as_f64().unwrap(),
         );
-        assert!(low <= rate && rate <= high && low >= 0.0 && high <= 1.0, "{p}");
+        assert!(
+            low <= rate && rate <= high && low >= 0.0 && high <= 1.0,
+            "{p}"
+        );
         assert!(p["averageTurns"].as_f64().unwrap() >= 1.0);
     }
     // normal beats easy from both seats.
@@ -129,7 +139,15 @@ fn a_small_ai_benchmark_reports_win_rates_and_turn_times() {
     assert_eq!(target["met"], true);
 
     let text = kingdom(
-        &["bench", "ai", "--games", "1", "--players", "easy,easy", "--mirrors"],
+        &[
+            "bench",
+            "ai",
+            "--games",
+            "1",
+            "--players",
+            "easy,easy",
+            "--mirrors",
+        ],
         None,
     );
     assert_eq!(text.code, 0, "{}", text.stderr);
@@ -138,8 +156,10 @@ fn a_small_ai_benchmark_reports_win_rates_and_turn_times() {
 
 #[test]
 fn bad_ai_benchmark_arguments_exit_with_2() {
-    kingdom(&["bench", "ai", "--players", "easy,expert"], None)
-        .bad_input(&["unknown AI level \"expert\"", "easy, normal, hard, or random"]);
+    kingdom(&["bench", "ai", "--players", "easy,expert"], None).bad_input(&[
+        "unknown AI level \"expert\"",
+        "easy, normal, hard, or random",
+    ]);
     kingdom(&["bench", "ai", "--players", "hard"], None).bad_input(&["at least two"]);
     kingdom(&["bench", "ai", "--games", "0"], None).bad_input(&["--games"]);
 }
