@@ -12,6 +12,10 @@
 //! rules: a player who cannot pay its next upkeep is bankrupt, and a player
 //! whose happiness skips its growth phase gains no action points, so it can
 //! never recover; both are valued as the near-certain results they are.
+//!
+//! Only correctly rounded arithmetic is used (no `powf`, `tanh` or other
+//! library functions whose last bit may differ between platforms), so
+//! every machine evaluates a position alike and picks the same move.
 
 use kb_engine::{GameState, PlayerId, PlayerState, round_away};
 
@@ -416,7 +420,14 @@ pub(crate) fn evaluate(model: &Model, w: &Weights, state: &GameState, me: Player
         v -= w.castle * incoming + hits * 0.25 * mine.gold.min(w.gold_cap);
     }
     // Then mine: my growth, my upkeep (after their plunder), my attacks.
-    let plundered = mine.gold * (1.0 - 0.75f64.powf(hits));
+    // Each damaging attack plunders a quarter of what is left.
+    let mut kept = mine.gold;
+    let mut n = 0.0;
+    while n < hits {
+        kept *= 0.75;
+        n += 1.0;
+    }
+    let plundered = mine.gold - kept;
     if mine.gold - plundered + mine.income_next < mine.upkeep {
         v -= 0.5 * WIN;
     }
@@ -426,7 +437,8 @@ pub(crate) fn evaluate(model: &Model, w: &Weights, state: &GameState, me: Player
     if let (Some(mine_left), Some(theirs_left)) = (mine.turns_left, theirs.turns_left) {
         let rounds = mine_left.min(theirs_left).max(0.0);
         let lead = mine.score - theirs.score;
-        v += 0.3 * WIN / (1.0 + rounds * rounds) * (lead / 100.0).tanh();
+        let lead = lead / 100.0;
+        v += 0.3 * WIN / (1.0 + rounds * rounds) * (lead / (1.0 + lead.abs()));
     }
     v
 }
