@@ -1329,3 +1329,16 @@ fn the_turn_limit_counts_from_zero_when_a_start_config_omits_the_counter() {
         Some("turn-limit")
     );
 }
+
+#[test]
+fn a_score_names_its_tie_or_gives_it_to_the_subject() {
+    let mut def = serde_json::to_value(default_def()).unwrap();
+    let limit = &mut def["rules"]["winConditions"][2];
+    assert_eq!(limit["id"], "turn-limit");
+    limit["score"].as_object_mut().unwrap().remove("tie");
+    let mut def: kb_engine::ContentDef = serde_json::from_value(def).unwrap();
+    assert_eq!(
+        turn_limit(&mut def).score.as_ref().unwrap().tie,
+        kb_engine::content::WinTie::Subject
+    );
+}

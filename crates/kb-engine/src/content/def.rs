@@ -445,7 +445,8 @@ pub struct WinScore {
     /// The terms of the sum.
     pub terms: Vec<ScoreTerm>,
     /// Who wins a tie: the subject (the player whose change fired the
-    /// condition) or its opponent.
+    /// condition, the default) or its opponent.
+    #[serde(default)]
     pub tie: WinTie,
 }
 
