@@ -1,7 +1,8 @@
 //! `kingdom bench`: the project's benchmarks. `engine` measures the rules
-//! engine alone; `load`, `restore` and `storage` measure the server. See
+//! engine alone; `ai` the AI levels' strength and speed; `load`, `restore` and `storage` measure the server. See
 //! BENCHMARKS.md for the figures and how to reproduce them.
 
+pub mod ai;
 pub mod engine;
 pub mod server;
 
@@ -11,6 +12,9 @@ pub enum Bench {
     /// Engine commands per second over whole games, and the serialized size
     /// of a mid-game state.
     Engine(engine::Args),
+    /// AI strength: a round robin between the levels and a random player,
+    /// with win rates, game lengths and time per AI turn.
+    Ai(ai::Args),
     /// HTTP load: concurrent clients play real games and check every answer.
     Load(server::LoadArgs),
     /// Restore: a database of many sessions, time to serve, memory.
@@ -24,6 +28,7 @@ impl Bench {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             Bench::Engine(args) => engine::run(&args),
+            Bench::Ai(args) => ai::run(&args),
             Bench::Load(args) => server::load(args),
             Bench::Restore(args) => server::restore(args),
             Bench::Storage(args) => server::storage(&args),

@@ -335,7 +335,7 @@ fn registries_have_the_reference_shapes() {
     );
     assert_eq!(
         section_keys_in_order(content.registries().as_str(), "resources"),
-        ["gold", "ap", "happiness", "castleHP"]
+        ["gold", "ap", "happiness", "castleHP", "turnsPlayed"]
     );
     let allowed = BTreeSet::from(["key", "icon", "label", "description", "tags"]);
     for (key, entry) in registries["resources"].as_object().expect("resources") {
@@ -623,7 +623,27 @@ fn the_runtime_config_has_the_reference_shape() {
     );
     assert_eq!(
         keys_in_order(&serde_json::to_string(&runtime["resources"]).expect("renders")).len(),
-        4
+        5
+    );
+    // The turn limit (ours) is written in the reference's win-condition
+    // shape, which the reference client checks: a resource trigger, a
+    // result in its terms, and display texts for either end.
+    let limit = &runtime["rules"]["winConditions"][2];
+    assert_eq!(limit["id"], "turn-limit");
+    assert_eq!(
+        limit["trigger"],
+        json!({"type": "resource", "key": "turnsPlayed", "comparison": "gte", "value": 50, "target": "opponent"})
+    );
+    assert_eq!(
+        limit["result"],
+        json!({"subject": "none", "opponent": "none"})
+    );
+    for text in ["icon", "victory", "defeat"] {
+        assert!(limit["display"][text].is_string(), "display.{text}");
+    }
+    assert_eq!(
+        limit["score"]["terms"][0],
+        json!({"key": "castleHP", "weight": 100})
     );
 
     let without_icon = pack_with(|p| {
@@ -731,7 +751,14 @@ fn a_config_start_and_phases_reach_registries_metadata_and_the_engine() {
     assert_eq!(resources["faith"], json!({"key": "faith"}));
     assert_eq!(
         section_keys_in_order(content.registries().as_str(), "resources"),
-        ["gold", "ap", "happiness", "castleHP", "faith"]
+        [
+            "gold",
+            "ap",
+            "happiness",
+            "castleHP",
+            "turnsPlayed",
+            "faith"
+        ]
     );
     assert_eq!(content.metadata().value()["resources"]["faith"], json!({}));
 

@@ -329,7 +329,12 @@ impl<'a> Ctx<'a> {
                 Some(crate::content::Comparison::Gte) => value >= threshold,
                 None => false,
             };
-            if holds && let Some(conclusion) = conclusion_for(condition, subject) {
+            if !holds {
+                continue;
+            }
+            let conclusion = conclusion_for(condition, subject)
+                .or_else(|| decided_by_score(condition, self.state, subject));
+            if let Some(conclusion) = conclusion {
                 self.state.conclusion = Some(conclusion);
                 return;
             }
@@ -649,6 +654,41 @@ pub(crate) fn conclusion_for(
         subject.other()
     } else {
         return None;
+    };
+    Some(Conclusion {
+        condition_id: condition.id.clone(),
+        winner_id: winner,
+        loser_id: winner.other(),
+        triggered_by: subject,
+    })
+}
+
+/// The conclusion of a condition decided by score: the higher weighted sum
+/// of resources wins; a tie goes to the side the score's `tie` names.
+fn decided_by_score(
+    condition: &crate::content::WinConditionDef,
+    state: &GameState,
+    subject: PlayerId,
+) -> Option<Conclusion> {
+    let score = condition.score.as_ref()?;
+    let total = |player: PlayerId| -> f64 {
+        let resources = &state.players.get(player).resources;
+        score
+            .terms
+            .iter()
+            .map(|t| t.weight * resources.value(&t.key))
+            .sum()
+    };
+    let (mine, theirs) = (total(subject), total(subject.other()));
+    let winner = if mine > theirs {
+        subject
+    } else if theirs > mine {
+        subject.other()
+    } else {
+        match score.tie {
+            crate::content::WinTie::Subject => subject,
+            crate::content::WinTie::Opponent => subject.other(),
+        }
     };
     Some(Conclusion {
         condition_id: condition.id.clone(),

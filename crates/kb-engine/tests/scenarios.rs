@@ -20,9 +20,10 @@ fn initial_state_matches_the_reference() {
     assert_eq!(value["game"]["currentPhase"], "growth");
     assert_eq!(value["game"]["currentStep"], "resolve-dynamic-triggers");
     let a = &value["game"]["players"][0];
+    // `turnsPlayed` is ours: it counts turns for the turn limit.
     assert_eq!(
         a["resources"],
-        json!({"gold": 10, "ap": 0, "happiness": 0, "castleHP": 10})
+        json!({"gold": 10, "ap": 0, "happiness": 0, "castleHP": 10, "turnsPlayed": 0})
     );
     assert_eq!(
         a["stats"],
@@ -1205,5 +1206,139 @@ fn dev_mode_first_turn() {
             stat(&game, A, "fortificationStrength")
         ),
         (2.0, 2.0)
+    );
+}
+
+// ----- The turn limit (our content rule, not the reference's) ---------------
+
+/// The default content's turn limit.
+fn turn_limit(def: &mut kb_engine::ContentDef) -> &mut kb_engine::content::WinConditionDef {
+    def.rules
+        .win_conditions
+        .iter_mut()
+        .find(|c| c.id == "turn-limit")
+        .expect("the default content has a turn limit")
+}
+
+/// A default game whose players have `turns` turns each.
+fn game_of_turns(turns: u32) -> kb_engine::Game {
+    game_with(|def| turn_limit(def).trigger.value = Some(f64::from(turns)))
+}
+
+/// Plays whole turns by advancing only, until the game ends (at most `n`).
+fn pass_turns(game: &mut kb_engine::Game, n: usize) {
+    for _ in 0..n * 8 {
+        if game.state().conclusion.is_some() {
+            return;
+        }
+        game.apply(&Command::Advance).expect("advance");
+    }
+}
+
+#[test]
+fn the_turn_limit_ends_the_game_after_the_second_players_last_turn() {
+    let mut game = game_of_turns(2);
+    // A's last turn ends: A has played both its turns, B one.
+    pass_turns(&mut game, 3);
+    assert_eq!(
+        (res(&game, A, "turnsPlayed"), res(&game, B, "turnsPlayed")),
+        (2.0, 1.0)
+    );
+    assert!(
+        game.state().conclusion.is_none(),
+        "B still has its last turn"
+    );
+    assert_eq!(game.state().active, B);
+    // B's last turn ends the game.
+    pass_turns(&mut game, 1);
+    let conclusion = game.state().conclusion.clone().expect("turn limit");
+    assert_eq!(conclusion.condition_id, "turn-limit");
+    assert_eq!(conclusion.triggered_by, B);
+    assert_eq!(
+        game.apply(&Command::Advance).unwrap_err().code(),
+        EngineError::GameConcluded.code()
+    );
+}
+
+#[test]
+fn the_turn_limit_is_decided_by_score_castle_first() {
+    // Score: 100 per castle HP, 1 per gold.
+    let decide = |a_castle: f64, a_gold: f64, b_gold: f64| {
+        let mut game = game_of_turns(1);
+        setup(
+            &mut game,
+            A,
+            json!([
+                {"type": "resource", "method": "remove", "params": {"key": "castleHP", "amount": 10.0 - a_castle}},
+                add("gold", a_gold - 10.0)
+            ]),
+        );
+        setup(&mut game, B, json!([add("gold", b_gold - 10.0)]));
+        pass_turns(&mut game, 2);
+        game.state()
+            .conclusion
+            .clone()
+            .expect("turn limit")
+            .winner_id
+    };
+    assert_eq!(decide(10.0, 11.0, 10.0), A, "more gold, same castle");
+    assert_eq!(
+        decide(9.0, 109.0, 10.0),
+        B,
+        "one castle HP is worth 100 gold"
+    );
+    assert_eq!(decide(9.0, 111.0, 10.0), A, "and no more");
+    // A tie goes to the subject: the second player, who played last.
+    assert_eq!(decide(10.0, 10.0, 10.0), B);
+}
+
+#[test]
+fn a_score_without_terms_is_refused() {
+    let mut def = default_def();
+    turn_limit(&mut def).score.as_mut().unwrap().terms.clear();
+    let error = kb_engine::Content::new(def).unwrap_err().to_string();
+    assert!(
+        error.contains("rules.winConditions[2] (turn-limit).score"),
+        "{error}"
+    );
+    assert!(error.contains("at least one term"), "{error}");
+}
+
+#[test]
+fn the_turn_limit_counts_from_zero_when_a_start_config_omits_the_counter() {
+    // A session config may replace the whole start configuration; the
+    // count then starts from nothing, and the limit still holds.
+    let mut game = game_with(|def| {
+        turn_limit(def).trigger.value = Some(2.0);
+        def.start
+            .player
+            .resources
+            .as_mut()
+            .unwrap()
+            .remove("turnsPlayed");
+    });
+    assert_eq!(res(&game, A, "turnsPlayed"), 0.0);
+    pass_turns(&mut game, 3);
+    assert!(game.state().conclusion.is_none());
+    pass_turns(&mut game, 1);
+    assert_eq!(
+        game.state()
+            .conclusion
+            .as_ref()
+            .map(|c| c.condition_id.as_str()),
+        Some("turn-limit")
+    );
+}
+
+#[test]
+fn a_score_names_its_tie_or_gives_it_to_the_subject() {
+    let mut def = serde_json::to_value(default_def()).unwrap();
+    let limit = &mut def["rules"]["winConditions"][2];
+    assert_eq!(limit["id"], "turn-limit");
+    limit["score"].as_object_mut().unwrap().remove("tie");
+    let mut def: kb_engine::ContentDef = serde_json::from_value(def).unwrap();
+    assert_eq!(
+        turn_limit(&mut def).score.as_ref().unwrap().tie,
+        kb_engine::content::WinTie::Subject
     );
 }

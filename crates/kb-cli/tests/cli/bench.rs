@@ -1,4 +1,5 @@
-//! `kingdom bench engine`: a small run reports sensible figures.
+//! `kingdom bench engine` and `kingdom bench ai`: small runs report
+//! sensible figures.
 
 use crate::run::*;
 
@@ -74,6 +75,93 @@ fn bad_benchmark_arguments_exit_with_2() {
     )
     .bad_input(&["no game reached turn 500"]);
     assert_eq!(kingdom(&["bench", "engine", "--runs", "x"], None).code, 2);
+}
+
+/// A small AI round robin: every pairing played on both seats, win rates
+/// with intervals, a time per turn for each contender, identical runs.
+#[test]
+fn a_small_ai_benchmark_reports_win_rates_and_turn_times() {
+    let run = kingdom(
+        &[
+            "bench",
+            "ai",
+            "--games",
+            "2",
+            "--runs",
+            "2",
+            "--players",
+            "easy,normal,random",
+            "--json",
+        ],
+        None,
+    );
+    let report = run.json();
+    assert_eq!(report["deterministic"], true, "same seed, same games");
+    let pairings = report["pairings"].as_array().unwrap();
+    let names: Vec<(&str, &str)> = pairings
+        .iter()
+        .map(|p| (p["first"].as_str().unwrap(), p["second"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [("easy", "normal"), ("easy", "random"), ("normal", "random")]
+    );
+    for p in pairings {
+        let games = p["games"].as_u64().unwrap();
+        assert_eq!(games, 2);
+        let decided = ["firstWins", "secondWins", "unfinished"]
+            .iter()
+            .map(|k| p[k].as_u64().unwrap())
+            .sum::<u64>();
+        assert_eq!(decided, games);
+        let (low, rate, high) = (
+            p["firstWinRateLow"].as_f64().unwrap(),
+            p["firstWinRate"].as_f64().unwrap(),
+            p["firstWinRateHigh"].as_f64().unwrap(),
+        );
+        assert!(
+            low <= rate && rate <= high && low >= 0.0 && high <= 1.0,
+            "{p}"
+        );
+        assert!(p["averageTurns"].as_f64().unwrap() >= 1.0);
+    }
+    // normal beats easy from both seats.
+    assert_eq!(pairings[0]["secondWins"], 2);
+    let times = report["turnTimes"].as_array().unwrap();
+    assert_eq!(times.len(), 3);
+    for t in times {
+        assert!(t["turnsPerRun"].as_u64().unwrap() > 0, "{t}");
+        assert!(t["cpu"]["p99Ms"].as_f64().unwrap() >= t["cpu"]["medianMs"].as_f64().unwrap());
+        assert_eq!(t["wall"]["runs"].as_array().unwrap().len(), 2);
+    }
+    let target = &report["targets"][0];
+    assert_eq!(target["what"], "normal beats easy in ≥ 75 % of games");
+    assert_eq!(target["met"], true);
+
+    let text = kingdom(
+        &[
+            "bench",
+            "ai",
+            "--games",
+            "1",
+            "--players",
+            "easy,easy",
+            "--mirrors",
+        ],
+        None,
+    );
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("| easy vs easy |"), "{}", text.stdout);
+}
+
+#[test]
+fn bad_ai_benchmark_arguments_exit_with_2() {
+    kingdom(&["bench", "ai", "--players", "easy,expert"], None).bad_input(&[
+        "unknown AI level \"expert\"",
+        "easy, normal, hard, or random",
+    ]);
+    kingdom(&["bench", "ai", "--players", "hard"], None).bad_input(&["at least two"]);
+    kingdom(&["bench", "ai", "--games", "0"], None).bad_input(&["--games"]);
 }
 
 /// `kingdom bench load` starts its own server, plays real games and fails

@@ -428,9 +428,47 @@ pub struct WinConditionDef {
     pub trigger: WinTrigger,
     /// Who wins.
     pub result: WinResult,
+    /// When `result` names no winner: the winner is the player with the
+    /// higher score (a turn limit decided on points).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<WinScore>,
     /// Display fields.
     #[serde(flatten)]
     pub rest: Params,
+}
+
+/// How a score decides a win condition whose `result` names no winner:
+/// each player's score is the weighted sum of its resources, the higher
+/// score wins, and `tie` says who wins an equal score.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WinScore {
+    /// The terms of the sum.
+    pub terms: Vec<ScoreTerm>,
+    /// Who wins a tie: the subject (the player whose change fired the
+    /// condition, the default) or its opponent.
+    #[serde(default)]
+    pub tie: WinTie,
+}
+
+/// One term of a score: `weight × resource`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreTerm {
+    /// The resource key.
+    pub key: Key,
+    /// Its weight.
+    #[serde(serialize_with = "crate::num::serialize_num")]
+    pub weight: f64,
+}
+
+/// Who wins a tied score.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WinTie {
+    /// The player whose change fired the condition.
+    #[default]
+    Subject,
+    /// The other player.
+    Opponent,
 }
 
 /// The trigger of a win condition.

@@ -127,6 +127,18 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
     }
     for (i, condition) in rules.win_conditions.iter().enumerate() {
         let path = format!("rules.winConditions[{i}] ({})", condition.id);
+        if let Some(score) = &condition.score
+            && (score.terms.is_empty()
+                || score
+                    .terms
+                    .iter()
+                    .any(|t| t.key.is_empty() || !t.weight.is_finite()))
+        {
+            return Err(ContentError::new(
+                format!("{path}.score"),
+                "a score needs at least one term, each with a key and a finite weight",
+            ));
+        }
         match condition.trigger.kind.as_str() {
             "resource" => {
                 if condition.trigger.comparison.is_none() || condition.trigger.value.is_none() {

@@ -49,7 +49,7 @@ async fn create_answers_201_with_the_first_state_at_version_1() {
     assert_eq!(player(&state, "B")["aiControlled"], true);
     assert_eq!(
         player(&state, "A")["resources"],
-        json!({"gold": 10, "ap": 0, "happiness": 0, "castleHP": 10})
+        json!({"gold": 10, "ap": 0, "happiness": 0, "castleHP": 10, "turnsPlayed": 0})
     );
     assert_eq!(resource(&state, "B", "ap"), 1.0);
     assert_eq!(
