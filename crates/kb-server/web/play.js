@@ -344,6 +344,13 @@ let timer = null;
 function startPlayback(frames) {
   update({ playback: { frames, index: 0 } });
   schedule();
+  // Bring it into view (on a phone the page may be scrolled down) and give
+  // the keyboard its Skip button.
+  queueMicrotask(() => {
+    const panel = document.querySelector('#playback');
+    panel?.scrollIntoView({ block: 'nearest' });
+    if (!panel?.contains(document.activeElement)) document.querySelector('#skip-playback')?.focus({ preventScroll: true });
+  });
 }
 
 function schedule() {

@@ -3,7 +3,7 @@
 // settings, a new game.
 
 import { h, fill, $ } from '../dom.js';
-import { state, update, savePref, game, currentPhase, playerById, human, isHumanTurn } from '../state.js';
+import { update, savePref, game, currentPhase, playerById, isHumanTurn } from '../state.js';
 import { named, phaseInfo } from '../content.js';
 
 export function render(s) {
@@ -21,7 +21,8 @@ export function render(s) {
       }, dark ? '🌙' : '☀️'),
       h('button', { type: 'button', class: 'ghost icon', 'data-key': 'settings', 'aria-label': 'Settings', title: 'Settings', onclick: () => update({ dialog: { kind: 'settings' } }) }, '⚙️'),
       s.view === 'game'
-        ? h('button', { type: 'button', id: 'to-start', class: 'ghost', 'data-key': 'to-start', onclick: () => update({ view: 'start', dialog: null, notice: null }) }, 'New game')
+        ? h('button', { type: 'button', id: 'to-start', class: 'ghost', 'data-key': 'to-start', 'aria-label': 'New game', title: 'New game', onclick: () => update({ view: 'start', dialog: null, notice: null }) },
+          h('span', { class: 'wide', 'aria-hidden': 'true' }, 'New game'), h('span', { class: 'narrow', 'aria-hidden': 'true' }, '➕'))
         : null));
 }
 
@@ -39,5 +40,5 @@ function status(s, g) {
     phase ? h('span', { id: 'phase', class: 'phase' }, named(phaseInfo(phase.id))) : null,
     who,
     g.devMode ? h('span', { class: 'badge' }, 'Dev') : null,
-    human() ? null : null);
+  );
 }

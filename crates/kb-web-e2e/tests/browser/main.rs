@@ -395,8 +395,9 @@ async fn phone(page: &Page, server: &Server) -> Result<()> {
     .await?;
     page.press(ENTER).await?;
     page.wait_for(
-        "the AI's turn played back",
-        "!document.querySelector('#playback').hidden",
+        "the AI's turn played back, in view, its Skip button focused",
+        "(p => !p.hidden && p.getBoundingClientRect().top >= 0 && p.getBoundingClientRect().top < window.innerHeight / 2 \
+           && document.activeElement === document.querySelector('#skip-playback'))(document.querySelector('#playback'))",
     )
     .await?;
     shot(page, "phone-2-ai-turn").await?;
@@ -434,6 +435,11 @@ async fn phone(page: &Page, server: &Server) -> Result<()> {
         "the bankruptcy warning on the hire, before any click",
         "(c => c.querySelector('.warning') && c.querySelector('.warning').textContent.includes('bankrupts'))\
          (document.querySelector(\"[data-action-card='raise_pop']\"))",
+    )
+    .await?;
+    page.eval(
+        "document.querySelector(\"[data-action-card='raise_pop']\").scrollIntoView({ block: 'center' }); return true;",
+        vec![],
     )
     .await?;
     shot(page, "phone-3-warning").await?;
