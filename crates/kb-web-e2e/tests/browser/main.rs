@@ -325,8 +325,17 @@ async fn laptop(page: &Page, server: &mut Server) -> Result<f64> {
     )
     .await?;
 
-    // A restart of the server: the game resumes, unchanged, and play goes on.
+    // A dead server is reported readably; after a restart the game
+    // resumes, unchanged (the failed Tax changed nothing), and play goes on.
     let gold = page.number(GOLD_A).await?;
+    server.stop().await?;
+    page.click("button[data-action='tax']").await?;
+    page.wait_idle(
+        "an error notice about the unreachable server",
+        "!document.querySelector('#notice').hidden && \
+         document.querySelector('#notice-text').textContent.includes('Cannot reach the server')",
+    )
+    .await?;
     server.restart().await?;
     page.reload().await?;
     page.wait_idle(
