@@ -42,15 +42,24 @@ function append(el, children) {
 export function fill(el, ...children) {
   if (!el) return;
   const active = document.activeElement;
-  const key = active && el.contains(active) ? focusKey(active) : null;
+  let key = active && el.contains(active) ? focusKey(active) : null;
+  // The focus was lost here earlier (its control was disabled while a
+  // request ran) and nothing else has it: take it back when possible.
+  if (!key && lost?.container === el && (!active || active === document.body)) key = lost.key;
   el.replaceChildren();
   append(el, children);
-  if (key) {
-    const again = el.querySelector(`[data-key="${CSS.escape(key)}"]`) ?? (active.id ? el.querySelector(`#${CSS.escape(active.id)}`) : null);
-    if (again && !again.disabled) again.focus({ preventScroll: true });
-    else el.querySelector('[data-key]:not(:disabled), button:not(:disabled)')?.focus({ preventScroll: true });
+  if (!key) return;
+  const again = el.querySelector(`[data-key="${CSS.escape(key)}"]`) ?? el.querySelector(`#${CSS.escape(key)}`);
+  if (again && !again.disabled) {
+    again.focus({ preventScroll: true });
+    lost = null;
+  } else {
+    lost = { container: el, key };
   }
 }
+
+/** Where the keyboard focus was when its control went away for a moment. */
+let lost = null;
 
 function focusKey(el) {
   return el.dataset?.key ?? (el.id || null);

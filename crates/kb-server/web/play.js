@@ -135,6 +135,18 @@ export async function perform(actionId, candidate, { confirmed = false } = {}) {
     setBusy(false);
   }
   afterMove();
+  keepFocus(`button[data-action="${actionId}"]`);
+}
+
+/** After a request, a keyboard user's focus goes back where it was, or to
+ * End turn when that control can no longer be used. */
+function keepFocus(css) {
+  queueMicrotask(() => {
+    const active = document.activeElement;
+    if (active && active !== document.body) return;
+    const target = [document.querySelector(css), document.querySelector('#end-turn')].find((e) => e && !e.disabled);
+    target?.focus({ preventScroll: true });
+  });
 }
 
 /** Ends the human's turn (asks first when the forecast says it bankrupts). */

@@ -38,6 +38,8 @@ export const state = {
   busyText: '',
   /** Picker choices: action id -> param key -> value. */
   selection: {},
+  /** Actions whose description is unfolded (taps work where tooltips do not). */
+  about: {},
   /** The AI's turn being shown: `{frames, index}` (see play.js). */
   playback: null,
   /** The open dialog: `{kind, ...}` (see views/dialogs.js). */

@@ -174,6 +174,7 @@ function card(s, entry) {
   const now = candidate?.ok ? effectLines(candidate) : [];
   const outlook = candidate?.ok ? candidate.outlook : null;
   const warn = outlook?.bankrupt;
+  const open = Boolean(state.about[id]);
   const selects = candidate ? pickers(entry).map(({ key, values }) => {
     const current = Object.fromEntries(paramEntries(candidate.params))[key];
     const selectId = `pick-${id}-${key}`.replace(/[^\w-]/g, '-');
@@ -188,7 +189,13 @@ function card(s, entry) {
   return h('li', { class: `action${ok ? '' : ' unavailable'}${warn ? ' danger' : ''}`, dataset: { actionCard: id } },
     h('div', { class: 'action-head' },
       h('span', { class: 'action-name' }, named(info)),
+      info.description && now.length ? h('button', {
+        type: 'button', class: 'ghost about', 'data-key': `about-${id}`, 'aria-expanded': String(open),
+        'aria-controls': `about-${id}`, 'aria-label': `About ${info.label}`,
+        onclick: () => update({ about: { ...state.about, [id]: !open } }),
+      }, 'ⓘ') : null,
       h('span', { class: 'cost', title: 'Cost' }, candidate?.costs ? describeCosts(candidate.costs) : '')),
+    open && now.length ? h('p', { class: 'about-text', id: `about-${id}` }, info.description) : null,
     selects.length ? h('div', { class: 'pickers' }, selects) : null,
     h('p', { class: 'now', id: `now-${id}` },
       now.length ? [h('span', { class: 'tag' }, 'Now'), ' ', now.join(' · ')] : h('span', { class: 'muted' }, info.description)),

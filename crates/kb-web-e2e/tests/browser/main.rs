@@ -382,6 +382,13 @@ async fn phone(page: &Page, server: &Server) -> Result<()> {
     move_in_view(page, "390x844").await?;
     shot(page, "phone-1-your-move").await?;
     accessible(page, "the human's move on a phone").await?;
+    // A tap unfolds what an action does (tooltips do not work on touch).
+    page.click("[data-key='about-tax']").await?;
+    page.wait_for(
+        "Tax's description",
+        "document.querySelector('#about-tax') && document.querySelector(\"[data-key='about-tax']\").getAttribute('aria-expanded') === 'true'",
+    )
+    .await?;
 
     // Turn 1: a house (room for one more person), by keyboard.
     choose(page, "develop", "id", "house").await?;
@@ -394,6 +401,11 @@ async fn phone(page: &Page, server: &Server) -> Result<()> {
     page.wait_idle(
         "a house",
         "document.querySelector(\"[data-player='A'] .lands\").textContent.includes('House')",
+    )
+    .await?;
+    page.wait_for(
+        "the focus on End turn, since no action point is left",
+        "document.activeElement === document.querySelector('#end-turn')",
     )
     .await?;
     // End turn by keyboard; Escape skips the AI's turn.
