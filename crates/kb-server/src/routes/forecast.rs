@@ -352,10 +352,17 @@ fn action_forecasts(game: &Game, player: PlayerId) -> Vec<ActionForecast> {
         .filter(|id| game.action_definition(id).is_ok())
         .map(|action_id| {
             let requirements = game.action_requirements(&action_id).unwrap_or_default();
-            let candidates = moves
+            let mut params: Vec<Params> = moves
                 .iter()
                 .filter(|m| m.action_id == action_id)
-                .map(|m| candidate(game, player, &before, &m.action_id, &m.params))
+                .map(|m| m.params.clone())
+                .collect();
+            if params.is_empty() {
+                params = fallback_params(game, &action_id);
+            }
+            let candidates = params
+                .iter()
+                .map(|p| candidate(game, player, &before, &action_id, p))
                 .collect();
             ActionForecast {
                 action_id,
@@ -363,6 +370,34 @@ fn action_forecasts(game: &Game, player: PlayerId) -> Vec<ActionForecast> {
                 candidates,
             }
         })
+        .collect()
+}
+
+/// Parameters for an action [`Game::candidate_moves`] offers none for:
+/// one choice per option group (no other parameter), kept where the engine
+/// performs it. The enumeration names a `landId` only among lands with a
+/// free slot, so an action that makes its own land (Royal Decree) has no
+/// candidate once every land is full, though the engine performs it
+/// without one.
+fn fallback_params(game: &Game, action_id: &str) -> Vec<Params> {
+    let mut all = vec![Params::new()];
+    for group in game.action_options(action_id).unwrap_or_default() {
+        all = all
+            .into_iter()
+            .flat_map(|params| {
+                group.options.iter().map(move |option| {
+                    let mut params = params.clone();
+                    let choices = params
+                        .entry("choices")
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    choices[group.id.as_str()] = serde_json::json!({ "optionId": option.id });
+                    params
+                })
+            })
+            .collect();
+    }
+    all.into_iter()
+        .filter(|params| game.clone().perform(action_id, params).is_ok())
         .collect()
 }
 

@@ -416,3 +416,26 @@ async fn the_forecast_never_writes() {
     let now = app.snapshot(ALICE, &id).await;
     assert_same_json(&now["snapshot"], &at_main["snapshot"], "after the reads");
 }
+
+/// Royal Decree makes its own land, so it stays possible when every land
+/// is full; the forecast offers it then too, without a land to choose.
+#[tokio::test]
+async fn an_action_that_makes_its_own_land_is_offered_when_every_land_is_full() {
+    let app = TestApp::game();
+    let id = session_id(&app.create_session(ALICE, r#"{"devMode": true}"#).await);
+    proceed_ok(&app, &id).await;
+    let house = json!({"id": "house", "landId": "A-L2"});
+    assert_eq!(app.act(ALICE, &id, "develop", house).await.status, 200);
+    let full = forecast(&app, &id).await;
+    let decrees = candidates(&full, "royal_decree");
+    assert!(!decrees.is_empty(), "{full}");
+    for decree in decrees {
+        assert_eq!(decree["ok"], true, "{decree}");
+        assert!(decree["params"].get("landId").is_none(), "{decree}");
+        let lands = decree["effects"][0]["lands"].as_i64();
+        assert_eq!(lands, Some(1), "{decree}");
+    }
+    let params = decrees[0]["params"].clone();
+    let done = app.act(ALICE, &id, "royal_decree", params).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+}
