@@ -92,7 +92,7 @@ function gameOver() {
     h('p', { class: 'cause' }, h('strong', {}, cause), description ? `: ${description}` : ''),
     numbers.length ? h('p', { id: 'gameover-numbers', class: 'numbers' }, numbers.join(' ')) : null,
     h('table', { class: 'final' },
-      h('caption', {}, `The kingdoms after ${game().turn} turns`),
+      h('caption', {}, `The kingdoms after ${game().turn} ${game().turn === 1 ? 'turn' : 'turns'}`),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Ruler'),
         keys.map((key) => h('th', { scope: 'col', title: resourceInfo(key).label },
           h('span', { 'aria-hidden': 'true' }, resourceInfo(key).icon || resourceInfo(key).label), h('span', { class: 'sr-only' }, resourceInfo(key).label))),
