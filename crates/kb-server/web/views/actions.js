@@ -193,7 +193,7 @@ function card(s, entry) {
         type: 'button', class: 'ghost about', 'data-key': `about-${id}`, 'aria-expanded': String(open),
         'aria-controls': `about-${id}`, 'aria-label': `About ${info.label}`,
         onclick: () => update({ about: { ...state.about, [id]: !open } }),
-      }, 'ⓘ') : null,
+      }, 'ℹ️') : null,
       h('span', { class: 'cost', title: 'Cost' }, candidate?.costs ? describeCosts(candidate.costs) : '')),
     open && now.length ? h('p', { class: 'about-text', id: `about-${id}` }, info.description) : null,
     selects.length ? h('div', { class: 'pickers' }, selects) : null,

@@ -353,6 +353,70 @@ async fn laptop(page: &Page, server: &mut Server) -> Result<f64> {
         "the same gold after the restart"
     );
 
+    // The AI's turn only in the chronicle (Settings), and taxes until the
+    // AI, whose people grow unhappy with every tax, loses its growth phase
+    // and with it its action points: the chronicle says why it took no
+    // action.
+    page.click("button[aria-label='Settings']").await?;
+    page.click("input[name='playback'][value='off']").await?;
+    page.click("#dialog-close").await?;
+    page.wait_for(
+        "the settings closed",
+        "!document.querySelector('#dialog').open",
+    )
+    .await?;
+    let mut turn = 4;
+    while page
+        .eval(
+            &format!("return {};", log_entries("ai", "took no action")),
+            vec![],
+        )
+        .await?
+        .as_u64()
+        == Some(0)
+    {
+        assert!(turn < 16, "the AI acted every turn up to turn {turn}");
+        let can_tax = page
+            .eval(
+                "return !document.querySelector(\"button[data-action='tax']\").disabled;",
+                vec![],
+            )
+            .await?;
+        if can_tax.as_bool() == Some(true) {
+            page.click("button[data-action='tax']").await?;
+            page.wait_idle(
+                "Tax",
+                "document.querySelector(\"button[data-action='tax']\").disabled",
+            )
+            .await?;
+        }
+        page.click("#end-turn").await?;
+        turn += 1;
+        page.wait_idle(&format!("turn {turn}"), &human_main_phase(turn))
+            .await?;
+    }
+    page.wait_for(
+        "why the AI took no action",
+        "[...document.querySelectorAll('#log .entry.ai')].some(e => e.textContent.includes('took no action') \
+           && e.textContent.includes('No ') && e.textContent.includes('skipped'))",
+    )
+    .await?;
+    eprintln!("the AI first took no action before turn {turn}");
+    page.eval(
+        "const l = document.querySelector('#log'); l.scrollTop = l.scrollHeight; return true;",
+        vec![],
+    )
+    .await?;
+    shot(page, "laptop-4b-no-action").await?;
+    page.click("button[aria-label='Settings']").await?;
+    page.click("input[name='playback'][value='step']").await?;
+    page.press(ESCAPE).await?;
+    page.wait_for(
+        "the settings closed by Escape",
+        "!document.querySelector('#dialog').open",
+    )
+    .await?;
+
     // A dev-mode game: the AI's castle starts at 1 HP; one attack wins,
     // and the game-over overlay says so with the castle's numbers.
     page.click("#to-start").await?;
