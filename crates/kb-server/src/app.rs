@@ -59,6 +59,8 @@ pub fn api_routes() -> Router<AppState> {
         )
         .route("/sessions/{id}/ai-turn", post(sessions::ai_turn))
         .route("/sessions/{id}/simulate", post(sessions::simulate))
+        .route("/sessions/{id}/forecast", get(routes::forecast::forecast))
+        .route("/sessions/{id}/proceed", post(routes::proceed::proceed))
         .route("/sessions/{id}/dev-mode", post(sessions::dev_mode))
         .route(
             "/sessions/{id}/player",

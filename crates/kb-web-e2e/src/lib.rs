@@ -7,4 +7,5 @@
 //! built only for tests, never by `cargo build`.
 //!
 //! Run it with `cargo test -p kb-web-e2e`. It needs Debian's `chromium` and
-//! `chromium-driver`, which `.ci/setup` installs.
+//! `chromium-driver` and axe-core from npm, which `.ci/setup` installs; it
+//! writes screenshots of both screen sizes to `target/e2e-screenshots/`.

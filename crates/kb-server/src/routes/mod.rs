@@ -1,8 +1,10 @@
 //! Route handlers, one file per resource. The route table itself is
 //! [`crate::app::api_routes`].
 
+pub mod forecast;
 pub mod health;
 pub mod metrics;
+pub mod proceed;
 pub(crate) mod render;
 pub mod sessions;
 pub mod web;

@@ -51,7 +51,7 @@ async fn blocking<R: Send + 'static>(
 
 /// Reads a session: on this thread when that cannot wait (the session is
 /// live and its lock free), else on a blocking thread.
-async fn read<R: Send + 'static>(
+pub(crate) async fn read<R: Send + 'static>(
     state: &AppState,
     caller: kb_session::Caller,
     id: String,
@@ -71,7 +71,7 @@ async fn read<R: Send + 'static>(
 }
 
 /// A JSON response from rendered bytes, with the session version as ETag.
-fn json(status: StatusCode, body: Vec<u8>, version: Option<u64>) -> Response {
+pub(crate) fn json(status: StatusCode, body: Vec<u8>, version: Option<u64>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -86,7 +86,7 @@ fn json(status: StatusCode, body: Vec<u8>, version: Option<u64>) -> Response {
 
 /// The version a write must find (`If-Match: "7"`); `*` or no header means
 /// any.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(IF_MATCH) else {
         return Ok(None);
     };
@@ -147,7 +147,7 @@ fn engine_error(error: &EngineError) -> ApiError {
     }
 }
 
-fn require(caller: &Caller, role: Role) -> Result<kb_session::Caller, ApiError> {
+pub(crate) fn require(caller: &Caller, role: Role) -> Result<kb_session::Caller, ApiError> {
     caller.require(role)?;
     Ok(session_caller(caller))
 }

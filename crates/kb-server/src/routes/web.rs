@@ -1,9 +1,10 @@
 //! The browser client: `GET /` serves the page and `GET /assets/*` its
-//! script and stylesheet.
+//! modules and stylesheet.
 //!
 //! The files live in `crates/kb-server/web/` and are compiled into the
 //! binary, so `kingdom serve` needs nothing beside itself. They are plain
-//! files with no build step: an HTML page, one ES module and one stylesheet.
+//! files with no build step: an HTML page, a stylesheet and a few ES
+//! modules (`app.js` imports the others), listed once in `ASSETS`.
 //!
 //! Caching: every file is sent with `Cache-Control: no-cache` and a strong
 //! `ETag` (a hash of its bytes), so a browser revalidates on each load and
@@ -18,12 +19,14 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::{OriginalUri, Path};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The page's Content Security Policy: scripts, styles and requests to this
@@ -62,22 +65,47 @@ static INDEX_HTML: Asset = Asset::new(
     include_bytes!("../../web/index.html"),
     "text/html; charset=utf-8",
 );
-static APP_JS: Asset = Asset::new(
-    include_bytes!("../../web/app.js"),
-    "text/javascript; charset=utf-8",
-);
-static STYLE_CSS: Asset = Asset::new(
-    include_bytes!("../../web/style.css"),
-    "text/css; charset=utf-8",
-);
+
+/// The client's files under `/assets/`, by path: `(path, file)`.
+macro_rules! assets {
+    ($($path:literal: $content_type:expr),* $(,)?) => {
+        static ASSETS: [(&str, Asset); [$($path),*].len()] = [
+            $(($path, Asset::new(include_bytes!(concat!("../../web/", $path)), $content_type)),)*
+        ];
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+assets! {
+    "style.css": "text/css; charset=utf-8",
+    "app.js": JS,
+    "api.js": JS,
+    "content.js": JS,
+    "dom.js": JS,
+    "play.js": JS,
+    "render.js": JS,
+    "state.js": JS,
+    "views/actions.js": JS,
+    "views/board.js": JS,
+    "views/chronicle.js": JS,
+    "views/dialogs.js": JS,
+    "views/hud.js": JS,
+    "views/playback.js": JS,
+    "views/start.js": JS,
+}
+
+/// The paths the client's files are served at, `/assets/<path>`.
+pub fn asset_paths() -> impl Iterator<Item = String> {
+    ASSETS.iter().map(|(path, _)| format!("/assets/{path}"))
+}
 
 /// The client's routes, to be mounted at the root.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))
-        .route("/assets/app.js", get(app_js))
-        .route("/assets/style.css", get(style_css))
+        .route("/assets/{*path}", get(asset))
 }
 
 /// `GET /`: the page.
@@ -95,14 +123,18 @@ pub async fn index(headers: HeaderMap) -> Response {
     response
 }
 
-/// `GET /assets/app.js`: the client's script (an ES module).
-pub async fn app_js(headers: HeaderMap) -> Response {
-    serve(&APP_JS, &headers)
-}
-
-/// `GET /assets/style.css`: the client's stylesheet.
-pub async fn style_css(headers: HeaderMap) -> Response {
-    serve(&STYLE_CSS, &headers)
+/// `GET /assets/*path`: one of the client's modules or its stylesheet;
+/// any other path is the usual 404 envelope.
+pub async fn asset(
+    Path(path): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    match ASSETS.iter().find(|(name, _)| *name == path) {
+        Some((_, asset)) => serve(asset, &headers),
+        None => ApiError::route_not_found(&method, uri.path()).into_response(),
+    }
 }
 
 /// True if `If-None-Match` lists `etag` (or is `*`). Weak comparison, as
@@ -155,16 +187,16 @@ mod tests {
 
     #[test]
     fn etag_is_a_quoted_hash() {
-        let etag = APP_JS.etag().to_str().unwrap().to_owned();
+        let etag = ASSETS[1].1.etag().to_str().unwrap().to_owned();
         assert_eq!(etag.len(), 34, "{etag}");
         assert!(etag.starts_with('"') && etag.ends_with('"'));
-        assert_ne!(APP_JS.etag(), STYLE_CSS.etag());
+        assert_ne!(ASSETS[1].1.etag(), ASSETS[0].1.etag());
     }
 
     #[test]
     fn if_none_match_lists_and_weak_tags_match() {
-        let etag = APP_JS.etag().to_str().unwrap().to_owned();
-        let etag_value = APP_JS.etag();
+        let etag = ASSETS[1].1.etag().to_str().unwrap().to_owned();
+        let etag_value = ASSETS[1].1.etag();
         assert!(not_modified(&with_if_none_match(&etag), etag_value));
         assert!(not_modified(
             &with_if_none_match(&format!("\"x\", W/{etag}")),

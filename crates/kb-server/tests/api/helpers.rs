@@ -368,7 +368,7 @@ impl SessionRoute {
 /// default session (turn 1, A's growth): the action performs `tax` (which
 /// the engine refuses outside the main phase, but only after finding the
 /// session), the AI turn asks for B (not B's turn yet).
-pub const SESSION_ROUTES: [SessionRoute; 12] = [
+pub const SESSION_ROUTES: [SessionRoute; 14] = [
     SessionRoute {
         method: Method::GET,
         path: "/sessions/{id}/snapshot",
@@ -423,6 +423,20 @@ pub const SESSION_ROUTES: [SessionRoute; 12] = [
         path: "/sessions/{id}/simulate",
         body: Some(r#"{"playerId": "A"}"#),
         invalid: Some((r#"{"playerId": "Z"}"#, "Invalid simulation request.")),
+        role: "session:advance",
+    },
+    SessionRoute {
+        method: Method::GET,
+        path: "/sessions/{id}/forecast",
+        body: None,
+        invalid: None,
+        role: "session:advance",
+    },
+    SessionRoute {
+        method: Method::POST,
+        path: "/sessions/{id}/proceed",
+        body: None,
+        invalid: None,
         role: "session:advance",
     },
     SessionRoute {

@@ -325,10 +325,13 @@ async fn every_state_response_carries_its_version_as_etag() {
             None => assert_eq!(etag(&response), None, "{}", route.path),
         }
     }
-    // snapshot, advance, ai-turn (not B's turn: nothing to do), dev-mode
-    // and player answer states; the queries and delete do not.
-    assert_eq!(states, 5);
-    assert_eq!(last, 4, "advance, dev-mode and player each moved it");
+    // snapshot, advance, ai-turn (not B's turn: nothing to do), forecast
+    // (a read, of one version), proceed, dev-mode and player answer
+    // states; the queries and delete do not.
+    assert_eq!(states, 7);
+    // advance, dev-mode and player each moved it by one; proceed by the
+    // six steps from there to A's main phase.
+    assert_eq!(last, 10);
 }
 
 /// Mutating routes, each with a request that succeeds when they are sent

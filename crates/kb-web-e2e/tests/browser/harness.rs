@@ -20,8 +20,11 @@ use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::extract::Request;
+use axum::middleware::{self, Next};
 use fantoccini::{Client, ClientBuilder, Locator};
 use kb_server::{AppState, Authenticator, Metrics, app};
 use kb_session::{ManagerOptions, SessionManager};
@@ -51,6 +54,9 @@ pub struct Server {
     address: SocketAddr,
     db_path: PathBuf,
     running: Option<Running>,
+    /// API requests answered (paths under `/api/`, the client's prefix),
+    /// counted at the server across restarts.
+    api_requests: Arc<AtomicU64>,
 }
 
 struct Running {
@@ -69,6 +75,7 @@ impl Server {
             address,
             db_path: db_path.to_owned(),
             running: None,
+            api_requests: Arc::new(AtomicU64::new(0)),
         };
         server.serve(listener).await?;
         Ok(server)
@@ -77,6 +84,11 @@ impl Server {
     /// The page's address, `http://127.0.0.1:PORT/`.
     pub fn url(&self) -> String {
         format!("http://{}/", self.address)
+    }
+
+    /// The number of API requests the server has received so far.
+    pub fn api_requests(&self) -> u64 {
+        self.api_requests.load(Ordering::SeqCst)
     }
 
     /// Stops serving: in-flight requests finish, then the store is closed.
@@ -129,7 +141,15 @@ impl Server {
         let auth = Authenticator::for_listener(None, self.address)?;
         let state = AppState::new(auth, Metrics::new(), manager.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app::run(listener, state, async move {
+        let counter = self.api_requests.clone();
+        let router =
+            app::router(state).layer(middleware::from_fn(move |request: Request, next: Next| {
+                if request.uri().path().starts_with("/api/") {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                next.run(request)
+            }));
+        let task = tokio::spawn(app::serve(listener, router, async move {
             let _ = stopped.await;
         }));
         self.running = Some(Running {
@@ -312,6 +332,49 @@ fn kill_processes_using(profile: &Path) {
     }
 }
 
+// ----- axe-core ---------------------------------------------------------------------
+
+/// The axe-core version `.ci/setup` installs.
+pub const AXE_CORE_VERSION: &str = "4.10.3";
+
+/// WebDriver's Enter key.
+pub const ENTER: &str = "\u{E007}";
+/// WebDriver's Escape key.
+pub const ESCAPE: &str = "\u{E00C}";
+
+/// axe-core's script: `KB_AXE_CORE` (a path to `axe.min.js`) or where
+/// `.ci/setup` installs it (`$KB_CACHE_DIR`, else `$XDG_CACHE_HOME` or
+/// `~/.cache`, then `kingdom-builder/axe-core-<version>`). Missing, it
+/// fails with a message saying to run `.ci/setup`; it never skips.
+fn axe_core_source() -> Result<String> {
+    let path = match std::env::var_os("KB_AXE_CORE") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let cache = std::env::var_os("KB_CACHE_DIR")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("XDG_CACHE_HOME")
+                        .map(|dir| PathBuf::from(dir).join("kingdom-builder"))
+                })
+                .or_else(|| {
+                    std::env::var_os("HOME")
+                        .map(|home| PathBuf::from(home).join(".cache").join("kingdom-builder"))
+                })
+                .ok_or("no cache directory: set KB_AXE_CORE or HOME")?;
+            cache
+                .join(format!("axe-core-{AXE_CORE_VERSION}"))
+                .join("node_modules/axe-core/axe.min.js")
+        }
+    };
+    std::fs::read_to_string(&path).map_err(|error| {
+        format!(
+            "cannot read axe-core at {} ({error}): run `.ci/setup`, which installs it from npm",
+            path.display()
+        )
+        .into()
+    })
+}
+
 // ----- the page ---------------------------------------------------------------------
 
 /// Whether a WebDriver command failed because its element left the page.
@@ -389,6 +452,14 @@ impl Page {
                 &format!("(e => e && !e.disabled)(document.querySelector({quoted}))"),
             )
             .await?;
+            // Into the middle of the viewport, as a player would scroll it:
+            // at an edge, the sticky top bar or End turn bar may cover it.
+            self.eval(
+                "const e = document.querySelector(arguments[0]); \
+                 if (e) e.scrollIntoView({ block: 'center', inline: 'nearest' }); return true;",
+                vec![json!(css)],
+            )
+            .await?;
             let clicked = match self.client.find(Locator::Css(css)).await {
                 Ok(element) => element.click().await,
                 Err(error) => Err(error),
@@ -426,6 +497,67 @@ impl Page {
         text.trim()
             .parse()
             .map_err(|_| format!("{css} shows {text:?}, not a number").into())
+    }
+
+    /// Makes the page's viewport `width` × `height` CSS pixels (the window
+    /// is resized by what its frame takes).
+    pub async fn set_viewport(&self, width: u32, height: u32) -> Result<()> {
+        self.client.set_window_size(width, height).await?;
+        for _ in 0..3 {
+            let inner = self
+                .eval("return [window.innerWidth, window.innerHeight];", vec![])
+                .await?;
+            let (w, h) = (
+                inner[0].as_u64().unwrap_or(0),
+                inner[1].as_u64().unwrap_or(0),
+            );
+            if w == u64::from(width) && h == u64::from(height) {
+                return Ok(());
+            }
+            let (_, _, outer_w, outer_h) = self.client.get_window_rect().await?;
+            let fix = |outer: u64, inner: u64, want: u32| {
+                (outer + u64::from(want)).saturating_sub(inner).max(100) as u32
+            };
+            self.client
+                .set_window_size(fix(outer_w, w, width), fix(outer_h, h, height))
+                .await?;
+        }
+        let inner = self
+            .eval("return [window.innerWidth, window.innerHeight];", vec![])
+            .await?;
+        Err(format!("cannot make the viewport {width}x{height}: it is {inner}").into())
+    }
+
+    /// Sends keys (WebDriver key codes, such as [`ENTER`]) to the focused
+    /// element.
+    pub async fn press(&self, keys: &str) -> Result<()> {
+        self.client.active_element().await?.send_keys(keys).await?;
+        Ok(())
+    }
+
+    /// Runs axe-core on the page and returns its serious and critical
+    /// violations as readable lines (empty when there are none).
+    pub async fn axe_serious(&self) -> Result<Vec<String>> {
+        let source = axe_core_source()?;
+        self.client
+            .execute(&format!("{source}\n;return true;"), vec![])
+            .await?;
+        let script = "const done = arguments[arguments.length - 1];\
+            axe.run(document, { resultTypes: ['violations'] })\
+              .then(r => done(r.violations\
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                 .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' (' + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 160) + ')').join('; '))))\
+              .catch(e => done(['axe failed: ' + e]));";
+        let found = self.client.execute_async(script, vec![]).await?;
+        Ok(found
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Saves a screenshot to `path`.

@@ -1,0 +1,468 @@
+// Playing: the moves a player makes and what the page does with the
+// answers. Each move is at most two requests in steady play:
+//
+// - an action: `POST .../actions`, then `GET .../forecast` for the numbers
+//   of the next click;
+// - End turn: `POST .../proceed`, which ends the turn, plays the AI's turn
+//   and the next growth and upkeep, and answers with every step and the
+//   next forecast; the AI's turn is then played back frame by frame.
+//
+// Every change goes into `state` through `update()`.
+
+import { state, update, storage, STORE, DEFAULT_TOKEN, game, players, playerById, human, isHumanTurn, apKey, forecast } from './state.js';
+import { api, sessionPath, ApiError } from './api.js';
+import {
+  actionInfo, conclusionText, deltaBetween, describeAttacks, describeCosts, describeDelta, fmtNumber,
+  named, phaseInfo, resourceInfo, resourceParts, sourceName,
+} from './content.js';
+
+const LOG_LIMIT = 300;
+/** How long one frame of the AI's turn stays, by setting. */
+const FRAME_MS = { step: 1100, fast: 250, off: 0 };
+
+// ---------------------------------------------------------------------------
+// State from answers
+
+function applyState(data) {
+  const patch = {};
+  if (data.snapshot) patch.snapshot = data.snapshot;
+  if (data.registries) patch.registries = data.registries;
+  if (data.snapshot?.metadata) patch.metadata = data.snapshot.metadata;
+  if (typeof data.version === 'number') patch.version = data.version;
+  if (data.forecast) patch.forecast = { ...data.forecast, version: data.version };
+  update(patch);
+}
+
+async function loadForecast() {
+  const data = await api('GET', sessionPath('/forecast'));
+  update({ forecast: data });
+}
+
+function setBusy(busy, busyText = '') {
+  update({ busy, busyText: busy ? busyText : '' });
+}
+
+export function showError(error) {
+  const message = error instanceof ApiError ? error.message : `Something went wrong: ${error?.message ?? error}`;
+  if (!(error instanceof ApiError)) console.error(error);
+  update({ notice: message });
+}
+
+export function clearError() {
+  update({ notice: null });
+}
+
+/** After a failure: read the game again so the page shows what is true. */
+async function recover(error) {
+  showError(error);
+  try {
+    applyState(await api('GET', sessionPath('/snapshot')));
+    await loadForecast();
+  } catch { /* the notice already says what is wrong */ }
+}
+
+// ---------------------------------------------------------------------------
+// The chronicle
+
+export function addLog(entry) {
+  state.log.push({ turn: game()?.turn ?? 0, ...entry });
+  if (state.log.length > LOG_LIMIT) state.log.splice(0, state.log.length - LOG_LIMIT);
+  if (state.sessionId) storage.set(STORE.log(state.sessionId), JSON.stringify(state.log));
+  update();
+}
+
+function noteTurn() {
+  const turn = game()?.turn;
+  if (turn === undefined) return;
+  const last = [...state.log].reverse().find((entry) => entry.kind === 'turn');
+  if (!last || last.turn !== turn) addLog({ kind: 'turn', title: `Turn ${turn}` });
+}
+
+function noteConclusion() {
+  const conclusion = game()?.conclusion;
+  if (!conclusion || state.log.some((entry) => entry.kind === 'end')) return;
+  const { title, cause } = conclusionText(conclusion);
+  addLog({ kind: 'end', title, details: [cause, ...shortfallLines()] });
+}
+
+function loadLog(sessionId) {
+  try {
+    const saved = JSON.parse(storage.get(STORE.log(sessionId)) ?? '[]');
+    return Array.isArray(saved) ? saved : [];
+  } catch {
+    return [];
+  }
+}
+
+/** "Upkeep asked for 3 🪙 (⚖️ Council ×1: 2, 🎖️ Legion ×1: 1); you had 2 🪙." */
+export function shortfallLines(shortfall = forecast()?.conclusion?.shortfall) {
+  if (!shortfall) return [];
+  const icon = resourceInfo(shortfall.key).icon || resourceInfo(shortfall.key).label;
+  const who = shortfall.playerId === human()?.id ? 'you' : playerById(shortfall.playerId)?.name ?? shortfall.playerId;
+  const sources = (shortfall.sources ?? []).map((s) => `${sourceName(s.source)}: ${fmtNumber(s.amount)}`);
+  return [`Upkeep asked for ${fmtNumber(shortfall.due)} ${icon}${sources.length ? ` (${sources.join(', ')})` : ''}; ${who} had ${fmtNumber(shortfall.available)} ${icon}.`];
+}
+
+// ---------------------------------------------------------------------------
+// Moves
+
+/** Performs one action (asks first when the forecast says it bankrupts). */
+export async function perform(actionId, candidate, { confirmed = false } = {}) {
+  if (state.busy || state.playback) return;
+  if (!confirmed && candidate?.outlook?.bankrupt) {
+    update({ dialog: { kind: 'confirm', what: 'action', actionId, candidate } });
+    return;
+  }
+  clearError();
+  const params = candidate?.params ?? {};
+  const before = state.snapshot;
+  setBusy(true, `${actionInfo(actionId).label}…`);
+  try {
+    const data = await api('POST', sessionPath('/actions'), { actionId, params }, { write: true });
+    applyState(data);
+    const me = human();
+    const details = players().flatMap((p) => {
+      const changes = describeDelta(deltaBetween(before?.game?.players?.find((q) => q.id === p.id), p));
+      return changes.length ? [`${p.id === me.id ? 'You' : p.name}: ${changes.join(', ')}`] : [];
+    });
+    details.push(...describeAttacks(data.snapshot?.metadata?.effectLogs?.['attack:perform'], 'You'));
+    addLog({ kind: 'action', who: me.id, title: `You: ${named(actionInfo(actionId))} (paid ${describeCosts(data.costs)})`, details });
+    await loadForecast();
+  } catch (error) {
+    addLog({ kind: 'error', title: `${named(actionInfo(actionId))} failed`, details: [error.message] });
+    await recover(error);
+  } finally {
+    setBusy(false);
+  }
+  afterMove();
+  keepFocus(`button[data-action="${actionId}"]`);
+}
+
+/** After a request, a keyboard user's focus goes back where it was, or to
+ * End turn when that control can no longer be used. */
+function keepFocus(css) {
+  queueMicrotask(() => {
+    const active = document.activeElement;
+    if (active && active !== document.body) return;
+    const target = [document.querySelector(css), document.querySelector('#end-turn')].find((e) => e && !e.disabled);
+    target?.focus({ preventScroll: true });
+  });
+}
+
+/** Ends the human's turn (asks first when the forecast says it bankrupts). */
+export async function endTurn({ confirmed = false } = {}) {
+  if (state.busy || state.playback) return;
+  if (!confirmed && forecast()?.endTurn?.bankrupt) {
+    update({ dialog: { kind: 'confirm', what: 'endTurn' } });
+    return;
+  }
+  clearError();
+  await proceed('Ending the turn…');
+}
+
+/**
+ * `POST .../proceed`: the server moves the game on to the human's next
+ * decision; the steps it took become the chronicle and the playback.
+ */
+async function proceed(text) {
+  const before = state.snapshot;
+  const opponentName = players().find((p) => p.aiControlled)?.name;
+  setBusy(true, opponentName ? `${text} ${opponentName} is thinking…` : text);
+  let frames = [];
+  try {
+    const data = await api('POST', sessionPath('/proceed'), undefined, { write: true });
+    frames = chronicle(before, data);
+    applyState(data);
+  } catch (error) {
+    await recover(error);
+  } finally {
+    setBusy(false);
+  }
+  if (frames.length && state.prefs.playback !== 'off') startPlayback(frames);
+  else afterMove();
+}
+
+/** Called when a move and its playback are over. */
+function afterMove() {
+  noteTurn();
+  noteConclusion();
+  if (game()?.conclusion && !state.dialog) update({ dialog: { kind: 'gameover' } });
+  update();
+}
+
+export async function rename(name) {
+  const me = human();
+  if (!me || state.busy) return;
+  setBusy(true, 'Renaming…');
+  try {
+    applyState(await api('PATCH', sessionPath('/player'), { playerId: me.id, playerName: name }, { write: true }));
+    addLog({ kind: 'info', title: `You are now ${name}` });
+    update({ dialog: null });
+    await loadForecast();
+  } catch (error) {
+    showError(error);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The steps of a turn: chronicle entries and playback frames
+
+const isActionPhase = (phaseId) => Boolean(state.snapshot?.phases?.find((p) => p.id === phaseId)?.action);
+const replaceSeat = (seats, snapshot) => seats.map((p) => (p.id === snapshot.id ? snapshot : p));
+
+/** Resource changes of a run of advances of one player, by phase. */
+function phaseSummary(startPlayer, advances) {
+  const lines = [];
+  let previous = startPlayer;
+  const byPhase = new Map();
+  for (const advance of advances) {
+    if (advance.skipped) {
+      const sources = (advance.skipped.sources ?? []).map((s) => s.meta?.source?.name ?? s.detail ?? s.id).join(', ');
+      const what = advance.skipped.type === 'phase' ? named(phaseInfo(advance.phase)) : advance.skipped.stepId;
+      lines.push(`${what} skipped${sources ? ` (${sources})` : ''}`);
+    }
+    const delta = deltaBetween(previous, advance.player).resources;
+    previous = advance.player;
+    const sum = byPhase.get(advance.phase) ?? {};
+    for (const [key, amount] of Object.entries(delta)) sum[key] = (sum[key] ?? 0) + amount;
+    byPhase.set(advance.phase, sum);
+  }
+  for (const [phase, sum] of byPhase) {
+    const parts = resourceParts(sum);
+    if (parts.length) lines.push(`${named(phaseInfo(phase))}: ${parts.join(' ')}`);
+  }
+  return lines;
+}
+
+/** Turns a `proceed` answer into chronicle entries and playback frames. */
+function chronicle(before, data) {
+  const steps = data.steps ?? [];
+  const finalPlayers = data.snapshot.game.players;
+  const me = human();
+  let shown = before?.game?.players ?? finalPlayers;
+  const frames = [];
+  let mine = [];
+  const flushMine = () => {
+    if (!mine.length) return;
+    const start = shown.find((p) => p.id === me.id);
+    const lines = phaseSummary(start, mine);
+    shown = replaceSeat(shown, mine[mine.length - 1].player);
+    if (lines.length) {
+      const turn = data.snapshot.game.turn;
+      if (!state.log.some((entry) => entry.kind === 'turn' && entry.turn === turn)) addLog({ kind: 'turn', turn, title: `Turn ${turn}` });
+      addLog({ kind: 'step', who: me.id, turn, title: 'Your income and upkeep', details: lines });
+      frames.push({ title: `Your turn ${data.snapshot.game.turn} begins`, lines, players: shown });
+    }
+    mine = [];
+  };
+  for (const step of steps) {
+    if (step.type === 'advance') {
+      const acting = step.playerId;
+      if (isActionPhase(step.advance.phase)) {
+        flushMine();
+        const lost = deltaBetween(shown.find((p) => p.id === acting), step.advance.player).resources?.[apKey()];
+        shown = replaceSeat(shown, step.advance.player);
+        if (acting === me.id) {
+          const ap = resourceInfo(apKey());
+          addLog({ kind: 'step', who: acting, title: 'You ended the turn', details: lost ? [`${fmtNumber(-lost)} ${ap.icon} ${ap.label} unspent, lost`] : [] });
+        }
+      } else if (acting === me.id) {
+        mine.push(step.advance);
+      } else {
+        shown = replaceSeat(shown, step.advance.player);
+      }
+    } else if (step.type === 'aiTurn') {
+      flushMine();
+      shown = aiTurnFrames(step, shown, frames);
+    }
+  }
+  flushMine();
+  if (frames.length) frames[frames.length - 1].players = finalPlayers;
+  return frames;
+}
+
+/** Frames and chronicle entries of one AI turn; returns the seats after. */
+function aiTurnFrames(step, shown, frames) {
+  const ai = playerById(step.playerId) ?? { name: step.playerId };
+  const name = ai.name;
+  const title = `🤖 ${name}'s turn`;
+  const advances = step.advances ?? [];
+  const before = advances.filter((a) => !isActionPhase(a.phase));
+  const after = advances.filter((a) => isActionPhase(a.phase));
+  const startSeat = shown.find((p) => p.id === step.playerId);
+  const growth = phaseSummary(startSeat, before);
+  if (before.length) shown = replaceSeat(shown, before[before.length - 1].player);
+  frames.push({ title, subtitle: 'Growth and upkeep', lines: growth.length ? growth : ['No change'], players: shown });
+  const details = [...growth];
+  const actions = step.actions ?? [];
+  actions.forEach((action, index) => {
+    const info = named(actionInfo(action.actionId));
+    const lines = [`Paid ${describeCosts(action.costs)}`];
+    let seats = shown;
+    if (action.players) {
+      seats = action.players;
+      for (const seat of seats) {
+        const changes = describeDelta(deltaBetween(shown.find((p) => p.id === seat.id), seat));
+        const who = seat.id === step.playerId ? name : seat.id === human()?.id ? 'You' : seat.name;
+        if (changes.length) lines.push(`${who}: ${changes.join(', ')}`);
+      }
+    }
+    lines.push(...describeAttacks(action.attackLogs, name));
+    frames.push({ title, subtitle: `${index + 1}/${actions.length}: ${info}`, action: action.actionId, lines, players: seats });
+    details.push(`${info}: ${lines.slice(1).join('; ') || describeCosts(action.costs)}`);
+    shown = seats;
+  });
+  if (!actions.length) {
+    const reason = noActionReason(before);
+    frames.push({ title, subtitle: `${name} took no action`, lines: [reason], players: shown });
+    details.push(`No action: ${reason}`);
+  }
+  if (after.length) shown = replaceSeat(shown, after[after.length - 1].player);
+  const played = actions.length ? `played ${groupActions(actions)}` : 'took no action';
+  addLog({ kind: 'ai', who: step.playerId, title: `🤖 ${name} ${played}`, details });
+  return shown;
+}
+
+function groupActions(actions) {
+  const counts = [];
+  for (const action of actions) {
+    const last = counts[counts.length - 1];
+    if (last && last.id === action.actionId) last.n += 1;
+    else counts.push({ id: action.actionId, n: 1 });
+  }
+  return counts.map(({ id, n }) => `${named(actionInfo(id))}${n > 1 ? ` ×${n}` : ''}`).join(', ');
+}
+
+/** Why an AI seat did not act: no action points (and why), or its choice. */
+function noActionReason(advances) {
+  const ap = resourceInfo(apKey());
+  const last = advances[advances.length - 1];
+  const left = last?.player?.resources?.[apKey()] ?? 0;
+  const skips = advances.filter((a) => a.skipped).map((a) => {
+    const sources = (a.skipped.sources ?? []).map((s) => s.meta?.source?.name ?? s.id).join(', ');
+    return `${named(phaseInfo(a.phase))} skipped${sources ? ` (${sources})` : ''}`;
+  });
+  if (left <= 0) return `No ${ap.icon} ${ap.label}${skips.length ? `: ${[...new Set(skips)].join('; ')}` : ''}.`;
+  return `It had ${fmtNumber(left)} ${ap.icon} and chose to keep it.`;
+}
+
+// ---------------------------------------------------------------------------
+// Playback
+
+let timer = null;
+
+function startPlayback(frames) {
+  update({ playback: { frames, index: 0 } });
+  schedule();
+  // Bring it into view (on a phone the page may be scrolled down) and give
+  // the keyboard its Skip button.
+  queueMicrotask(() => {
+    const panel = document.querySelector('#playback');
+    panel?.scrollIntoView({ block: 'nearest' });
+    if (!panel?.contains(document.activeElement)) document.querySelector('#skip-playback')?.focus({ preventScroll: true });
+  });
+}
+
+function schedule() {
+  clearTimeout(timer);
+  const ms = FRAME_MS[state.prefs.playback] ?? FRAME_MS.step;
+  timer = setTimeout(nextFrame, ms);
+}
+
+export function nextFrame() {
+  const playback = state.playback;
+  if (!playback) return;
+  if (playback.index + 1 >= playback.frames.length) {
+    skipPlayback();
+    return;
+  }
+  update({ playback: { ...playback, index: playback.index + 1 } });
+  schedule();
+}
+
+/** Ends the playback at once (the board shows the state reached). */
+export function skipPlayback() {
+  clearTimeout(timer);
+  if (!state.playback) return;
+  update({ playback: null });
+  afterMove();
+  // Back to where the player acts.
+  queueMicrotask(() => document.querySelector('#end-turn')?.focus({ preventScroll: true }));
+}
+
+// ---------------------------------------------------------------------------
+// Sessions
+
+export async function newGame({ name, devMode }) {
+  if (state.busy) return;
+  clearError();
+  storage.set(STORE.name, name);
+  storage.set(STORE.devMode, String(devMode));
+  setBusy(true, 'Creating the game…');
+  let data;
+  try {
+    const body = { devMode };
+    if (name) body.playerNames = { A: name };
+    data = await api('POST', '/sessions', body);
+  } catch (error) {
+    setBusy(false);
+    showError(error);
+    return;
+  }
+  if (state.sessionId) storage.set(STORE.log(state.sessionId), null);
+  storage.set(STORE.session, data.sessionId);
+  update({ sessionId: data.sessionId, version: null, selection: {}, forecast: null, log: [], dialog: null, view: 'game' });
+  applyState(data);
+  addLog({ kind: 'info', title: `New game${devMode ? ' (dev mode)' : ''}: ${players().map((p) => p.name).join(' vs ')}` });
+  noteTurn();
+  setBusy(false);
+  await proceed('Starting…');
+}
+
+/** Loads the saved game; answers whether it could. */
+export async function resume() {
+  const sessionId = storage.get(STORE.session);
+  if (!sessionId) return false;
+  update({ sessionId });
+  try {
+    applyState(await api('GET', sessionPath('/snapshot')));
+  } catch (error) {
+    update({ snapshot: null });
+    if (error.status === 404) {
+      storage.set(STORE.session, null);
+      showError(new ApiError(404, null, `Your last game (${sessionId}) is no longer on the server. Start a new one.`));
+    } else {
+      showError(error);
+    }
+    return false;
+  }
+  update({ log: loadLog(sessionId), view: 'game' });
+  noteTurn();
+  addLog({ kind: 'info', title: 'Game resumed' });
+  return true;
+}
+
+/** Brings a loaded game to where the human decides (or shows its end). */
+export async function settle() {
+  try {
+    if (isHumanTurn() || game()?.conclusion) {
+      setBusy(true, 'Loading…');
+      await loadForecast();
+      setBusy(false);
+      afterMove();
+    } else {
+      await proceed('Catching up…');
+    }
+  } catch (error) {
+    setBusy(false);
+    showError(error);
+  }
+}
+
+export function saveToken(token) {
+  const value = token.trim() || DEFAULT_TOKEN;
+  storage.set(STORE.token, value);
+  update({ token: value });
+}
