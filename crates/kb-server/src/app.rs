@@ -57,7 +57,7 @@ pub fn api_routes() -> Router<AppState> {
             "/sessions/{id}/actions/{action_id}/options",
             get(sessions::options),
         )
-        .route("/sessions/{id}/ai-turn", post(sessions::ai_turn))
+        .route("/sessions/{id}/ai-turn", post(routes::ai::ai_turn))
         .route("/sessions/{id}/simulate", post(sessions::simulate))
         .route("/sessions/{id}/dev-mode", post(sessions::dev_mode))
         .route(

@@ -562,7 +562,8 @@ function currentPhaseWasAction(snapshot) {
 async function aiTurn(player) {
   const before = app.snapshot;
   const versionBefore = app.version;
-  const data = await api('POST', sessionPath('/ai-turn'), { playerId: player.id }, { write: true });
+  // `mode: 'turn'`: the AI's whole turn in one request (the default is the reference's one step).
+  const data = await api('POST', sessionPath('/ai-turn'), { playerId: player.id, mode: 'turn' }, { write: true });
   applyState(data);
   const changed = app.version !== versionBefore;
   const actions = data.actions ?? [];

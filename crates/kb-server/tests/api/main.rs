@@ -4,12 +4,14 @@
 //! a 5xx by a real route.
 
 mod actions;
+mod ai_turn;
 mod auth;
 mod bodies;
 mod catalogue;
 mod concurrency;
 mod config;
 mod errors;
+mod gateway;
 mod helpers;
 mod lifecycle;
 mod metrics;
