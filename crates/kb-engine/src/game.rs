@@ -494,11 +494,11 @@ fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceRes
         }
         Advanced::Bankrupt {
             player,
-            key,
+            condition,
             mut result,
         } => {
             // The step is undone: the player keeps what they had, and loses.
-            advance::declare_bankrupt(content, state, player, &key);
+            advance::declare_bankrupt(content, state, player, condition);
             result.player = Box::new(PlayerSnapshot::of(content, state, player));
             Ok(result)
         }

@@ -19,6 +19,8 @@ mod openapi;
 mod ownership;
 mod play;
 mod queries;
+mod reference;
 mod restart;
+mod schemas;
 mod sessions;
 mod unavailable;
