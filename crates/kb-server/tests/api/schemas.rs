@@ -52,6 +52,35 @@ async fn the_runtime_config_passes_the_reference_schema() {
     }
 }
 
+/// What the reference client shows beyond what its schema requires: a
+/// summary and removal text for every happiness tier (its tier cards read
+/// `text`, then `preview`), and a colour (`focus`) for every building card.
+#[tokio::test]
+async fn the_reference_client_finds_its_display_fields() {
+    let app = TestApp::game();
+    let config = check_get(&app, "/runtime-config", None, &reference::runtime_config()).await;
+    for tier in config["rules"]["tierDefinitions"].as_array().unwrap() {
+        for text in ["summary", "removal"] {
+            assert!(
+                tier["text"][text].as_str().is_some_and(|t| !t.is_empty()),
+                "{}: text.{text}",
+                tier["id"]
+            );
+        }
+        if tier["enterEffects"].is_array() {
+            assert!(tier["preview"]["id"].is_string(), "{}: preview", tier["id"]);
+        }
+    }
+    let metadata = check_get(&app, "/metadata", None, &reference::metadata_response()).await;
+    for (id, building) in metadata["registries"]["buildings"].as_object().unwrap() {
+        let focus = building["focus"].as_str().unwrap_or_default();
+        assert!(
+            ["economy", "aggressive", "defense", "other"].contains(&focus),
+            "{id}: focus {focus:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_metadata_passes_the_reference_schema() {
     let app = TestApp::game();
