@@ -1,9 +1,11 @@
 //! The browser client: `GET /` serves the page and `GET /assets/*` its
-//! script and stylesheet.
+//! script and stylesheet; `GET /favicon.ico` the site's icon (a castle),
+//! which browsers and other clients ask for on their own.
 //!
 //! The files live in `crates/kb-server/web/` and are compiled into the
 //! binary, so `kingdom serve` needs nothing beside itself. They are plain
-//! files with no build step: an HTML page, one ES module and one stylesheet.
+//! files with no build step: an HTML page, one ES module, one stylesheet
+//! and the icon.
 //!
 //! Caching: every file is sent with `Cache-Control: no-cache` and a strong
 //! `ETag` (a hash of its bytes), so a browser revalidates on each load and
@@ -70,6 +72,7 @@ static STYLE_CSS: Asset = Asset::new(
     include_bytes!("../../web/style.css"),
     "text/css; charset=utf-8",
 );
+static FAVICON: Asset = Asset::new(include_bytes!("../../web/favicon.ico"), "image/x-icon");
 
 /// The client's routes, to be mounted at the root.
 pub fn routes() -> Router<AppState> {
@@ -78,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .route("/index.html", get(index))
         .route("/assets/app.js", get(app_js))
         .route("/assets/style.css", get(style_css))
+        .route("/favicon.ico", get(favicon))
 }
 
 /// `GET /`: the page.
@@ -103,6 +107,11 @@ pub async fn app_js(headers: HeaderMap) -> Response {
 /// `GET /assets/style.css`: the client's stylesheet.
 pub async fn style_css(headers: HeaderMap) -> Response {
     serve(&STYLE_CSS, &headers)
+}
+
+/// `GET /favicon.ico`: the site's icon.
+pub async fn favicon(headers: HeaderMap) -> Response {
+    serve(&FAVICON, &headers)
 }
 
 /// True if `If-None-Match` lists `etag` (or is `*`). Weak comparison, as

@@ -11,6 +11,7 @@ mod catalogue;
 mod concurrency;
 mod config;
 mod errors;
+mod favicon;
 mod gateway;
 mod helpers;
 mod lifecycle;
