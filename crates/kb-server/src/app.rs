@@ -79,8 +79,8 @@ pub fn router(state: AppState) -> Router {
 /// The browser client ([`routes::web::routes`]) is mounted at the root
 /// beside them, not under the prefix.
 ///
-/// The middleware, outermost first: request log, metrics, the body size
-/// limit, the non-JSON-error safety net, and panic catching. Unknown paths
+/// The middleware, outermost first: request log, CORS ([`crate::cors`]),
+/// metrics, the body size limit, the non-JSON-error safety net, and panic catching. Unknown paths
 /// answer a 404 envelope; known paths with another method a 405 envelope.
 pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
     let routes = api_routes().merge(extra_routes);
@@ -98,6 +98,7 @@ pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
             state.clone(),
             track_requests,
         ))
+        .layer(state.cors().layer())
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
 }

@@ -10,6 +10,7 @@ mod bodies;
 mod catalogue;
 mod concurrency;
 mod config;
+mod cors;
 mod errors;
 mod favicon;
 mod gateway;
