@@ -162,10 +162,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub tokens: Option<PathBuf>,
 
-    /// Let web pages from ORIGIN (scheme://host[:port]) call the API from a
-    /// browser; repeat for several [env: KB_SERVER_CORS_ORIGINS,
-    /// comma-separated] [default: none].
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    /// Origins whose pages may call the API from a browser (see
+    /// [`crate::cors`]).
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        help = "Let web pages from ORIGIN (like https://play.example or \
+                http://localhost:5173) call the API from a browser; repeat for several \
+                [env: KB_SERVER_CORS_ORIGINS, comma-separated] [default: none]"
+    )]
     pub cors_origins: Vec<String>,
 
     /// Log line format on standard error.

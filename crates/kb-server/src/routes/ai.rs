@@ -18,7 +18,7 @@
 //!   player's turn. `ranTurn: false` there means it was not the seat's turn
 //!   (nothing happened). Our browser client uses it.
 //!
-//! The policy comes from one place, [`session_policy`]: AI levels plug in
+//! The policy comes from one place, `session_policy`: AI levels plug in
 //! there.
 
 use axum::extract::{Path, State};
