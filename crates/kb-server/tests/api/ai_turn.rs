@@ -299,3 +299,28 @@ async fn a_concluded_game_is_refused() {
     }
     assert_eq!(version(&app.snapshot(ALICE, &id).await), version(&state));
 }
+
+/// Clients racing on the same AI phase: every step is decided on the game
+/// it is committed to, so the AI acts exactly as often as its AP allow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_steps_never_act_twice_for_one_move() {
+    let app = Arc::new(TestApp::game());
+    for _ in 0..8 {
+        let (id, before) = at_bs_main(&app).await;
+        let ap = resource(&before, "B", "ap");
+        let steps: Vec<_> = (0..32)
+            .map(|_| {
+                let (app, id) = (app.clone(), id.clone());
+                tokio::spawn(async move { app.ai_turn(ALICE, &id, "B").await })
+            })
+            .collect();
+        let mut acted = 0;
+        for step in steps {
+            acted += step.await.unwrap()["actions"].as_array().unwrap().len();
+        }
+        assert_eq!(acted as f64, ap);
+        let after = app.snapshot(ALICE, &id).await;
+        assert_eq!(version(&after), version(&before) + ap as u64);
+        assert_eq!(resource(&after, "B", "ap"), 0.0);
+    }
+}
