@@ -467,7 +467,7 @@ async fn step(
             "ai-turn",
             format!("/sessions/{}/ai-turn", mirror.id),
             Some(serde_json::to_vec(
-                &json!({"playerId": player_id.as_str()}),
+                &json!({"playerId": player_id.as_str(), "mode": "turn"}),
             )?),
         ),
         other => bail!("the load generator does not send {other:?}"),

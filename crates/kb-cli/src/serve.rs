@@ -95,7 +95,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
 
-    let state = AppState::new(auth, metrics, manager.clone());
+    let state = AppState::new(auth, metrics, manager.clone()).with_cors(config.cors.clone());
     app::run(listener, state, app::shutdown_signal())
         .await
         .context("the HTTP server failed")?;

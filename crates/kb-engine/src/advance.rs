@@ -5,12 +5,14 @@
 //! * gains of a step are evaluated as target `step:<stepId>`, so income
 //!   modifiers change the income actually received (Q3);
 //! * a player who cannot pay upkeep is bankrupt and loses (Q10): the step is
-//!   undone and the game ends with conclusion `bankruptcy`.
+//!   undone and the game ends with the win condition that declares it, a
+//!   resource condition that holds for the balance the unpaid upkeep would
+//!   leave (the default content's `bankruptcy`: gold below 0).
 
 use crate::Key;
 use crate::content::Effect;
 use crate::error::EngineError;
-use crate::exec::{Ctx, Frame, GainMode, conclusion_for};
+use crate::exec::{Ctx, Frame, GainMode, conclusion_for, trigger_holds};
 use crate::num::Num;
 use crate::player::PlayerId;
 use crate::result::{AdvanceResult, SkipInfo, SkipSource};
@@ -22,11 +24,12 @@ use crate::triggers::{self, Bundle};
 pub(crate) enum Advanced {
     /// The step ran (or was skipped) and the pointer moved.
     Done(AdvanceResult),
-    /// The player could not pay upkeep in `key`; the caller restores the
-    /// state from before the step and records the conclusion.
+    /// The player could not pay upkeep, which makes them lose by the win
+    /// condition numbered `condition`; the caller restores the state from
+    /// before the step and records the conclusion.
     Bankrupt {
         player: PlayerId,
-        key: Key,
+        condition: usize,
         result: AdvanceResult,
     },
 }
@@ -78,10 +81,11 @@ pub(crate) fn advance(ctx: &mut Ctx<'_>) -> Result<Advanced, EngineError> {
                 let bundles: Vec<Bundle> = triggers::collect(ctx, trigger, player);
                 for bundle in &bundles {
                     match triggers::run_bundle(ctx, bundle, Some(&mut effects)) {
-                        Err(EngineError::Insufficient { key, .. })
-                            if bundle.upkeep && bankruptcy_applies(ctx, &key) =>
-                        {
-                            return Ok(Some(key));
+                        Err(EngineError::Insufficient { key, need, have }) if bundle.upkeep => {
+                            match bankruptcy_condition(ctx.content, &key, have - need) {
+                                Some(condition) => return Ok(Some(condition)),
+                                None => return Err(EngineError::Insufficient { key, need, have }),
+                            }
                         }
                         other => other?,
                     }
@@ -101,7 +105,7 @@ pub(crate) fn advance(ctx: &mut Ctx<'_>) -> Result<Advanced, EngineError> {
             Ok(None)
         });
         ctx.step_gains = None;
-        if let Some(key) = ran? {
+        if let Some(condition) = ran? {
             let result = AdvanceResult {
                 phase: phase.id.clone(),
                 step: step.id.clone(),
@@ -111,7 +115,7 @@ pub(crate) fn advance(ctx: &mut Ctx<'_>) -> Result<Advanced, EngineError> {
             };
             return Ok(Advanced::Bankrupt {
                 player,
-                key,
+                condition,
                 result,
             });
         }
@@ -133,29 +137,42 @@ pub(crate) fn advance(ctx: &mut Ctx<'_>) -> Result<Advanced, EngineError> {
     Ok(Advanced::Done(result))
 }
 
-/// Records a bankruptcy conclusion for `player` on `state`.
+/// Records the conclusion of win condition number `condition`, which made
+/// `player` bankrupt, on `state`.
 pub(crate) fn declare_bankrupt(
     content: &crate::content::Content,
     state: &mut GameState,
     player: PlayerId,
-    key: &str,
+    condition: usize,
 ) {
-    let condition = content
-        .rules()
-        .win_conditions
-        .iter()
-        .find(|c| c.trigger.kind == "bankruptcy" && c.trigger.key == key);
+    let condition = content.rules().win_conditions.get(condition);
     if let Some(conclusion) = condition.and_then(|c| conclusion_for(c, player)) {
         state.conclusion = Some(conclusion);
     }
 }
 
-fn bankruptcy_applies(ctx: &Ctx<'_>, key: &str) -> bool {
-    ctx.content
-        .rules()
-        .win_conditions
-        .iter()
-        .any(|c| c.trigger.kind == "bankruptcy" && c.trigger.key == key)
+/// The win condition (by number) that an upkeep payment in `key`, unpaid,
+/// makes its payer lose by: a `resource` condition on the payer's own `key`
+/// that holds for `balance`, what the payment would leave (the reference's
+/// shape; the default content's `bankruptcy` is `gold < 0`), or a
+/// `bankruptcy` trigger on `key` (how content stored before said it).
+fn bankruptcy_condition(
+    content: &crate::content::Content,
+    key: &str,
+    balance: f64,
+) -> Option<usize> {
+    content.rules().win_conditions.iter().position(|c| {
+        let trigger = &c.trigger;
+        trigger.key == key
+            && match trigger.kind.as_str() {
+                "bankruptcy" => true,
+                "resource" => {
+                    trigger.target != Some(crate::content::WinTarget::Opponent)
+                        && trigger_holds(trigger, balance)
+                }
+                _ => false,
+            }
+    })
 }
 
 fn forfeit_action_points(ctx: &mut Ctx<'_>, player: PlayerId) -> Result<(), EngineError> {

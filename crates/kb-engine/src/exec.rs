@@ -321,15 +321,7 @@ impl<'a> Ctx<'a> {
                 _ => subject,
             };
             let value = self.player(whose).resources.value(key);
-            let threshold = trigger.value.unwrap_or(0.0);
-            let holds = match trigger.comparison {
-                Some(crate::content::Comparison::Lt) => value < threshold,
-                Some(crate::content::Comparison::Lte) => value <= threshold,
-                Some(crate::content::Comparison::Gt) => value > threshold,
-                Some(crate::content::Comparison::Gte) => value >= threshold,
-                None => false,
-            };
-            if !holds {
+            if !trigger_holds(trigger, value) {
                 continue;
             }
             let conclusion = conclusion_for(condition, subject)
@@ -641,6 +633,19 @@ pub(crate) fn tier_for(rules: &crate::content::RulesDef, value: f64) -> Option<u
         found = Some(0);
     }
     found
+}
+
+/// Whether a `resource` win trigger's comparison holds for `value`.
+pub(crate) fn trigger_holds(trigger: &crate::content::WinTrigger, value: f64) -> bool {
+    use crate::content::Comparison;
+    let threshold = trigger.value.unwrap_or(0.0);
+    match trigger.comparison {
+        Some(Comparison::Lt) => value < threshold,
+        Some(Comparison::Lte) => value <= threshold,
+        Some(Comparison::Gt) => value > threshold,
+        Some(Comparison::Gte) => value >= threshold,
+        None => false,
+    }
 }
 
 pub(crate) fn conclusion_for(

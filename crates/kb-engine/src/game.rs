@@ -66,6 +66,18 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         player_id: Option<PlayerId>,
     },
+    /// Perform the action the built-in AI chose for its seat (the server
+    /// asks an [`AiPolicy`] and records its move, so a replay never runs
+    /// AI code). Refused unless `player_id` is played by the AI and active.
+    AiAction {
+        /// The AI seat.
+        player_id: PlayerId,
+        /// The action.
+        action_id: Key,
+        /// Its parameters.
+        #[serde(default, skip_serializing_if = "Params::is_empty")]
+        params: Params,
+    },
     /// Let the built-in AI play the seat's whole turn.
     AiTurn {
         /// The AI seat.
@@ -204,6 +216,22 @@ impl Game {
                 if *self.state.ai.get(self.state.active) {
                     return Err(EngineError::AiControlled {
                         player: self.state.active,
+                    });
+                }
+                self.perform(action_id, params).map(Outcome::Action)
+            }
+            Command::AiAction {
+                player_id,
+                action_id,
+                params,
+            } => {
+                if !*self.state.ai.get(*player_id) {
+                    return Err(EngineError::NoAiController(*player_id));
+                }
+                if *player_id != self.state.active {
+                    return Err(EngineError::NotActivePlayer {
+                        player: *player_id,
+                        active: self.state.active,
                     });
                 }
                 self.perform(action_id, params).map(Outcome::Action)
@@ -466,11 +494,11 @@ fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceRes
         }
         Advanced::Bankrupt {
             player,
-            key,
+            condition,
             mut result,
         } => {
             // The step is undone: the player keeps what they had, and loses.
-            advance::declare_bankrupt(content, state, player, &key);
+            advance::declare_bankrupt(content, state, player, condition);
             result.player = Box::new(PlayerSnapshot::of(content, state, player));
             Ok(result)
         }

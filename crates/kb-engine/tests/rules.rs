@@ -77,6 +77,37 @@ fn a_human_cannot_act_for_the_ai_seat() {
     game.apply(&tax(Some(B))).expect("a human B acts");
 }
 
+/// `aiAction` records the move the AI chose; it is the AI seat's alone.
+#[test]
+fn an_ai_action_is_only_for_the_active_ai_seat() {
+    let ai_tax = |player_id| Command::AiAction {
+        player_id,
+        action_id: "tax".into(),
+        params: Default::default(),
+    };
+    let mut game = new_game();
+    to_main(&mut game);
+    refused(&mut game, &ai_tax(A), "NO_AI_CONTROLLER");
+    refused(&mut game, &ai_tax(B), "NOT_ACTIVE_PLAYER");
+    advance(&mut game, 1);
+    refused(&mut game, &ai_tax(B), "NOT_ACTION_PHASE");
+    to_main(&mut game);
+    assert_eq!(game.state().active, B);
+    let gold = res(&game, B, "gold");
+    match game.apply(&ai_tax(B)).expect("the AI seat taxes") {
+        Outcome::Action(done) => assert_eq!(done.action_id, "tax"),
+        other => panic!("{other:?}"),
+    }
+    assert!(res(&game, B, "gold") > gold);
+    // Recorded as it was chosen: the log entry names the seat and the move.
+    assert_eq!(
+        serde_json::to_value(ai_tax(B)).unwrap(),
+        json!({"type": "aiAction", "playerId": "B", "actionId": "tax"})
+    );
+    setup(&mut game, A, json!([remove("castleHP", 10.0)]));
+    refused(&mut game, &ai_tax(B), "GAME_CONCLUDED");
+}
+
 #[test]
 fn actions_only_in_an_action_phase() {
     let mut game = new_game();

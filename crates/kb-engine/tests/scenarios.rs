@@ -382,6 +382,59 @@ fn unpaid_upkeep_is_bankruptcy() {
     assert_eq!(game.advance().unwrap_err(), EngineError::GameConcluded);
 }
 
+/// A's gold set up so that the next advance is a pay-upkeep step A cannot
+/// pay; returns that advance.
+fn unpaid_upkeep(game: &mut kb_engine::Game) -> Result<kb_engine::AdvanceResult, EngineError> {
+    let remove = |amount: f64| json!([{"type": "resource", "method": "remove", "params": {"key": "gold", "amount": amount}}]);
+    setup(game, A, remove(9.0));
+    advance(game, 4);
+    setup(game, A, remove(2.0));
+    advance(game, 1);
+    game.advance()
+}
+
+#[test]
+fn bankruptcy_is_the_win_condition_that_holds_for_the_unpaid_balance() {
+    use kb_engine::content::WinConditionDef;
+    let with_conditions = |conditions: serde_json::Value| {
+        game_with(move |def| {
+            def.rules.win_conditions =
+                serde_json::from_value::<Vec<WinConditionDef>>(conditions).unwrap();
+        })
+    };
+    let condition = |id: &str, trigger: serde_json::Value| json!({"id": id, "trigger": trigger, "result": {"subject": "defeat", "opponent": "victory"}});
+    // The form stored sessions' content has: a `bankruptcy` trigger.
+    let mut game = with_conditions(json!([condition(
+        "broke",
+        json!({"type": "bankruptcy", "key": "gold"})
+    )]));
+    unpaid_upkeep(&mut game).unwrap();
+    assert_eq!(
+        game.state().conclusion.as_ref().unwrap().condition_id,
+        "broke"
+    );
+    // The reference's shape: the first condition that holds for the balance
+    // the unpaid upkeep would leave (here 1 - 2 = -1).
+    let gold = |comparison: &str, value: f64, target: &str| json!({"type": "resource", "key": "gold", "comparison": comparison, "value": value, "target": target});
+    let mut game = with_conditions(json!([
+        condition("deep-debt", gold("lt", -5.0, "self")),
+        condition("rival-broke", gold("lt", 0.0, "opponent")),
+        condition("in-debt", gold("lte", -1.0, "self")),
+    ]));
+    unpaid_upkeep(&mut game).unwrap();
+    assert_eq!(
+        game.state().conclusion.as_ref().unwrap().condition_id,
+        "in-debt"
+    );
+    // None holds: the step is refused, as for content without bankruptcy.
+    let mut game = with_conditions(json!([condition("deep-debt", gold("lt", -5.0, "self"))]));
+    assert!(matches!(
+        unpaid_upkeep(&mut game),
+        Err(EngineError::Insufficient { .. })
+    ));
+    assert!(game.state().conclusion.is_none());
+}
+
 #[test]
 fn war_recovery() {
     let mut game = new_game();

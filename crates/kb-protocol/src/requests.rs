@@ -69,6 +69,23 @@ pub struct ActionQueryRequest {
 pub struct AiTurnRequest {
     /// The AI seat.
     pub player_id: PlayerId,
+    /// How much the AI plays (default: one step, as the reference).
+    #[serde(default)]
+    pub mode: AiTurnMode,
+}
+
+/// How much of its turn the AI plays in one `ai-turn` request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AiTurnMode {
+    /// The reference protocol: at most one action, never an advance;
+    /// `phaseComplete: true` (with no action) once the AI is done with its
+    /// action phase, and the client then advances the game itself.
+    #[default]
+    Step,
+    /// The seat's whole turn: its remaining steps and actions, up to the
+    /// next player's turn (or the end of the game), in one atomic change.
+    Turn,
 }
 
 /// `POST /sessions/:id/simulate`.

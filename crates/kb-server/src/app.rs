@@ -57,7 +57,7 @@ pub fn api_routes() -> Router<AppState> {
             "/sessions/{id}/actions/{action_id}/options",
             get(sessions::options),
         )
-        .route("/sessions/{id}/ai-turn", post(sessions::ai_turn))
+        .route("/sessions/{id}/ai-turn", post(routes::ai::ai_turn))
         .route("/sessions/{id}/simulate", post(sessions::simulate))
         .route("/sessions/{id}/forecast", get(routes::forecast::forecast))
         .route("/sessions/{id}/proceed", post(routes::proceed::proceed))
@@ -81,8 +81,8 @@ pub fn router(state: AppState) -> Router {
 /// The browser client ([`routes::web::routes`]) is mounted at the root
 /// beside them, not under the prefix.
 ///
-/// The middleware, outermost first: request log, metrics, the body size
-/// limit, the non-JSON-error safety net, and panic catching. Unknown paths
+/// The middleware, outermost first: request log, CORS ([`crate::cors`]),
+/// metrics, the body size limit, the non-JSON-error safety net, and panic catching. Unknown paths
 /// answer a 404 envelope; known paths with another method a 405 envelope.
 pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
     let routes = api_routes().merge(extra_routes);
@@ -100,6 +100,7 @@ pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
             state.clone(),
             track_requests,
         ))
+        .layer(state.cors().layer())
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
 }

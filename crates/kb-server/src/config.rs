@@ -8,7 +8,9 @@
 //! - host: `--host`, `KB_SERVER_HOST`, `127.0.0.1`;
 //! - port: `--port`, `KB_SERVER_PORT`, `PORT`, `3001` (0 = any free port);
 //! - tokens: `--tokens FILE`, `KB_SERVER_AUTH_TOKENS`, none (dev token on
-//!   loopback only, see [`crate::auth::Authenticator::for_listener`]).
+//!   loopback only, see [`crate::auth::Authenticator::for_listener`]);
+//! - CORS origins: every `--cors-origin`, else `KB_SERVER_CORS_ORIGINS`
+//!   (comma-separated), else none (see [`crate::cors`]).
 //!
 //! Blank environment values count as unset. A value that does not parse is
 //! an error naming where it came from.
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::auth::{TokenTable, TokenTableError};
+use crate::cors::{CorsOrigins, InvalidOrigin};
 use crate::telemetry::LogFormat;
 
 /// Environment variable for the database (a path or a PostgreSQL URL; the
@@ -32,6 +35,8 @@ pub const ENV_PORT: &str = "KB_SERVER_PORT";
 pub const ENV_PORT_FALLBACK: &str = "PORT";
 /// Environment variable holding the token table as JSON text.
 pub const ENV_AUTH_TOKENS: &str = "KB_SERVER_AUTH_TOKENS";
+/// Environment variable listing the CORS origins, comma-separated.
+pub const ENV_CORS_ORIGINS: &str = "KB_SERVER_CORS_ORIGINS";
 
 /// Default SQLite database path.
 pub const DEFAULT_DB_PATH: &str = "./data/sessions.db";
@@ -157,6 +162,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub tokens: Option<PathBuf>,
 
+    /// Origins whose pages may call the API from a browser (see
+    /// [`crate::cors`]).
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        help = "Let web pages from ORIGIN (like https://play.example or \
+                http://localhost:5173) call the API from a browser; repeat for several \
+                [env: KB_SERVER_CORS_ORIGINS, comma-separated] [default: none]"
+    )]
+    pub cors_origins: Vec<String>,
+
     /// Log line format on standard error.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
@@ -202,6 +218,8 @@ pub struct ServeConfig {
     pub tokens: Option<TokenTable>,
     /// Where [`ServeConfig::tokens`] came from.
     pub token_source: Option<TokenSource>,
+    /// Origins allowed to make cross-origin requests.
+    pub cors: CorsOrigins,
     /// Log line format.
     pub log_format: LogFormat,
 }
@@ -249,6 +267,14 @@ pub enum ConfigError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A CORS origin is not `scheme://host[:port]`.
+    #[error("{error} (in {origin})")]
+    InvalidCorsOrigin {
+        /// Where the value came from.
+        origin: Origin,
+        /// What is wrong with it (in the message, so not a `source`).
+        error: InvalidOrigin,
+    },
     /// The token table (from a file or the environment) is invalid.
     #[error("invalid token table in {origin}: {source}")]
     InvalidTokens {
@@ -279,6 +305,7 @@ impl ServeConfig {
             Some((table, source)) => (Some(table), Some(source)),
             None => (None, None),
         };
+        let cors = resolve_cors(args.cors_origins, &env)?;
         let idle_timeout =
             Some(args.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT)).filter(|idle| !idle.is_zero());
         Ok(Self {
@@ -291,6 +318,7 @@ impl ServeConfig {
             sync: args.sync,
             tokens,
             token_source,
+            cors,
             log_format: args.log_format,
         })
     }
@@ -300,6 +328,27 @@ impl ServeConfig {
 /// [`ServeConfig::from_args`] in the binary.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+fn resolve_cors(
+    flags: Vec<String>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<CorsOrigins, ConfigError> {
+    if !flags.is_empty() {
+        return CorsOrigins::parse(&flags).map_err(|error| ConfigError::InvalidCorsOrigin {
+            origin: Origin::Flag("--cors-origin"),
+            error,
+        });
+    }
+    match env(ENV_CORS_ORIGINS) {
+        Some(list) => {
+            CorsOrigins::parse_list(&list).map_err(|error| ConfigError::InvalidCorsOrigin {
+                origin: Origin::Env(ENV_CORS_ORIGINS),
+                error,
+            })
+        }
+        None => Ok(CorsOrigins::none()),
+    }
 }
 
 fn resolve_host(

@@ -12,6 +12,7 @@
 //!   rejections (400/413/415).
 //! - [`auth`]: token table, header parsing, the [`Caller`] extractor and
 //!   role checks.
+//! - [`cors`]: [`CorsOrigins`], which other origins' pages may call the API.
 //! - [`config`]: `kingdom serve` flags ([`ServeArgs`]) and the validated
 //!   [`ServeConfig`].
 //! - [`telemetry`]: tracing subscriber and per-request logging.
@@ -29,6 +30,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -39,6 +41,7 @@ pub mod telemetry;
 pub use app::{router, run, shutdown_signal};
 pub use auth::{AuthContext, AuthError, Authenticator, Caller, Role, TokenTable};
 pub use config::{ServeArgs, ServeConfig};
+pub use cors::CorsOrigins;
 pub use error::ApiError;
 pub use extract::{ApiJson, BodyRejection};
 pub use metrics::Metrics;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kb_session::SessionManager;
 
 use crate::auth::Authenticator;
+use crate::cors::CorsOrigins;
 use crate::metrics::Metrics;
 
 /// Shared server state: an `Arc` around the parts, so cloning it per request
@@ -26,6 +27,8 @@ struct Parts {
     metrics: Metrics,
     /// The live sessions.
     manager: Arc<SessionManager>,
+    /// Origins allowed to call the API from a browser (none by default).
+    cors: CorsOrigins,
 }
 
 impl AppState {
@@ -36,8 +39,28 @@ impl AppState {
                 auth,
                 metrics,
                 manager,
+                cors: CorsOrigins::none(),
             }),
         }
+    }
+
+    /// The same state, allowing cross-origin requests from `origins`
+    /// (see [`crate::cors`]). Call before the router is built.
+    pub fn with_cors(self, cors: CorsOrigins) -> Self {
+        let parts = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Parts {
+            auth: shared.auth.clone(),
+            metrics: shared.metrics.clone(),
+            manager: shared.manager.clone(),
+            cors: shared.cors.clone(),
+        });
+        Self {
+            inner: Arc::new(Parts { cors, ..parts }),
+        }
+    }
+
+    /// The origins allowed to make cross-origin requests.
+    pub fn cors(&self) -> &CorsOrigins {
+        &self.inner.cors
     }
 
     /// The session manager.
@@ -60,6 +83,7 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("auth", &self.inner.auth)
+            .field("cors", &self.inner.cors)
             .field("sessions", &self.inner.manager.session_count())
             .finish_non_exhaustive()
     }

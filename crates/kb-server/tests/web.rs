@@ -21,7 +21,8 @@ const INDEX_HTML: &str = include_str!("../web/index.html");
 /// footprint, no build step).
 const JS_BUDGET_BYTES: usize = 150 * 1024;
 
-/// Every file of `web/` but the page: `(path under web/, text)`.
+/// Every file of `web/` but the page and the icon (served at
+/// `/favicon.ico`, not under `/assets/`): `(path under web/, text)`.
 fn client_files() -> Vec<(String, String)> {
     fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<(String, String)>) {
         for entry in std::fs::read_dir(dir).expect("web/ is readable") {
@@ -34,7 +35,7 @@ fn client_files() -> Vec<(String, String)> {
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
-                if name != "index.html" {
+                if name != "index.html" && name != "favicon.ico" {
                     out.push((name, std::fs::read_to_string(&path).expect("UTF-8 text")));
                 }
             }

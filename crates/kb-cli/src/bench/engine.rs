@@ -310,7 +310,7 @@ impl Counts {
         self.commands += 1;
         match command {
             Command::Advance => self.advances += 1,
-            Command::Action { .. } => self.actions += 1,
+            Command::Action { .. } | Command::AiAction { .. } => self.actions += 1,
             Command::AiTurn { .. } => self.ai_turns += 1,
             Command::SetDevMode { .. } | Command::SetPlayerName { .. } => {}
         }

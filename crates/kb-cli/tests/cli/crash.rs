@@ -68,7 +68,7 @@ impl Mutation {
             Mutation::AiTurn => (
                 Method::POST,
                 path("ai-turn"),
-                Some(json!({"playerId": "B"})),
+                Some(json!({"playerId": "B", "mode": "turn"})),
             ),
             Mutation::DevMode(enabled) => (
                 Method::POST,

@@ -475,9 +475,13 @@ pub enum WinTie {
 ///
 /// * `resource`: checked whenever `key` of a player (the subject) changes;
 ///   fires when the value (the subject's, or the opponent's with
-///   `target: "opponent"`) compares true against `value`.
+///   `target: "opponent"`) compares true against `value`. When the subject
+///   cannot pay an upkeep cost in `key`, a condition on its own value is
+///   checked against the balance the payment would leave: that is
+///   bankruptcy (PRODUCT.md Q10), `gold < 0` in the default content.
 /// * `bankruptcy`: fires when the subject cannot pay an upkeep cost in
-///   `key` (PRODUCT.md Q10).
+///   `key` (the form content used before bankruptcy took the reference's
+///   `resource` shape; kept so that stored sessions replay).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WinTrigger {
     /// `resource` or `bankruptcy`.

@@ -1,6 +1,7 @@
 //! Route handlers, one file per resource. The route table itself is
 //! [`crate::app::api_routes`].
 
+pub mod ai;
 pub mod forecast;
 pub mod health;
 pub mod metrics;

@@ -106,6 +106,8 @@ impl Serialize for OwnedAiAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         AiActionWire {
             action_id: &self.0.action_id,
+            // The step carries the chosen parameters itself (`params`).
+            params: None,
             costs: &self.0.costs,
             traces: &self.0.traces,
         }

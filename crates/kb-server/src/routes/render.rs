@@ -6,10 +6,10 @@
 //! response. Bodies are rendered under the session's lock, straight to bytes.
 
 use kb_content::SessionContent;
-use kb_engine::content::Bag;
+use kb_engine::content::{Bag, Params};
 use kb_engine::{
-    ActionTrace, AdvanceResult, AiTurnOutcome, AttackLog, EngineMetadata, Game, RequirementFailure,
-    Snapshot,
+    ActionOutcome, ActionTrace, AdvanceResult, AiTurnOutcome, AttackLog, EngineMetadata, Game,
+    RequirementFailure, Snapshot,
 };
 use kb_session::SessionView;
 use serde::ser::SerializeMap;
@@ -101,7 +101,8 @@ pub(crate) struct AdvanceExtra<'a> {
     pub advance: &'a AdvanceResult,
 }
 
-/// The AI turn route's fields.
+/// The AI turn route's fields (reference protocol §5.5): `ranTurn`,
+/// `actions` (`{actionId, params?, costs, traces}`) and `phaseComplete`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AiTurnExtra<'a> {
@@ -115,11 +116,14 @@ pub(crate) struct AiTurnExtra<'a> {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AiActionWire<'a> {
     pub action_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<&'a Params>,
     pub costs: &'a Bag,
     pub traces: &'a [ActionTrace],
 }
 
 impl<'a> AiTurnExtra<'a> {
+    /// The fields of a whole AI turn (`mode: "turn"`).
     pub fn of(outcome: &'a AiTurnOutcome) -> Self {
         AiTurnExtra {
             ran_turn: outcome.ran_turn,
@@ -128,11 +132,35 @@ impl<'a> AiTurnExtra<'a> {
                 .iter()
                 .map(|a| AiActionWire {
                     action_id: &a.action_id,
+                    params: None,
                     costs: &a.costs,
                     traces: &a.traces,
                 })
                 .collect(),
             phase_complete: outcome.phase_complete,
+        }
+    }
+
+    /// The fields of one AI step that took no action.
+    pub fn idle(phase_complete: bool) -> Self {
+        AiTurnExtra {
+            ran_turn: true,
+            actions: Vec::new(),
+            phase_complete,
+        }
+    }
+
+    /// The fields of one AI step that performed `done` with `params`.
+    pub fn acted(done: &'a ActionOutcome, params: &'a Params) -> Self {
+        AiTurnExtra {
+            ran_turn: true,
+            actions: vec![AiActionWire {
+                action_id: &done.action_id,
+                params: (!params.is_empty()).then_some(params),
+                costs: &done.costs,
+                traces: &done.traces,
+            }],
+            phase_complete: false,
         }
     }
 }

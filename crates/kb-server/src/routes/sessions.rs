@@ -1,4 +1,5 @@
-//! The session routes: create, read, play, query, delete, list.
+//! The session routes: create, read, play, query, delete, list (the AI's
+//! route is [`super::ai`]).
 //!
 //! Every handler authenticates first (401/403), then validates its body with
 //! the reference's literal messages (400), then asks the session manager on a
@@ -14,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kb_engine::{Command, EngineError, GameConfig, Outcome, PlayerId, validate_player_name};
 use kb_protocol::requests::{
-    ActionQueryRequest, ActionRequest, AiTurnRequest, CreateSessionRequest, DevModeRequest,
-    PlayerNameRequest, SimulateRequest,
+    ActionQueryRequest, ActionRequest, CreateSessionRequest, DevModeRequest, PlayerNameRequest,
+    SimulateRequest,
 };
 use kb_protocol::{Issue, messages};
 use kb_session::{CreateSession, SessionError, SessionSummary, SessionView};
@@ -27,7 +28,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, BodyRejection};
 use crate::state::AppState;
 
-type JsonBody<T> = Result<ApiJson<T>, BodyRejection>;
+pub(super) type JsonBody<T> = Result<ApiJson<T>, BodyRejection>;
 type OptionalBody<T> = Result<Option<ApiJson<T>>, BodyRejection>;
 
 // ----- plumbing ---------------------------------------------------------------
@@ -127,7 +128,7 @@ pub(crate) fn session_error(error: SessionError) -> ApiError {
 
 /// Engine refusals: a bad parameter is the request's fault (400); a rule
 /// that does not allow it now is a conflict with the game's state (409).
-fn engine_error(error: &EngineError) -> ApiError {
+pub(super) fn engine_error(error: &EngineError) -> ApiError {
     let message = error.to_string();
     match error {
         EngineError::UnknownBuilding(_)
@@ -341,7 +342,7 @@ pub async fn simulate(
 // ----- mutations -----------------------------------------------------------------
 
 /// Runs a command and renders the state response with `extra` fields.
-async fn mutate(
+pub(super) async fn mutate(
     state: AppState,
     caller: kb_session::Caller,
     id: String,
@@ -386,23 +387,6 @@ pub async fn advance(
     let caller = require(&caller, Role::SessionAdvance)?;
     let expected = if_match(&headers)?;
     mutate(state, caller, id, Command::Advance, expected).await
-}
-
-/// `POST /sessions/:id/ai-turn`.
-pub async fn ai_turn(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: JsonBody<AiTurnRequest>,
-) -> Result<Response, ApiError> {
-    let caller = require(&caller, Role::SessionAdvance)?;
-    let ApiJson(request) = body.map_err(|r| r.with_message(messages::INVALID_AI_TURN_REQUEST))?;
-    let expected = if_match(&headers)?;
-    let command = Command::AiTurn {
-        player_id: request.player_id,
-    };
-    mutate(state, caller, id, command, expected).await
 }
 
 /// `POST /sessions/:id/dev-mode`.

@@ -1,10 +1,12 @@
 //! The browser client: `GET /` serves the page and `GET /assets/*` its
-//! modules and stylesheet.
+//! modules and stylesheet; `GET /favicon.ico` the site's icon (a castle),
+//! which browsers and other clients ask for on their own.
 //!
 //! The files live in `crates/kb-server/web/` and are compiled into the
 //! binary, so `kingdom serve` needs nothing beside itself. They are plain
-//! files with no build step: an HTML page, a stylesheet and a few ES
-//! modules (`app.js` imports the others), listed once in `ASSETS`.
+//! files with no build step: an HTML page, a stylesheet, a few ES
+//! modules (`app.js` imports the others), listed once in `ASSETS`, and the
+//! icon.
 //!
 //! Caching: every file is sent with `Cache-Control: no-cache` and a strong
 //! `ETag` (a hash of its bytes), so a browser revalidates on each load and
@@ -21,7 +23,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{OriginalUri, Path};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
@@ -99,6 +101,7 @@ assets! {
 pub fn asset_paths() -> impl Iterator<Item = String> {
     ASSETS.iter().map(|(path, _)| format!("/assets/{path}"))
 }
+static FAVICON: Asset = Asset::new(include_bytes!("../../web/favicon.ico"), "image/x-icon");
 
 /// The client's routes, to be mounted at the root.
 pub fn routes() -> Router<AppState> {
@@ -106,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/index.html", get(index))
         .route("/assets/{*path}", get(asset))
+        .route("/favicon.ico", get(favicon))
 }
 
 /// `GET /`: the page.
@@ -124,17 +128,23 @@ pub async fn index(headers: HeaderMap) -> Response {
 }
 
 /// `GET /assets/*path`: one of the client's modules or its stylesheet;
-/// any other path is the usual 404 envelope.
+/// any other path is a 404 envelope naming the file.
 pub async fn asset(
     Path(path): Path<String>,
-    method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
     match ASSETS.iter().find(|(name, _)| *name == path) {
         Some((_, asset)) => serve(asset, &headers),
-        None => ApiError::route_not_found(&method, uri.path()).into_response(),
+        None => {
+            ApiError::not_found(format!("The client has no file {:?}.", uri.path())).into_response()
+        }
     }
+}
+
+/// `GET /favicon.ico`: the site's icon.
+pub async fn favicon(headers: HeaderMap) -> Response {
+    serve(&FAVICON, &headers)
 }
 
 /// True if `If-None-Match` lists `etag` (or is `*`). Weak comparison, as

@@ -332,22 +332,20 @@ async fn fastify_13_action_on_a_missing_session_is_404() {
 
 #[tokio::test]
 async fn fastify_14_ai_turn_reports_its_actions() {
-    // Deliberate difference: the reference ran at most one AI action per
-    // request and left advancing to the client; ours plays the whole turn.
-    // Costs stay numeric-only (the reference dropped non-numbers).
+    // As the reference: at most one AI action per request, no advance
+    // (`ai_turn.rs` covers the protocol). Costs stay numeric-only (the
+    // reference dropped non-numbers).
     let app = TestApp::game();
     let id = app.new_session(ALICE).await;
-    app.advance_times(ALICE, &id, STEPS_TO_MAIN + 1).await;
+    app.advance_times(ALICE, &id, 2 * STEPS_TO_MAIN + 1).await;
     let turn = app.ai_turn(ALICE, &id, "B").await;
     assert_eq!(turn["ranTurn"], true);
-    assert_eq!(turn["phaseComplete"], true);
+    assert_eq!(turn["phaseComplete"], false);
     let actions = turn["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 2);
-    for action in actions {
-        assert_eq!(action["actionId"], "tax");
-        assert_eq!(action["costs"], json!({"ap": 1}));
-        assert!(action["traces"].is_array());
-    }
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0]["actionId"], "tax");
+    assert_eq!(actions[0]["costs"], json!({"ap": 1}));
+    assert!(actions[0]["traces"].is_array());
     assert!(turn["registries"]["actions"]["tax"].is_object());
 }
 

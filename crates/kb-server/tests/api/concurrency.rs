@@ -156,7 +156,7 @@ async fn many_sessions_played_at_once_all_end_where_they_should() {
                 let response = app.act(token, &id, "tax", serde_json::json!({})).await;
                 assert_eq!(response.status, 200, "{}", response.text());
                 app.advance(token, &id).await;
-                let turn = app.ai_turn(token, &id, "B").await;
+                let turn = app.ai_whole_turn(token, &id, "B").await;
                 (id, turn)
             })
         })

@@ -260,7 +260,7 @@ async fn proceed_reaches_what_advance_and_ai_turn_reach() {
         }
         let quick_state = proceed_ok(&app, &quick).await;
         app.advance(ALICE, &classic).await;
-        let ai = app.ai_turn(ALICE, &classic, "B").await;
+        let ai = app.ai_whole_turn(ALICE, &classic, "B").await;
         let reference = app.advance_times(ALICE, &classic, STEPS_TO_MAIN).await;
         assert_same_json(
             &quick_state["snapshot"],

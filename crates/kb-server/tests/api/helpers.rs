@@ -607,9 +607,22 @@ impl TestApp {
         .await
     }
 
-    /// `POST /sessions/:id/ai-turn` for `player`; asserts 200.
+    /// `POST /sessions/:id/ai-turn` for `player`: one step of the reference
+    /// protocol; asserts 200.
     pub async fn ai_turn(&self, token: &str, id: &str, player: &str) -> Value {
-        let body = json!({"playerId": player}).to_string();
+        self.ai_request(token, id, json!({"playerId": player}))
+            .await
+    }
+
+    /// `POST /sessions/:id/ai-turn` for `player` with `mode: "turn"`: the
+    /// seat's whole turn; asserts 200.
+    pub async fn ai_whole_turn(&self, token: &str, id: &str, player: &str) -> Value {
+        self.ai_request(token, id, json!({"playerId": player, "mode": "turn"}))
+            .await
+    }
+
+    async fn ai_request(&self, token: &str, id: &str, body: Value) -> Value {
+        let body = body.to_string();
         let response = self
             .call(
                 Method::POST,

@@ -4,13 +4,17 @@
 //! a 5xx by a real route.
 
 mod actions;
+mod ai_turn;
 mod auth;
 mod bodies;
 mod catalogue;
 mod concurrency;
 mod config;
+mod cors;
 mod errors;
+mod favicon;
 mod forecast;
+mod gateway;
 mod helpers;
 mod lifecycle;
 mod metrics;
@@ -18,6 +22,8 @@ mod openapi;
 mod ownership;
 mod play;
 mod queries;
+mod reference;
 mod restart;
+mod schemas;
 mod sessions;
 mod unavailable;

@@ -1,74 +1,10 @@
-//! The other mutations: the AI turn, dev mode and player names.
+//! The other mutations: dev mode and player names (the AI's route is
+//! `ai_turn.rs`).
 
 use axum::http::Method;
 use serde_json::json;
 
-use crate::helpers::{
-    ALICE, STEPS_TO_MAIN, TestApp, player, resource, session_id, sorted_keys, version,
-};
-
-#[tokio::test]
-async fn the_ai_plays_bs_whole_turn_and_returns_its_actions() {
-    let app = TestApp::game();
-    let id = app.new_session(ALICE).await;
-    // A's turn, then one more advance ends it: B's growth.
-    let before = app.advance_times(ALICE, &id, STEPS_TO_MAIN + 1).await;
-    assert_eq!(before["snapshot"]["game"]["activePlayerId"], "B");
-    let response = app
-        .call(
-            Method::POST,
-            &format!("/sessions/{id}/ai-turn"),
-            Some(ALICE),
-            Some(r#"{"playerId": "B"}"#),
-        )
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    let turn = response.json();
-    assert_eq!(
-        sorted_keys(&turn),
-        [
-            "actions",
-            "phaseComplete",
-            "ranTurn",
-            "registries",
-            "sessionId",
-            "snapshot",
-            "version",
-        ]
-    );
-    assert_eq!(turn["ranTurn"], true);
-    assert_eq!(turn["phaseComplete"], true);
-    assert_eq!(
-        turn["actions"],
-        json!([
-            {"actionId": "tax", "costs": {"ap": 1}, "traces": []},
-            {"actionId": "tax", "costs": {"ap": 1}, "traces": []},
-        ])
-    );
-    // The whole turn is one change.
-    assert_eq!(version(&turn), version(&before) + 1);
-    let game = &turn["snapshot"]["game"];
-    assert_eq!(game["turn"], 2);
-    assert_eq!(game["activePlayerId"], "A");
-    assert_eq!(game["currentPhase"], "growth");
-    // B: +2 income, -2 upkeep, two taxes of 4 gold and -1 happiness each.
-    assert_eq!(resource(&turn, "B", "gold"), 18.0);
-    assert_eq!(resource(&turn, "B", "ap"), 0.0);
-    assert_eq!(resource(&turn, "B", "happiness"), -2.0);
-}
-
-#[tokio::test]
-async fn an_ai_turn_out_of_turn_does_nothing() {
-    let app = TestApp::game();
-    let created = app.create_session(ALICE, "{}").await;
-    let id = session_id(&created);
-    let turn = app.ai_turn(ALICE, &id, "B").await;
-    assert_eq!(turn["ranTurn"], false);
-    assert_eq!(turn["phaseComplete"], false);
-    assert_eq!(turn["actions"], json!([]));
-    assert_eq!(version(&turn), 1, "nothing was written");
-    assert_eq!(turn["snapshot"], created["snapshot"]);
-}
+use crate::helpers::{ALICE, TestApp, player, session_id, version};
 
 #[tokio::test]
 async fn dev_mode_flips_the_flag_only() {

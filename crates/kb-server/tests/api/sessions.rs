@@ -336,7 +336,7 @@ async fn every_state_response_carries_its_version_as_etag() {
 
 /// Mutating routes, each with a request that succeeds when they are sent
 /// in this order to a session at A's main phase (the advance ends A's
-/// turn, so the AI turn then plays B's).
+/// turn, so the AI then plays B's whole turn).
 fn writes(id: &str) -> Vec<(Method, String, Option<String>)> {
     vec![
         (
@@ -358,7 +358,7 @@ fn writes(id: &str) -> Vec<(Method, String, Option<String>)> {
         (
             Method::POST,
             format!("/sessions/{id}/ai-turn"),
-            Some(r#"{"playerId": "B"}"#.to_owned()),
+            Some(r#"{"playerId": "B", "mode": "turn"}"#.to_owned()),
         ),
     ]
 }
@@ -672,9 +672,15 @@ async fn the_ai_can_be_given_seat_a_and_humans_cannot_act_for_it() {
     let refused = app.act(ALICE, &id, "tax", json!({})).await;
     assert_eq!(refused.status, 409, "{}", refused.text());
     assert_eq!(refused.json()["code"], "AI_CONTROLLED");
-    let turn = app.ai_turn(ALICE, &id, "A").await;
+    let turn = app.ai_whole_turn(ALICE, &id, "A").await;
     assert_eq!(turn["ranTurn"], true);
     assert_eq!(turn["snapshot"]["game"]["activePlayerId"], "B");
+    // One step at a time too, as the reference protocol.
+    let id = session_id(&app.create_session(ALICE, r#"{"aiPlayers": ["A"]}"#).await);
+    app.to_main(ALICE, &id).await;
+    let step = app.ai_turn(ALICE, &id, "A").await;
+    assert_eq!(step["actions"][0]["actionId"], "tax");
+    assert_eq!(step["snapshot"]["game"]["activePlayerId"], "A");
 
     let bad = app
         .call(
