@@ -207,3 +207,25 @@ fn usage_errors_exit_with_2() {
     };
     assert!(listed("replay") && listed("bench"), "{}", help.stdout);
 }
+
+/// `kingdom replay` prints exactly the bytes recorded before the wire
+/// format moved out of the engine (`tests/golden/*.input.json` and the
+/// `*.output.json` the release of 2026-12 printed for them).
+#[test]
+fn replays_print_the_recorded_bytes() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".input.json"))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 4);
+    for input in inputs {
+        let name = input.to_string_lossy().replace(".input.json", "");
+        let expected = std::fs::read_to_string(format!("{name}.output.json")).unwrap();
+        let run = kingdom(&["replay", input.to_str().unwrap()], None);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        assert!(run.stdout == expected, "{name}: the output differs");
+    }
+}

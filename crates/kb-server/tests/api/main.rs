@@ -10,6 +10,7 @@ mod catalogue;
 mod concurrency;
 mod config;
 mod errors;
+mod golden;
 mod helpers;
 mod lifecycle;
 mod metrics;
