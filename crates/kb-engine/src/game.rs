@@ -458,6 +458,7 @@ pub fn validate_player_name(name: &str) -> Result<String, EngineError> {
 
 fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceResult, EngineError> {
     let mut scratch = state.clone();
+    scratch.recent_resource_gains.clear();
     let mut ctx = Ctx::new(content, &mut scratch);
     match advance::advance(&mut ctx)? {
         Advanced::Done(result) => {
@@ -484,6 +485,7 @@ fn perform_atomic(
     params: &Params,
 ) -> Result<ActionOutcome, EngineError> {
     let mut scratch = state.clone();
+    scratch.recent_resource_gains.clear();
     let mut ctx = Ctx::new(content, &mut scratch);
     let outcome = action::perform(&mut ctx, action_id, params)?;
     *state = scratch;

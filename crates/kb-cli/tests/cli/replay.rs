@@ -229,3 +229,31 @@ fn replays_print_the_recorded_bytes() {
         assert!(run.stdout == expected, "{name}: the output differs");
     }
 }
+
+/// Content can make `onUnassigned` remove a member of the same role once,
+/// guarded by a stat. The count goes down before the hook runs, so it
+/// reaches 0 and stops there (it used to underflow: 4,294,967,295 in a
+/// release build, a panic in a debug one).
+#[test]
+fn an_unassign_hook_that_removes_its_own_role_cannot_underflow_the_count() {
+    let input = json!({
+        "config": {
+            "actions": [{"id": "fire", "name": "Fire", "baseCosts": {"ap": 0},
+                "effects": [{"type": "population", "method": "remove", "params": {"role": "serf"}}]}],
+            "populations": [{"id": "serf", "name": "Serf", "onUnassigned": [
+                {"evaluator": {"type": "compare", "params": {
+                    "left": {"type": "stat", "params": {"key": "guard"}}, "right": 0, "operator": "eq"}},
+                 "effects": [
+                    {"type": "stat", "method": "add", "params": {"key": "guard", "amount": 1}},
+                    {"type": "population", "method": "remove", "params": {"role": "serf"}}]}]}],
+            "phases": [{"id": "main", "action": true, "steps": [{"id": "main"}]}],
+            "start": {"player": {"resources": {"ap": 1}, "population": {"serf": 1}}}
+        },
+        "commands": [{"type": "action", "actionId": "fire"}, {"type": "action", "actionId": "fire"}]
+    });
+    let output = replay(&input).json();
+    assert_eq!(output["results"], json!([{"ok": true}, {"ok": true}]));
+    let a = player(&output, 0);
+    assert_eq!(a["population"]["serf"], 0);
+    assert_eq!(a["stats"]["guard"], 1, "the hook ran once");
+}

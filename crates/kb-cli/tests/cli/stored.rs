@@ -19,6 +19,21 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Whether two session states are equal but for
+/// `snapshot.recentResourceGains`, the one field whose rule changed since
+/// that release (it is now emptied when a step or an action starts, so a
+/// restored game that replays its log tail holds fewer entries).
+fn same_but_recent_gains(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        v["snapshot"]
+            .as_object_mut()
+            .map(|s| s.remove("recentResourceGains"));
+        v
+    };
+    strip(a) == strip(b)
+}
+
 #[tokio::test]
 async fn a_database_written_by_the_previous_release_opens_and_plays_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,7 +56,10 @@ async fn a_database_written_by_the_previous_release_opens_and_plays_on() {
     for (name, session) in sessions {
         let id = session["sessionId"].as_str().unwrap();
         let state = client.snapshot(id).await;
-        assert_eq!(state, session["state"], "{name}: the state as stored");
+        assert!(
+            same_but_recent_gains(&state, &session["state"]),
+            "{name}: the state differs from the one stored"
+        );
         // Play on: advance through whatever the seat to move must do.
         let mut last = state;
         for _ in 0..12 {
