@@ -257,3 +257,32 @@ fn an_unassign_hook_that_removes_its_own_role_cannot_underflow_the_count() {
     assert_eq!(a["population"]["serf"], 0);
     assert_eq!(a["stats"]["guard"], 1, "the hook ran once");
 }
+
+/// `aiPlayers` as in `POST /sessions`: `[]` is a game between two humans,
+/// `["A", "B"]` leaves both seats to the AI.
+#[test]
+fn ai_players_choose_the_seats_the_ai_plays() {
+    let mut human_b = advances(8);
+    human_b.extend(advances(7));
+    human_b.push(json!({"type": "action", "actionId": "tax"}));
+    human_b.push(json!({"type": "aiTurn", "playerId": "B"}));
+    let output = replay(&json!({"aiPlayers": [], "commands": human_b})).json();
+    let results = output["results"].as_array().unwrap();
+    assert_eq!(results[15], json!({"ok": true}), "B acts as a human");
+    assert_eq!(results[16]["error"]["code"], "NO_AI_CONTROLLER");
+    assert_eq!(player(&output, 1)["aiControlled"], false);
+
+    let both = json!({"aiPlayers": ["A", "B"], "commands": [
+        {"type": "aiTurn", "playerId": "A"},
+        {"type": "action", "actionId": "tax"}
+    ]});
+    let output = replay(&both).json();
+    assert_eq!(output["results"][0], json!({"ok": true}));
+    assert_eq!(output["results"][1]["error"]["code"], "AI_CONTROLLED");
+    assert_eq!(player(&output, 0)["aiControlled"], true);
+
+    let default = replay(&json!({"commands": []})).json();
+    assert_eq!(player(&default, 0)["aiControlled"], false);
+    assert_eq!(player(&default, 1)["aiControlled"], true);
+    replay(&json!({"aiPlayers": ["C"], "commands": []})).bad_input(&["aiPlayers"]);
+}
