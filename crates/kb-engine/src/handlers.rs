@@ -333,9 +333,9 @@ pub(crate) fn place_development(
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             detail: None,
-            meta: Some(
+            meta: Some(std::sync::Arc::new(
                 serde_json::json!({"source": {"type": "development", "id": id, "landId": land_id}}),
-            ),
+            )),
             effects: on_build.substitute(&vars),
             triggers: Triggers::new(),
             skip: None,
@@ -400,7 +400,9 @@ fn building_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Eng
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             detail: None,
-            meta: Some(serde_json::json!({"source": {"type": "building", "id": id}})),
+            meta: Some(std::sync::Arc::new(
+                serde_json::json!({"source": {"type": "building", "id": id}}),
+            )),
             effects: building
                 .triggers
                 .get("onBuild")
@@ -454,7 +456,7 @@ fn passive_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Engi
         name: text("name"),
         icon: text("icon"),
         detail: text("detail"),
-        meta: params.get("meta").cloned(),
+        meta: params.get("meta").cloned().map(std::sync::Arc::new),
         effects: effect.effects.clone().unwrap_or_default(),
         triggers,
         skip,

@@ -176,9 +176,10 @@ pub struct PassiveRecord {
     /// Detail text or token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// Source and removal metadata.
+    /// Source and removal metadata (shared: copying a state copies the
+    /// pointer, not the JSON tree).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<Value>,
+    pub meta: Option<std::sync::Arc<Value>>,
     /// Setup effects (run on add, reversed on removal).
     #[serde(default, skip_serializing_if = "Effects::is_empty")]
     pub effects: Effects,
