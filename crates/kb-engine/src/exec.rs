@@ -407,7 +407,7 @@ impl<'a> Ctx<'a> {
             .entry_or_insert_with(stat, Default::default);
         let entry = sources.entry_or_insert_with(&meta.key.clone(), || StatSource {
             amount: Num(0.0),
-            meta,
+            meta: std::sync::Arc::new(meta),
         });
         entry.amount.0 += delta;
         if entry.amount.0.abs() < 1e-9 {

@@ -320,8 +320,8 @@ pub struct Gain {
 pub struct StatSource {
     /// Net amount from this source.
     pub amount: Num,
-    /// Where it comes from.
-    pub meta: StatSourceMeta,
+    /// Where it comes from (shared between copies of the state).
+    pub meta: std::sync::Arc<StatSourceMeta>,
 }
 
 /// Attribution metadata of a [`StatSource`].
