@@ -1,8 +1,10 @@
 //! `kingdom replay FILE`: a black-box door into the engine.
 //!
 //! The file (or stdin for `-`) holds
-//! `{"devMode"?, "config"?, "playerNames"?, "commands": [...]}`; the
-//! commands are played in order on a fresh game (the AI plays seat B) and
+//! `{"devMode"?, "config"?, "playerNames"?, "aiPlayers"?, "commands": [...]}`
+//! (the fields of `POST /sessions`, plus the commands); the commands are
+//! played in order on a fresh game (the AI plays the seats in `aiPlayers`,
+//! `["B"]` when absent, none for `[]`: two humans) and
 //! the output is `{"results": [{"ok": true} | {"ok": false, "error":
 //! {"code", "message"}}...], "snapshot": ...}`. A refused command is data
 //! (exit 0); a file that cannot be read or parsed, an invalid config or an
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use kb_engine::{Command, Content, EngineError, Game, GameConfig, GameOptions, PlayerId};
+use kb_engine::{ByPlayer, Command, Content, EngineError, Game, GameConfig, GameOptions, PlayerId};
 use serde::{Deserialize, Serialize};
 
 use crate::content;
@@ -43,6 +45,9 @@ struct ReplayFile {
     /// Names given to the players before the first command.
     #[serde(default)]
     player_names: BTreeMap<PlayerId, String>,
+    /// Seats the built-in AI plays, as in `POST /sessions` (default `["B"]`).
+    #[serde(default)]
+    ai_players: Option<Vec<PlayerId>>,
     /// The commands, in order.
     commands: Vec<Command>,
 }
@@ -92,7 +97,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let options = GameOptions {
         dev_mode: file.dev_mode,
-        ..GameOptions::default()
+        ai: match &file.ai_players {
+            Some(seats) => ByPlayer::new_with(|player| seats.contains(&player)),
+            None => GameOptions::default().ai,
+        },
     };
     let mut game = Game::new(content, options).context("cannot start the game")?;
     for (&player_id, name) in &file.player_names {

@@ -198,7 +198,7 @@ fn move_pointer(state: &mut GameState, n_phases: usize, leaves_phase: bool) {
         state.phase_index = 0;
         if state.active == PlayerId::B {
             state.active = PlayerId::A;
-            state.turn += 1;
+            state.turn = state.turn.saturating_add(1);
         } else {
             state.active = PlayerId::B;
         }

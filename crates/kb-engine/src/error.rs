@@ -169,6 +169,11 @@ pub enum EngineError {
         /// The limit.
         limit: u32,
     },
+    /// One command would run more effects than the engine allows.
+    #[error(
+        "This command would run more than {0} effects; is the content multiplying repetitions?"
+    )]
+    TooMuchWork(u32),
     /// A computation gave no number at all (NaN).
     #[error("{0} would not be a number")]
     OutOfRange(Key),
@@ -207,6 +212,7 @@ impl EngineError {
             EngineError::TooDeep(_) => "TOO_DEEP",
             EngineError::TooMany { .. } => "TOO_MANY",
             EngineError::OutOfRange(_) => "OUT_OF_RANGE",
+            EngineError::TooMuchWork(_) => "TOO_MUCH_WORK",
         }
     }
 

@@ -59,12 +59,22 @@ pub(crate) struct Ctx<'a> {
     pub step_gains: Option<Vec<Gain>>,
     /// Current nesting of effects (see [`MAX_DEPTH`]).
     depth: u32,
+    /// Effects run so far by this context (see [`MAX_EFFECTS`]).
+    effects_run: u32,
 }
 
 /// How deep effects may nest (effect groups, passives' setup, nested
 /// actions, triggers). Content is data a client may submit: a recursive
 /// action must be refused, not overflow the stack.
 pub(crate) const MAX_DEPTH: u32 = 64;
+
+/// How many effects one context (one step, one action, one query) may run.
+/// Depth and repetitions are bounded one by one, but their product is not:
+/// an effect repeated 1,000 times that performs an action repeating 1,000
+/// more would run for hours. Content is data a client may submit, so the
+/// whole work of a command is bounded too. The default content runs a few
+/// dozen effects per command.
+pub(crate) const MAX_EFFECTS: u32 = 100_000;
 
 impl<'a> Ctx<'a> {
     pub fn new(content: &'a Content, state: &'a mut GameState) -> Self {
@@ -79,6 +89,7 @@ impl<'a> Ctx<'a> {
             logs: Vec::new(),
             step_gains: None,
             depth: 0,
+            effects_run: 0,
         }
     }
 
@@ -132,6 +143,10 @@ impl<'a> Ctx<'a> {
     pub fn run_effect(&mut self, effect: &Effect, mult: f64) -> Result<(), EngineError> {
         if self.depth >= MAX_DEPTH {
             return Err(EngineError::TooDeep(MAX_DEPTH));
+        }
+        self.effects_run += 1;
+        if self.effects_run > MAX_EFFECTS {
+            return Err(EngineError::TooMuchWork(MAX_EFFECTS));
         }
         self.depth += 1;
         let result = self.run_effect_unguarded(effect, mult);
@@ -389,7 +404,7 @@ impl<'a> Ctx<'a> {
             .entry_or_insert_with(stat, Default::default);
         let entry = sources.entry_or_insert_with(&meta.key.clone(), || StatSource {
             amount: Num(0.0),
-            meta,
+            meta: std::sync::Arc::new(meta),
         });
         entry.amount.0 += delta;
         if entry.amount.0.abs() < 1e-9 {

@@ -269,6 +269,15 @@ impl Game {
         perform_atomic(&self.content, &mut self.state, action_id, params)
     }
 
+    /// Whether performing the action now would succeed. Runs it on one
+    /// scratch copy of the state (trying it on a clone of the game copied
+    /// the state twice, which was most of the cost of `legal_moves`).
+    pub(crate) fn would_succeed(&self, action_id: &str, params: &Params) -> bool {
+        let mut scratch = self.state.clone();
+        let mut ctx = Ctx::new(&self.content, &mut scratch);
+        action::perform(&mut ctx, action_id, params).is_ok()
+    }
+
     /// Plays the AI seat's whole turn with `policy`: advances through its
     /// non-action steps, performs the policy's moves in the action phase,
     /// then ends the turn. Does nothing (`ran_turn: false`) when it is not
@@ -486,6 +495,7 @@ pub fn validate_player_name(name: &str) -> Result<String, EngineError> {
 
 fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceResult, EngineError> {
     let mut scratch = state.clone();
+    scratch.recent_resource_gains.clear();
     let mut ctx = Ctx::new(content, &mut scratch);
     match advance::advance(&mut ctx)? {
         Advanced::Done(result) => {
@@ -512,6 +522,7 @@ fn perform_atomic(
     params: &Params,
 ) -> Result<ActionOutcome, EngineError> {
     let mut scratch = state.clone();
+    scratch.recent_resource_gains.clear();
     let mut ctx = Ctx::new(content, &mut scratch);
     let outcome = action::perform(&mut ctx, action_id, params)?;
     *state = scratch;

@@ -333,9 +333,9 @@ pub(crate) fn place_development(
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             detail: None,
-            meta: Some(
+            meta: Some(std::sync::Arc::new(
                 serde_json::json!({"source": {"type": "development", "id": id, "landId": land_id}}),
-            ),
+            )),
             effects: on_build.substitute(&vars),
             triggers: Triggers::new(),
             skip: None,
@@ -400,7 +400,9 @@ fn building_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Eng
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             detail: None,
-            meta: Some(serde_json::json!({"source": {"type": "building", "id": id}})),
+            meta: Some(std::sync::Arc::new(
+                serde_json::json!({"source": {"type": "building", "id": id}}),
+            )),
             effects: building
                 .triggers
                 .get("onBuild")
@@ -454,7 +456,7 @@ fn passive_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Engi
         name: text("name"),
         icon: text("icon"),
         detail: text("detail"),
-        meta: params.get("meta").cloned(),
+        meta: params.get("meta").cloned().map(std::sync::Arc::new),
         effects: effect.effects.clone().unwrap_or_default(),
         triggers,
         skip,
@@ -505,11 +507,11 @@ fn register<T: Registered>(list: &mut Vec<T>, add: bool, modifier: T) {
         Some(pos) if add => {
             let count = *list[pos].count_mut();
             list[pos] = modifier;
-            *list[pos].count_mut() = count + 1;
+            *list[pos].count_mut() = count.saturating_add(1);
         }
         Some(pos) => {
             let count = list[pos].count_mut();
-            *count -= 1;
+            *count = count.saturating_sub(1);
             if *count == 0 {
                 list.remove(pos);
             }
@@ -629,7 +631,9 @@ pub(crate) fn assign_member(ctx: &mut Ctx<'_>, role: &str) -> Result<(), EngineE
         .player_mut(player)
         .population
         .entry_or_insert_with(role, || 0);
-    *count += 1;
+    *count = count
+        .checked_add(1)
+        .ok_or_else(|| EngineError::OutOfRange(role.into()))?;
     let index = *count;
     let hook = ctx
         .content
@@ -652,31 +656,45 @@ fn population_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), E
     Ok(())
 }
 
+/// Removes one member of `role` from the actor, then runs `onUnassigned`
+/// for it (`$index` is the member's number, the count before removal).
+///
+/// The count goes down before the hook runs, so a hook that removes members
+/// of the same role finds the count already lowered and can never take it
+/// below zero (the reference decremented after the hook: content could
+/// make the count underflow).
+fn unassign_member(ctx: &mut Ctx<'_>, role: &str) -> Result<bool, EngineError> {
+    let player = ctx.actor;
+    let Some(count) = ctx
+        .player_mut(player)
+        .population
+        .get_mut(role)
+        .filter(|count| **count > 0)
+    else {
+        return Ok(false);
+    };
+    let index = *count;
+    *count = index
+        .checked_sub(1)
+        .ok_or_else(|| EngineError::OutOfRange(role.into()))?;
+    let hook = ctx
+        .content
+        .populations()
+        .get(role)
+        .and_then(|p| p.triggers.get("onUnassigned"))
+        .cloned();
+    if let Some(hook) = hook {
+        let list = hook.substitute(&population_vars(player, role, index));
+        ctx.run_effects(list.as_slice(), 1.0)?;
+    }
+    Ok(true)
+}
+
 fn population_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
     let role = role_of(ctx, effect, "population:remove")?;
-    let player = ctx.actor;
     for _ in 0..repetitions("population:remove", mult)? {
-        let count = ctx
-            .player(player)
-            .population
-            .get(role)
-            .copied()
-            .unwrap_or(0);
-        if count == 0 {
+        if !unassign_member(ctx, role)? {
             break;
-        }
-        let hook = ctx
-            .content
-            .populations()
-            .get(role)
-            .and_then(|p| p.triggers.get("onUnassigned"))
-            .cloned();
-        if let Some(hook) = hook {
-            let list = hook.substitute(&population_vars(player, role, count));
-            ctx.run_effects(list.as_slice(), 1.0)?;
-        }
-        if let Some(count) = ctx.player_mut(player).population.get_mut(role) {
-            *count -= 1;
         }
     }
     Ok(())

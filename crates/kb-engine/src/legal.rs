@@ -108,7 +108,7 @@ impl Game {
     pub fn legal_moves(&self) -> Vec<Move> {
         self.candidate_moves()
             .into_iter()
-            .filter(|m| self.clone().perform(&m.action_id, &m.params).is_ok())
+            .filter(|m| self.would_succeed(&m.action_id, &m.params))
             .collect()
     }
 }

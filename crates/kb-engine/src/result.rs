@@ -140,7 +140,7 @@ pub struct SkipSource {
     pub detail: Option<String>,
     /// Its metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<serde_json::Value>,
+    pub meta: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 /// One action the AI performed.

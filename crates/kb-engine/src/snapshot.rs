@@ -153,7 +153,7 @@ impl<'a> PassiveRecordView<'a> {
             name: record.name.as_deref(),
             icon: record.icon.as_deref(),
             detail: record.detail.as_deref(),
-            meta: record.meta.as_ref(),
+            meta: record.meta.as_deref(),
             effects: (!record.effects.is_empty()).then_some(&record.effects),
             triggers: &record.triggers,
             skip: record.skip.as_ref(),
@@ -178,7 +178,7 @@ pub struct PassiveSummary {
     pub detail: Option<String>,
     /// Metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<serde_json::Value>,
+    pub meta: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 impl PassiveSummary {

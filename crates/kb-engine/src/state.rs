@@ -54,8 +54,11 @@ pub struct GameState {
     pub tiers: ByPlayer<Option<Key>>,
     /// Which seats the built-in AI plays.
     pub ai: ByPlayer<bool>,
-    /// Gains recorded since the last evaluator group (reported in
-    /// snapshots as `recentResourceGains`).
+    /// Gains recorded since the last evaluator group, the last step or the
+    /// last action, whichever came last (reported in snapshots as
+    /// `recentResourceGains`). Emptied when a step or an action starts, so
+    /// its length is bounded by one command's work (the reference emptied it
+    /// at evaluator groups only, and a game without one grew it forever).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent_resource_gains: Vec<Gain>,
     /// `stat:add_pct` bases and accumulators of the current step.
@@ -115,7 +118,9 @@ pub struct PlayerState {
 impl PlayerState {
     /// Total population across roles.
     pub fn total_population(&self) -> u32 {
-        self.population.values().sum()
+        self.population
+            .values()
+            .fold(0u32, |total, &count| total.saturating_add(count))
     }
 
     /// The land with `id`.
@@ -171,9 +176,10 @@ pub struct PassiveRecord {
     /// Detail text or token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// Source and removal metadata.
+    /// Source and removal metadata (shared: copying a state copies the
+    /// pointer, not the JSON tree).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<Value>,
+    pub meta: Option<std::sync::Arc<Value>>,
     /// Setup effects (run on add, reversed on removal).
     #[serde(default, skip_serializing_if = "Effects::is_empty")]
     pub effects: Effects,
@@ -314,8 +320,8 @@ pub struct Gain {
 pub struct StatSource {
     /// Net amount from this source.
     pub amount: Num,
-    /// Where it comes from.
-    pub meta: StatSourceMeta,
+    /// Where it comes from (shared between copies of the state).
+    pub meta: std::sync::Arc<StatSourceMeta>,
 }
 
 /// Attribution metadata of a [`StatSource`].

@@ -83,3 +83,34 @@ fn values_beyond_the_game_range_are_clamped() {
     let back: kb_engine::GameState = serde_json::from_str(&text).unwrap();
     assert_eq!(&back, game.state());
 }
+
+#[test]
+fn repetitions_that_multiply_are_refused_as_too_much_work() {
+    // Each level repeats the next 1,000 times (within the limit of one
+    // effect); together a million effects, which one command may not run.
+    let mut game = game_with(|def| {
+        for (id, inner) in [("mid", "leaf"), ("custom", "mid")] {
+            def.actions.push(
+                serde_json::from_value(json!({"id": id, "name": id, "system": id != "custom",
+                    "effects": [{"evaluator": {"type": "stat", "params": {"key": "big"}},
+                        "effects": [{"type": "action", "method": "perform", "params": {"id": inner}}]}]}))
+                .unwrap(),
+            );
+        }
+        def.actions.push(
+            serde_json::from_value(json!({"id": "leaf", "name": "Leaf", "system": true,
+                "effects": [{"type": "stat", "method": "add", "params": {"key": "armyStrength", "amount": 1}}]}))
+            .unwrap(),
+        );
+    });
+    to_main(&mut game);
+    setup(&mut game, A, json!([add_stat("big", 1000)]));
+    let before = state_json(&game);
+    let error = act(&mut game, "custom", json!({})).unwrap_err();
+    assert!(
+        matches!(error, EngineError::TooMuchWork(100_000)),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), "TOO_MUCH_WORK");
+    assert_eq!(state_json(&game), before);
+}

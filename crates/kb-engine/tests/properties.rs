@@ -602,3 +602,107 @@ fn fractional_values_round_trip_exactly() {
     }
     assert_eq!(&restored, game.state());
 }
+
+// ----- bounded state ---------------------------------------------------------------
+
+/// Actions left out of the random play: those whose success makes the state
+/// larger for good (new lands, and with them slots, developments and room
+/// for population: a game that takes them grows for a reason), and the
+/// attack, which ends most games within a few turns.
+const LEFT_OUT: &[&str] = &["expand", "royal_decree", "plow", "raise_pop", "army_attack"];
+
+/// Largest `GameState` and snapshot (as JSON) a default game can reach
+/// without the left-out actions: both players with every building and
+/// passive, with room to spare. Before `recentResourceGains` was emptied at
+/// each step, it alone grew by about 75 bytes a turn, without end.
+const MAX_STATE_BYTES: usize = 20_000;
+const MAX_SNAPSHOT_BYTES: usize = 40_000;
+
+proptest! {
+    #![proptest_config(config(3))]
+
+    /// After 5,000 commands of random legal play between two humans, the
+    /// state and the snapshot are still within a fixed size.
+    #[test]
+    fn five_thousand_commands_leave_the_state_within_a_fixed_size(seed in any::<u64>(), dev in any::<bool>()) {
+        let mut game = Game::new(content(), options(dev, false)).unwrap();
+        let mut rng = seed | 1;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let (mut max_state, mut max_snapshot, mut games) = (0, 0, 1);
+        for n in 0..5_000 {
+            if game.state().conclusion.is_some() {
+                // A game that ends stops growing; play the rest of the
+                // commands on a new one.
+                game = Game::new(content(), options(dev, false)).unwrap();
+                games += 1;
+            }
+            let state = game.state();
+            let in_action = game.content().phases()[state.phase_index].action;
+            let command = if in_action && next() % 6 == 0 {
+                // Candidates, not only legal moves: a refused one changes
+                // nothing, and trying them all is what makes `legal_moves`
+                // slow.
+                let candidates: Vec<_> = game
+                    .candidate_moves()
+                    .into_iter()
+                    .filter(|m| !LEFT_OUT.contains(&m.action_id.as_str()))
+                    .collect();
+                match candidates.get(next() as usize % candidates.len().max(1)) {
+                    Some(m) => Command::Action {
+                        action_id: m.action_id.clone(),
+                        params: m.params.clone(),
+                        player_id: None,
+                    },
+                    None => Command::Advance,
+                }
+            } else {
+                Command::Advance
+            };
+            let result = game.apply(&command);
+            prop_assert!(result.is_ok() || matches!(command, Command::Action { .. }), "{result:?}");
+            if n % 50 == 0 || n == 4_999 {
+                max_state = max_state.max(bytes(game.state()).len());
+                max_snapshot = max_snapshot.max(serde_json::to_vec(&game.snapshot()).unwrap().len());
+            }
+        }
+        if std::env::var("KB_SHOW_STATE").is_ok() {
+            eprintln!("{games} games, turn {}, {max_state} / {max_snapshot} bytes", game.state().turn);
+        }
+        prop_assert!(max_state <= MAX_STATE_BYTES, "state reached {max_state} bytes");
+        prop_assert!(max_snapshot <= MAX_SNAPSHOT_BYTES, "snapshot reached {max_snapshot} bytes");
+    }
+}
+
+/// The measurement that found the growth: 3,000 advances of a default game
+/// between two humans (nobody acts, so no evaluator group ever empties the
+/// gains) once took the state from 4 KB to over 25 KB. The state at the
+/// end of each turn is now the same size as at the end of the first.
+/// The content's turn limit would end this game after 50 turns each; it is
+/// taken out so that the game runs long enough to show any growth.
+#[test]
+fn a_game_that_only_advances_does_not_grow() {
+    let mut def = crate::support::default_def();
+    def.rules.win_conditions.retain(|c| c.id != "turn-limit");
+    let unlimited = Arc::new(Content::new(def).expect("valid content"));
+    let mut game = Game::new(unlimited, options(false, false)).unwrap();
+    let mut sizes = Vec::new();
+    for _ in 0..3_000 {
+        game.apply(&Command::Advance).unwrap();
+        let state = game.state();
+        if state.phase_index == 0 && state.step_index == 0 && state.active == A {
+            sizes.push(bytes(state).len());
+        }
+    }
+    assert!(sizes.len() > 150, "{} turns", sizes.len());
+    let first = sizes[0];
+    let largest = *sizes.iter().max().unwrap();
+    assert!(
+        largest <= first + 64,
+        "{first} bytes after turn 1, {largest} later"
+    );
+}

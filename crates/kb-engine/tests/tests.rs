@@ -3,6 +3,7 @@
 mod support;
 
 mod content;
+mod fuzz;
 mod limits;
 mod properties;
 mod rules;

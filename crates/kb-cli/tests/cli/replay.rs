@@ -207,3 +207,82 @@ fn usage_errors_exit_with_2() {
     };
     assert!(listed("replay") && listed("bench"), "{}", help.stdout);
 }
+
+/// `kingdom replay` prints exactly the bytes recorded before the wire
+/// format moved out of the engine (`tests/golden/*.input.json` and the
+/// `*.output.json` the release of 2026-12 printed for them).
+#[test]
+fn replays_print_the_recorded_bytes() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".input.json"))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 4);
+    for input in inputs {
+        let name = input.to_string_lossy().replace(".input.json", "");
+        let expected = std::fs::read_to_string(format!("{name}.output.json")).unwrap();
+        let run = kingdom(&["replay", input.to_str().unwrap()], None);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        assert!(run.stdout == expected, "{name}: the output differs");
+    }
+}
+
+/// Content can make `onUnassigned` remove a member of the same role once,
+/// guarded by a stat. The count goes down before the hook runs, so it
+/// reaches 0 and stops there (it used to underflow: 4,294,967,295 in a
+/// release build, a panic in a debug one).
+#[test]
+fn an_unassign_hook_that_removes_its_own_role_cannot_underflow_the_count() {
+    let input = json!({
+        "config": {
+            "actions": [{"id": "fire", "name": "Fire", "baseCosts": {"ap": 0},
+                "effects": [{"type": "population", "method": "remove", "params": {"role": "serf"}}]}],
+            "populations": [{"id": "serf", "name": "Serf", "onUnassigned": [
+                {"evaluator": {"type": "compare", "params": {
+                    "left": {"type": "stat", "params": {"key": "guard"}}, "right": 0, "operator": "eq"}},
+                 "effects": [
+                    {"type": "stat", "method": "add", "params": {"key": "guard", "amount": 1}},
+                    {"type": "population", "method": "remove", "params": {"role": "serf"}}]}]}],
+            "phases": [{"id": "main", "action": true, "steps": [{"id": "main"}]}],
+            "start": {"player": {"resources": {"ap": 1}, "population": {"serf": 1}}}
+        },
+        "commands": [{"type": "action", "actionId": "fire"}, {"type": "action", "actionId": "fire"}]
+    });
+    let output = replay(&input).json();
+    assert_eq!(output["results"], json!([{"ok": true}, {"ok": true}]));
+    let a = player(&output, 0);
+    assert_eq!(a["population"]["serf"], 0);
+    assert_eq!(a["stats"]["guard"], 1, "the hook ran once");
+}
+
+/// `aiPlayers` as in `POST /sessions`: `[]` is a game between two humans,
+/// `["A", "B"]` leaves both seats to the AI.
+#[test]
+fn ai_players_choose_the_seats_the_ai_plays() {
+    let mut human_b = advances(8);
+    human_b.extend(advances(7));
+    human_b.push(json!({"type": "action", "actionId": "tax"}));
+    human_b.push(json!({"type": "aiTurn", "playerId": "B"}));
+    let output = replay(&json!({"aiPlayers": [], "commands": human_b})).json();
+    let results = output["results"].as_array().unwrap();
+    assert_eq!(results[15], json!({"ok": true}), "B acts as a human");
+    assert_eq!(results[16]["error"]["code"], "NO_AI_CONTROLLER");
+    assert_eq!(player(&output, 1)["aiControlled"], false);
+
+    let both = json!({"aiPlayers": ["A", "B"], "commands": [
+        {"type": "aiTurn", "playerId": "A"},
+        {"type": "action", "actionId": "tax"}
+    ]});
+    let output = replay(&both).json();
+    assert_eq!(output["results"][0], json!({"ok": true}));
+    assert_eq!(output["results"][1]["error"]["code"], "AI_CONTROLLED");
+    assert_eq!(player(&output, 0)["aiControlled"], true);
+
+    let default = replay(&json!({"commands": []})).json();
+    assert_eq!(player(&default, 0)["aiControlled"], false);
+    assert_eq!(player(&default, 1)["aiControlled"], true);
+    replay(&json!({"aiPlayers": ["C"], "commands": []})).bad_input(&["aiPlayers"]);
+}

@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use crate::handlers::MAX_REPETITIONS;
+
 use super::{
     ActionEffect, Content, ContentDef, ContentError, Effect, Effects, Evaluator, Params,
     PlayerStart,
@@ -159,10 +161,12 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
     }
     for (who, start) in player_starts(def) {
         for (k, v) in start.population.iter().flat_map(|p| p.iter()) {
-            if v.0 < 0.0 || v.0.fract() != 0.0 {
+            if v.0 < 0.0 || v.0.fract() != 0.0 || v.0 > f64::from(MAX_REPETITIONS) {
                 return Err(ContentError::new(
                     format!("{who}.population.{k}"),
-                    "a population count must be a whole number ≥ 0",
+                    format!(
+                        "a population count must be a whole number from 0 to {MAX_REPETITIONS}"
+                    ),
                 ));
             }
         }

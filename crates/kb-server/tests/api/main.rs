@@ -15,6 +15,7 @@ mod errors;
 mod favicon;
 mod forecast;
 mod gateway;
+mod golden;
 mod helpers;
 mod lifecycle;
 mod metrics;
