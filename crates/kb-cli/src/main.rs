@@ -11,6 +11,7 @@ mod error;
 mod replay;
 mod rng;
 mod serve;
+mod torture;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// The fault suite: runs the server under faults and checks that
+    /// nothing acknowledged is lost.
+    Torture(torture::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Replay(args) => replay::run(&args),
         Command::Bench(bench) => bench.run(),
+        Command::Torture(args) => torture::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,8 @@
 //! # Layout
 //!
 //! * `manager`: [`SessionManager`], its options, requests and views.
+//! * [`audit`]: every stored session replayed and checked, changing
+//!   nothing (for operators and the fault suite).
 //! * `log`: the format of a session's log (a start entry, then commands).
 //! * `contents`: the per-content-id cache of [`kb_content::SessionContent`].
 //! * `clock`: injected time.
@@ -12,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 mod clock;
 mod contents;
 mod error;

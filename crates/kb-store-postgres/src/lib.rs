@@ -68,8 +68,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use kb_store::{
-    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
-    SessionRecord, SessionStore, StoreError, Write, WriterQueue,
+    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession, Scan,
+    SessionRecord, SessionStore, StoreError, UnreadableRow, Write, WriterQueue,
 };
 
 mod connection;
@@ -363,9 +363,10 @@ impl PostgresSessionStore {
                 let raw = RawHeader::read(&row)?;
                 match raw.decode(row.try_get(9)?) {
                     Ok(record) => records.push(record),
-                    Err(_) => unreadable.push(Candidate {
+                    Err(reason) => unreadable.push(Candidate {
                         key: raw.key,
                         session_id: raw.describe_id(),
+                        reason,
                     }),
                 }
             }
@@ -427,6 +428,20 @@ impl SessionStore for PostgresSessionStore {
         })
     }
 
+    fn scan(&self) -> Result<Scan, StoreError> {
+        let (records, unreadable) = self.scan_headers()?;
+        Ok(Scan {
+            records,
+            unreadable: unreadable
+                .into_iter()
+                .map(|candidate| UnreadableRow {
+                    session_id: candidate.session_id,
+                    reason: candidate.reason,
+                })
+                .collect(),
+        })
+    }
+
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         SessionStore::submit(self, writes).wait()
     }
@@ -453,6 +468,19 @@ impl SessionStore for PostgresSessionStore {
                 }
             }
             Ok(log)
+        })
+    }
+
+    fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError> {
+        let sql = &self.sql;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.read("load_commands", Some(session_id), |conn| {
+            let statement = conn.prepared(&sql.commands_of_session)?;
+            let rows = conn.client().query(&statement, &[&session_id, &after])?;
+            Ok(rows
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()?)
         })
     }
 

@@ -72,6 +72,7 @@ pub(crate) struct Sql {
     pub one_header: String,
     pub count_sessions: String,
     pub game_log: String,
+    pub commands_of_session: String,
     pub content: String,
     pub get_meta: String,
     pub quarantined: String,
@@ -205,6 +206,12 @@ impl Sql {
                  WHERE m.session_key = (SELECT session_key FROM s)
                    AND m.seq > COALESCE((SELECT version FROM cp), 0)
                  ORDER BY seq NULLS FIRST"
+            ),
+            commands_of_session: format!(
+                "SELECT m.command FROM {commands} m
+                 WHERE m.session_key = (SELECT session_key FROM {sessions} WHERE session_id = $1)
+                   AND m.seq > $2
+                 ORDER BY m.seq"
             ),
             content: format!(
                 "SELECT content, registries, metadata FROM {contents} WHERE content_id = $1"

@@ -65,6 +65,8 @@ pub(crate) enum Job {
 pub(crate) struct Candidate {
     pub key: i64,
     pub session_id: String,
+    /// Why it could not be read.
+    pub reason: String,
 }
 
 /// What became of a [`Candidate`].

@@ -38,6 +38,7 @@ pub(crate) struct Sql {
     pub session_key: String,
     pub checkpoint: String,
     pub commands_after: String,
+    pub commands_of_session: String,
     pub content: String,
     pub get_meta: String,
     pub quarantined: String,
@@ -122,6 +123,11 @@ impl Sql {
             checkpoint: format!("SELECT version, state FROM {checkpoints} WHERE session_key = ?1"),
             commands_after: format!(
                 "SELECT command FROM {commands} WHERE session_key = ?1 AND seq > ?2 ORDER BY seq"
+            ),
+            commands_of_session: format!(
+                "SELECT command FROM {commands} WHERE session_key = \
+                 (SELECT session_key FROM {sessions} WHERE session_id = ?1) \
+                 AND seq > ?2 ORDER BY seq"
             ),
             content: format!(
                 "SELECT content, registries, metadata FROM {contents} WHERE content_id = ?1"

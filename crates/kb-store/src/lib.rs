@@ -242,6 +242,25 @@ pub struct LoadedSessions {
     pub quarantined: Vec<QuarantinedSession>,
 }
 
+/// The result of [`SessionStore::scan`]: the headers as they are stored.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Scan {
+    /// Every readable live session header, ordered by session id, with
+    /// its version as stored (even where its log says otherwise).
+    pub records: Vec<SessionRecord>,
+    /// Header rows that cannot be read, with why (left where they are).
+    pub unreadable: Vec<UnreadableRow>,
+}
+
+/// A header row [`SessionStore::scan`] could not read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnreadableRow {
+    /// The session id, as far as it could be read.
+    pub session_id: String,
+    /// Why the row cannot be used.
+    pub reason: String,
+}
+
 /// Errors of a [`SessionStore`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -272,6 +291,9 @@ pub enum StoreError {
     /// The store was closed.
     #[error("the session store is closed")]
     Closed,
+    /// The store was opened for reading only.
+    #[error("the session store was opened read-only")]
+    ReadOnly,
     /// The database holds a schema newer than this program understands.
     #[error("database schema version {found} is newer than supported version {supported}")]
     SchemaTooNew {
@@ -359,12 +381,25 @@ pub trait SessionStore: Send + Sync {
     /// and reported, never fatal.
     fn load_all(&self) -> Result<LoadedSessions, StoreError>;
 
+    /// Every live session header as stored, changing nothing: unlike
+    /// [`load_all`](SessionStore::load_all), an unreadable row is reported
+    /// and left in place, and a header is returned as stored. For checks by
+    /// operators, which must not change the database they look at.
+    fn scan(&self) -> Result<Scan, StoreError>;
+
     /// Applies a batch of writes atomically; durable when it returns `Ok`.
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError>;
 
     /// The checkpoint and command tail of a session (empty for an unknown
     /// session).
     fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError>;
+
+    /// The commands of a session's log numbered after `after`, in order:
+    /// the whole log for 0, empty for an unknown session. Unlike
+    /// [`load_log`](SessionStore::load_log) it ignores checkpoints; it is for
+    /// reading a log as a record (operators' checks, exports), not for
+    /// restoring a game.
+    fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError>;
 
     /// A content record by id.
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError>;

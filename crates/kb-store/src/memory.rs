@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{
-    Checkpoint, ContentRecord, GameLog, LoadedSessions, Millis, QuarantinedSession, SessionRecord,
-    SessionStore, StoreError, Write,
+    Checkpoint, ContentRecord, GameLog, LoadedSessions, Millis, QuarantinedSession, Scan,
+    SessionRecord, SessionStore, StoreError, Write,
 };
 
 /// A store that keeps everything in memory.
@@ -330,6 +330,18 @@ impl SessionStore for MemoryStore {
         })
     }
 
+    fn scan(&self) -> Result<Scan, StoreError> {
+        let data = self.lock()?;
+        Ok(Scan {
+            records: data
+                .sessions
+                .values()
+                .map(|live| live.record.clone())
+                .collect(),
+            unreadable: Vec::new(),
+        })
+    }
+
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let mut data = self.lock()?;
         let mut undo = Vec::new();
@@ -355,6 +367,19 @@ impl SessionStore for MemoryStore {
             checkpoint: live.checkpoint.clone(),
             commands: live.log[from..].to_vec(),
         })
+    }
+
+    fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError> {
+        let data = self.lock()?;
+        let Some(live) = data.sessions.get(session_id) else {
+            return Ok(Vec::new());
+        };
+        let from = usize::try_from(after).unwrap_or(usize::MAX);
+        Ok(live
+            .log
+            .get(from..)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default())
     }
 
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {

@@ -95,6 +95,8 @@ macro_rules! __kb_store_cases {
             checkpoint_of_a_missing_session_conflicts,
             load_log_returns_the_tail_after_the_checkpoint,
             load_log_of_an_unknown_session_is_empty,
+            load_commands_reads_the_whole_log_past_checkpoints,
+            scan_lists_the_headers_as_stored,
             touch_updates_only_last_access,
             touch_never_moves_last_access_back,
             touch_of_a_missing_session_is_not_an_error,
@@ -175,7 +177,7 @@ mod cases {
 
     use super::StoreHarness;
     use crate::{
-        Checkpoint, ContentRecord, GameLog, QuarantinedSession, SessionRecord, SessionStore,
+        Checkpoint, ContentRecord, GameLog, QuarantinedSession, Scan, SessionRecord, SessionStore,
         StoreError, Write,
     };
 
@@ -792,6 +794,45 @@ mod cases {
         assert_eq!(log(&*store, "s-2"), GameLog::default());
         assert_eq!(log(&*store, ""), GameLog::default());
         assert_eq!(log(&*store, "s-1").commands, commands(2..=2));
+    }
+
+    pub fn load_commands_reads_the_whole_log_past_checkpoints(h: &dyn StoreHarness) {
+        let store = h.open();
+        let record = create(&*store, "s-1");
+        append(&*store, &record, 5);
+        checkpoint(&*store, "s-1", 3);
+        let other = create(&*store, "s-2");
+        append(&*store, &other, 1);
+        assert_eq!(store.load_commands("s-1", 0).unwrap(), commands(1..=5));
+        assert_eq!(store.load_commands("s-1", 3).unwrap(), commands(4..=5));
+        assert_eq!(store.load_commands("s-1", 5).unwrap(), Vec::<String>::new());
+        assert_eq!(store.load_commands("s-1", 9).unwrap(), Vec::<String>::new());
+        assert_eq!(store.load_commands("s-2", 0).unwrap(), commands(1..=1));
+        assert_eq!(
+            store.load_commands("none", 0).unwrap(),
+            Vec::<String>::new()
+        );
+        store
+            .commit(vec![Write::Delete {
+                session_id: "s-1".to_owned(),
+                at_version: None,
+            }])
+            .unwrap();
+        assert_eq!(store.load_commands("s-1", 0).unwrap(), Vec::<String>::new());
+    }
+
+    pub fn scan_lists_the_headers_as_stored(h: &dyn StoreHarness) {
+        let store = h.open();
+        assert_eq!(store.scan().unwrap(), Scan::default());
+        let b = create(&*store, "b");
+        let b = append(&*store, &b, 3);
+        let a = create(&*store, "a");
+        let scan = store.scan().unwrap();
+        assert_eq!(scan.records, vec![a, b]);
+        assert!(scan.unreadable.is_empty());
+        assert_eq!(scan.records, records(&*store));
+        store.close().unwrap();
+        assert_closed(store.scan());
     }
 
     pub fn touch_updates_only_last_access(h: &dyn StoreHarness) {

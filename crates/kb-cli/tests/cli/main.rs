@@ -12,3 +12,4 @@ mod on_postgres;
 mod ops;
 mod replay;
 mod shared;
+mod torture;

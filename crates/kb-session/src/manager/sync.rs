@@ -5,13 +5,11 @@
 
 use std::sync::Arc;
 
-use kb_engine::{Game, PlayerId};
 use kb_store::{SessionRecord, StoreError};
 
 use super::{Live, SYNC_ATTEMPTS, SessionManager, Slot, SlotState, not_found};
 use crate::contents::ContentProblem;
 use crate::error::SessionError;
-use crate::log::{LogEntry, StartEntry};
 
 impl SessionManager {
     /// Reads what a slot needs from the store: in shared mode the stored
@@ -134,75 +132,13 @@ impl SessionManager {
             .store
             .load_log(session_id)
             .map_err(RebuildError::Store)?;
-        let engine = content.content().clone();
-        let (mut game, mut version, tail) = match log.checkpoint {
-            Some(checkpoint) => {
-                let state = serde_json::from_slice(&checkpoint.state).map_err(|e| {
-                    RebuildError::Corrupt(format!(
-                        "checkpoint {} is unreadable: {e}",
-                        checkpoint.version
-                    ))
-                })?;
-                let game = Game::from_state(engine, state).map_err(|e| {
-                    RebuildError::Corrupt(format!(
-                        "checkpoint {} does not fit its content: {e}",
-                        checkpoint.version
-                    ))
-                })?;
-                (game, checkpoint.version, &log.commands[..])
-            }
-            None => match log.commands.split_first() {
-                // No log at all: a session adopted from the reference, a fresh
-                // game in the mode its header records (what the reference did).
-                None => {
-                    let start = StartEntry {
-                        dev_mode: record.dev_mode,
-                        ai_players: vec![PlayerId::B],
-                    };
-                    let game = Game::new(engine, start.options())
-                        .map_err(|e| RebuildError::Corrupt(format!("game cannot start: {e}")))?;
-                    (game, 0, &log.commands[..])
-                }
-                Some((first, rest)) => {
-                    let start = match LogEntry::parse(first) {
-                        Ok(LogEntry::Start(start)) => start,
-                        Ok(LogEntry::Command(_)) => {
-                            return Err(RebuildError::Corrupt(
-                                "log does not begin with a start entry".into(),
-                            ));
-                        }
-                        Err(e) => {
-                            return Err(RebuildError::Corrupt(format!(
-                                "log entry 1 is unreadable: {e}"
-                            )));
-                        }
-                    };
-                    let game = Game::new(engine, start.options())
-                        .map_err(|e| RebuildError::Corrupt(format!("game cannot start: {e}")))?;
-                    (game, 1, rest)
-                }
-            },
-        };
-        for text in tail {
-            let number = version + 1;
-            let command = match LogEntry::parse(text) {
-                Ok(LogEntry::Command(command)) => command,
-                Ok(LogEntry::Start(_)) => {
-                    return Err(RebuildError::Corrupt(format!(
-                        "log entry {number} is a second start"
-                    )));
-                }
-                Err(e) => {
-                    return Err(RebuildError::Corrupt(format!(
-                        "log entry {number} is unreadable: {e}"
-                    )));
-                }
-            };
-            game.apply(&command).map_err(|e| {
-                RebuildError::Corrupt(format!("log entry {number} no longer applies: {e}"))
-            })?;
-            version = number;
-        }
+        let (game, version) = crate::log::replay(
+            content.content().clone(),
+            record.dev_mode,
+            log.checkpoint.as_ref(),
+            &log.commands,
+        )
+        .map_err(RebuildError::Corrupt)?;
         Ok((Live { content, game }, version))
     }
 }

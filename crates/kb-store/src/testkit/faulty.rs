@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{
-    ContentRecord, GameLog, LoadedSessions, QuarantinedSession, SessionRecord, SessionStore,
+    ContentRecord, GameLog, LoadedSessions, QuarantinedSession, Scan, SessionRecord, SessionStore,
     StoreError, Write,
 };
 
@@ -43,6 +43,9 @@ impl SessionStore for FaultyStore {
     fn load_all(&self) -> Result<LoadedSessions, StoreError> {
         self.inner.load_all()
     }
+    fn scan(&self) -> Result<Scan, StoreError> {
+        self.inner.scan()
+    }
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(StoreError::backend("commit", "the disk is unplugged"));
@@ -52,6 +55,9 @@ impl SessionStore for FaultyStore {
     }
     fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError> {
         self.inner.load_log(session_id)
+    }
+    fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError> {
+        self.inner.load_commands(session_id, after)
     }
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         self.inner.load_content(content_id)

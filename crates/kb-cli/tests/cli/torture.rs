@@ -1,0 +1,52 @@
+//! The fault suite's short form (`kingdom torture --quick`), one test per
+//! fault so that a failure names its fault: the real binary tortures the
+//! real binary, and every round checks the database against what every
+//! client was told.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs `kingdom torture --quick --faults FAULT` and returns its report,
+/// failing with its output when it found a problem.
+fn torture(fault: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_kingdom"))
+        .args(["torture", "--quick", "--faults", fault, "--report"])
+        .arg(&report)
+        .arg("--dir")
+        .arg(dir.path().join("work"))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("kingdom torture runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    assert!(
+        output.status.success(),
+        "kingdom torture --faults {fault} failed ({}):\n{}\n{}",
+        output.status,
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let round = &report["faults"][0];
+    assert_eq!(round["fault"], fault, "{report}");
+    assert_eq!(round["lost"], 0, "{report}");
+    assert_eq!(round["duplicated"], 0, "{report}");
+    assert_eq!(round["problems"], Value::Array(Vec::new()), "{report}");
+    assert!(round["injected"].as_u64().unwrap() > 0, "{report}");
+    assert!(round["acknowledged"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(round["checked"], round["acknowledged"], "{report}");
+    eprintln!("{}", text(&output.stdout));
+    report
+}
+
+#[test]
+fn vanishing_clients_lose_nothing_and_quarantine_nothing() {
+    torture("vanishing-clients");
+}
+
+#[test]
+fn many_connections_writing_one_session_each_get_their_own_version() {
+    torture("one-session");
+}
