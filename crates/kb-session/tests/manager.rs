@@ -867,3 +867,61 @@ fn the_ai_can_play_either_seat_and_it_survives_a_restart() {
         })
         .unwrap();
 }
+
+/// Polls `write` until the store holds `count` of its batches, then drops
+/// it: the caller stops waiting while the commit is in flight (what a
+/// client's reset does to its HTTP handler).
+async fn abandon_once_held<F: std::future::Future>(write: F, store: &FaultyStore, count: usize) {
+    let mut write = Box::pin(write);
+    for _ in 0..10_000 {
+        tokio::select! {
+            _ = &mut write => panic!("the write finished while its commit was held"),
+            () = tokio::time::sleep(Duration::from_millis(1)) => {}
+        }
+        if store.held() == count {
+            return;
+        }
+    }
+    panic!("the write never reached the store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_caller_stops_waiting_completes_all_the_same() {
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = Arc::new(SessionManager::new(options(store.clone(), &clock)).unwrap());
+    let id = manager
+        .create_async(&alice(), CreateSession::default(), |v| {
+            v.session_id.to_owned()
+        })
+        .await
+        .unwrap();
+
+    store.hold();
+    abandon_once_held(
+        manager.execute_async(&alice(), &id, Command::Advance, None, |v, _| v.version),
+        &store,
+        1,
+    )
+    .await;
+    abandon_once_held(
+        manager.create_async(&alice(), CreateSession::default(), |_| ()),
+        &store,
+        2,
+    )
+    .await;
+    assert_eq!(store.release(), 2);
+
+    // The abandoned command settled: the next one appends after it, and
+    // memory and store agree.
+    let next = manager
+        .execute_async(&alice(), &id, Command::Advance, None, |v, _| v.version)
+        .await
+        .unwrap();
+    assert_eq!(next, 3);
+    assert_eq!(store.load_session(&id).unwrap().unwrap().version, 3);
+    // The abandoned creation is a session like any other.
+    assert_eq!(manager.session_count(), 2);
+    assert_eq!(store.count_sessions().unwrap(), 2);
+    assert!(store.list_quarantined().unwrap().is_empty());
+}

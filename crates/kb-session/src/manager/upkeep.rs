@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use kb_store::{Millis, SessionRecord, Write};
 use tokio::sync::MutexGuard;
 
+use super::write::Change;
 use super::{HEARTBEAT_KEY, SessionManager, Slot, SlotState};
 
 impl SessionManager {
@@ -192,12 +193,18 @@ impl SessionManager {
         }
         let count = expired.len();
         let mut sessions = self.sessions.write().expect("sessions lock");
-        for (slot, mut state) in expired {
+        for (slot, state) in &mut expired {
             // Shared: not marked gone, as another process may have kept it;
             // a request still holding this slot checks the store.
             state.gone = !self.shared;
             state.live = None;
             sessions.remove(&slot.id);
+        }
+        drop(sessions);
+        for (slot, _state) in expired {
+            self.committed(Change::Purged {
+                session_id: &slot.id,
+            });
             if self.shared {
                 tracing::info!(session_id = %slot.id, "purged idle session (unless used elsewhere)");
             } else {
