@@ -82,7 +82,7 @@ pub use schema::{MAX_TABLE_NAME_LEN, SCHEMA_VERSION};
 
 use connection::{Connection, Role, describe, parse_config};
 use schema::Names;
-use sql::{RawHeader, Sql};
+use sql::{LOG_LENGTH_COLUMN, RawHeader, Sql};
 use writer::{Candidate, Counters, Job, Rechecked, Writer};
 
 /// Read connections a store opens by default: reads (every request of a
@@ -208,6 +208,9 @@ impl fmt::Debug for PostgresSessionStore {
             .finish_non_exhaustive()
     }
 }
+
+/// A readable header row and the length of its log.
+type Scanned = (SessionRecord, u64);
 
 /// A read that failed.
 enum ReadFailure {
@@ -348,9 +351,9 @@ impl PostgresSessionStore {
         }
     }
 
-    /// Every header row: the readable ones, in session id order, and the
-    /// keys of the others.
-    fn scan_headers(&self) -> Result<(Vec<SessionRecord>, Vec<Candidate>), StoreError> {
+    /// Every header row: the readable ones, in session id order, each with
+    /// the length of its log, and the keys of the others.
+    fn scan_headers(&self) -> Result<(Vec<Scanned>, Vec<Candidate>), StoreError> {
         let sql = &self.sql;
         self.read("load_all", None, |conn| {
             let statement = conn.prepared(&sql.all_headers)?;
@@ -362,7 +365,10 @@ impl PostgresSessionStore {
             while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
                 let raw = RawHeader::read(&row)?;
                 match raw.decode(row.try_get(9)?) {
-                    Ok(record) => records.push(record),
+                    Ok(record) => {
+                        let entries = unsigned("log length", row.try_get(LOG_LENGTH_COLUMN)?)?;
+                        records.push((record, entries));
+                    }
                     Err(reason) => unreadable.push(Candidate {
                         key: raw.key,
                         session_id: raw.describe_id(),
@@ -400,7 +406,29 @@ fn unsigned(what: &str, value: i64) -> Result<u64, ReadFailure> {
 
 impl SessionStore for PostgresSessionStore {
     fn load_all(&self) -> Result<LoadedSessions, StoreError> {
-        let (mut records, unreadable) = self.scan_headers()?;
+        let (scanned, unreadable) = self.scan_headers()?;
+        let mut behind = Vec::new();
+        let mut records: Vec<SessionRecord> = scanned
+            .into_iter()
+            .map(|(mut record, entries)| {
+                if record.version < entries {
+                    behind.push((record.session_id.clone(), record.version, entries));
+                    record.version = entries;
+                }
+                record
+            })
+            .collect();
+        if !behind.is_empty() {
+            let session_ids = behind.iter().map(|(id, ..)| id.clone()).collect();
+            self.queue
+                .call("load_all (repair headers)", |reply| Job::RepairHeaders {
+                    session_ids,
+                    reply,
+                })?;
+            for (session_id, stored, entries) in &behind {
+                kb_store::warn_header_repaired(session_id, *stored, *entries);
+            }
+        }
         let mut quarantined = Vec::new();
         if !unreadable.is_empty() {
             let rechecked = self.queue.call("load_all", |reply| Job::Quarantine {
@@ -431,7 +459,7 @@ impl SessionStore for PostgresSessionStore {
     fn scan(&self) -> Result<Scan, StoreError> {
         let (records, unreadable) = self.scan_headers()?;
         Ok(Scan {
-            records,
+            records: records.into_iter().map(|(record, _)| record).collect(),
             unreadable: unreadable
                 .into_iter()
                 .map(|candidate| UnreadableRow {
@@ -502,16 +530,32 @@ impl SessionStore for PostgresSessionStore {
 
     fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let sql = &self.sql;
-        self.read("load_session", Some(session_id), |conn| {
+        let found = self.read("load_session", Some(session_id), |conn| {
             let statement = conn.prepared(&sql.one_header)?;
             let Some(row) = conn.client().query_opt(&statement, &[&session_id])? else {
                 return Ok(None);
             };
             let raw = RawHeader::read(&row)?;
-            raw.decode(row.try_get(9)?)
-                .map(Some)
-                .map_err(ReadFailure::Unreadable)
-        })
+            let record = raw
+                .decode(row.try_get(9)?)
+                .map_err(ReadFailure::Unreadable)?;
+            let entries = unsigned("log length", row.try_get(LOG_LENGTH_COLUMN)?)?;
+            Ok(Some((record, entries)))
+        })?;
+        let Some((mut record, entries)) = found else {
+            return Ok(None);
+        };
+        if record.version < entries {
+            let session_ids = vec![session_id.to_owned()];
+            self.queue
+                .call("load_session (repair header)", |reply| Job::RepairHeaders {
+                    session_ids,
+                    reply,
+                })?;
+            kb_store::warn_header_repaired(session_id, record.version, entries);
+            record.version = entries;
+        }
+        Ok(Some(record))
     }
 
     fn count_sessions(&self) -> Result<u64, StoreError> {

@@ -494,11 +494,30 @@ impl SessionStore for SqliteSessionStore {
                     contents.insert(id);
                 }
             }
-            sql::decode_header(row, &contents).map(Some)
+            let entries: i64 = row.get(sql::LOG_LENGTH_COLUMN)?;
+            let entries = u64::try_from(entries).unwrap_or(0);
+            sql::decode_header(row, &contents).map(|decoded| Some((decoded, entries)))
         })?;
-        decoded
-            .transpose()
-            .map_err(|reason| StoreError::backend_on("load_session", Some(session_id), reason))
+        let Some((decoded, entries)) = decoded else {
+            return Ok(None);
+        };
+        let mut record = decoded
+            .map_err(|reason| StoreError::backend_on("load_session", Some(session_id), reason))?;
+        if record.version < entries {
+            // The log is the truth: rebuild the header (a read-only store
+            // only reports the log's count).
+            if !self.read_only {
+                let id = session_id.to_owned();
+                self.queue
+                    .call("load_session (repair)", |reply| Job::RepairHeader {
+                        session_id: id,
+                        reply,
+                    })?;
+            }
+            kb_store::warn_header_repaired(session_id, record.version, entries);
+            record.version = entries;
+        }
+        Ok(Some(record))
     }
 
     fn count_sessions(&self) -> Result<u64, StoreError> {

@@ -36,6 +36,14 @@
 //! * A row that cannot be read is **quarantined**, not fatal: `load_all`
 //!   moves it aside, reports it in [`LoadedSessions::quarantined`], and
 //!   returns every other session.
+//! * **The log is the truth.** A header's version is derived from its log.
+//!   Where a stored header says fewer commands than its log holds (a bug,
+//!   a hand edit, a half-restored backup), `load_all` and `load_session`
+//!   return the log's count, write it back to the header and log a
+//!   warning: nothing acknowledged is hidden behind a stale header. (A
+//!   header that says *more* than its log holds is returned as stored: that
+//!   log cannot be replayed to its header, and the session manager
+//!   quarantines it.)
 
 #![deny(missing_docs)]
 
@@ -374,11 +382,23 @@ impl std::error::Error for InSession {
     }
 }
 
+/// Logs the repair of a header that was behind its log (every store says it
+/// the same way).
+pub fn warn_header_repaired(session_id: &str, stored: u64, log: u64) {
+    tracing::warn!(
+        session_id,
+        header_version = stored,
+        log_entries = log,
+        "a session header was behind its log; rebuilt it from the log"
+    );
+}
+
 /// Persistent storage of sessions. See the [crate docs](crate) for the
 /// contract every implementation keeps.
 pub trait SessionStore: Send + Sync {
     /// Returns every live session header. Unreadable rows are quarantined
-    /// and reported, never fatal.
+    /// and reported, never fatal; headers behind their logs are repaired
+    /// (see the crate docs).
     fn load_all(&self) -> Result<LoadedSessions, StoreError>;
 
     /// Every live session header as stored, changing nothing: unlike
@@ -404,9 +424,10 @@ pub trait SessionStore: Send + Sync {
     /// A content record by id.
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError>;
 
-    /// One live session header (not quarantined), if stored. Several
-    /// processes sharing a store use it to find sessions another process
-    /// created and to notice that one moved on.
+    /// One live session header (not quarantined), if stored, with its
+    /// version repaired from its log where it was behind (see the crate
+    /// docs). Several processes sharing a store use it to find sessions
+    /// another process created and to notice that one moved on.
     fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
 
     /// The number of live sessions stored.

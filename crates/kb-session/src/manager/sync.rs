@@ -12,35 +12,46 @@ use crate::contents::ContentProblem;
 use crate::error::SessionError;
 
 impl SessionManager {
-    /// Reads what a slot needs from the store: in shared mode the stored
-    /// header first (the session may have moved on or be gone), then the
-    /// game when there is none or it is behind. `record` is the header the
-    /// slot holds.
+    /// Reads what a slot needs from the store: the stored header first in
+    /// shared mode (the session may have moved on or be gone) and whenever
+    /// the game must be rebuilt, then the game when there is none or it is
+    /// behind. `record` is the header the slot holds.
+    ///
+    /// The log is the truth. The stored header is read before a rebuild
+    /// even by a lone server: memory may be behind the store (a commit
+    /// whose answer was lost landed all the same), and the store rebuilds a
+    /// header that is behind its log. A log longer than the header read is
+    /// re-checked against the header (another process may have appended
+    /// meanwhile) and, if the header still says less, wins. Only a log that
+    /// cannot be played to its header (shorter than it, or refused by the
+    /// engine) is corrupt.
     pub(super) fn synchronize(
         &self,
         session_id: &str,
         record: &SessionRecord,
         has_live: bool,
     ) -> Result<Synced, RebuildError> {
-        let mut header = if self.shared {
-            match self
-                .store
-                .load_session(session_id)
-                .map_err(RebuildError::Store)?
-            {
-                Some(header) => header,
-                None => return Ok(Synced::Gone),
-            }
-        } else {
-            record.clone()
+        if has_live && !self.shared {
+            return Ok(Synced::Header(record.clone()));
+        }
+        let Some(mut header) = self.stored_header(session_id)? else {
+            return Ok(Synced::Gone);
         };
         if has_live && header.version == record.version {
             return Ok(Synced::Header(header));
         }
+        if !self.shared && header.version != record.version {
+            tracing::warn!(
+                session_id,
+                memory = record.version,
+                stored = header.version,
+                "the session's header in memory disagreed with the store; the store's log wins"
+            );
+        }
         for _ in 0..SYNC_ATTEMPTS {
             let (live, reached) = self.rebuild(session_id, &header)?;
             if reached == header.version {
-                return Ok(Synced::Rebuilt(header, Box::new(live)));
+                return Ok(Synced::Rebuilt(derived(header, &live), Box::new(live)));
             }
             let mismatch = || {
                 RebuildError::Corrupt(format!(
@@ -48,25 +59,32 @@ impl SessionManager {
                     header.version
                 ))
             };
-            if !self.shared {
-                return Err(mismatch());
-            }
             // Another process may have written between the header and the
             // log: read the header again.
-            match self
-                .store
-                .load_session(session_id)
-                .map_err(RebuildError::Store)?
-            {
-                None => return Ok(Synced::Gone),
-                Some(newer) if newer.version == reached => {
-                    return Ok(Synced::Rebuilt(newer, Box::new(live)));
-                }
-                Some(newer) if newer.version == header.version => return Err(mismatch()),
-                Some(newer) => header = newer,
+            let Some(newer) = self.stored_header(session_id)? else {
+                return Ok(Synced::Gone);
+            };
+            if newer.version == reached {
+                return Ok(Synced::Rebuilt(derived(newer, &live), Box::new(live)));
             }
+            if newer.version == header.version {
+                if reached < header.version {
+                    return Err(mismatch());
+                }
+                // A header the store left behind its log: the log wins.
+                kb_store::warn_header_repaired(session_id, header.version, reached);
+                header.version = reached;
+                return Ok(Synced::Rebuilt(derived(header, &live), Box::new(live)));
+            }
+            header = newer;
         }
         Err(RebuildError::Busy)
+    }
+
+    fn stored_header(&self, session_id: &str) -> Result<Option<SessionRecord>, RebuildError> {
+        self.store
+            .load_session(session_id)
+            .map_err(RebuildError::Store)
     }
 
     /// Installs what [`SessionManager::synchronize`] found, or quarantines
@@ -141,6 +159,21 @@ impl SessionManager {
         .map_err(RebuildError::Corrupt)?;
         Ok((Live { content, game }, version))
     }
+}
+
+/// The header with what the log decides: its dev-mode flag is the game's.
+fn derived(mut header: SessionRecord, live: &Live) -> SessionRecord {
+    let dev_mode = live.game.state().dev_mode;
+    if header.dev_mode != dev_mode {
+        tracing::warn!(
+            session_id = %header.session_id,
+            header = header.dev_mode,
+            log = dev_mode,
+            "a session header's dev-mode flag disagreed with its log; the log wins"
+        );
+        header.dev_mode = dev_mode;
+    }
+    header
 }
 
 /// What a slot learned from the store.
