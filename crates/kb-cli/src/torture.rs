@@ -17,6 +17,7 @@ mod crowd;
 mod game;
 mod ledger;
 mod server;
+mod sigkill;
 mod vanishing;
 mod verify;
 
@@ -39,6 +40,8 @@ pub enum Fault {
     VanishingClients,
     /// Many connections writing one session at once.
     OneSession,
+    /// SIGKILL at random moments under mixed load, a restart after each.
+    Sigkill,
 }
 
 impl Fault {
@@ -46,6 +49,7 @@ impl Fault {
         match self {
             Fault::VanishingClients => "vanishing-clients",
             Fault::OneSession => "one-session",
+            Fault::Sigkill => "sigkill",
         }
     }
 
@@ -53,6 +57,7 @@ impl Fault {
         match self {
             Fault::VanishingClients => vanishing::run(round),
             Fault::OneSession => crowd::run(round),
+            Fault::Sigkill => sigkill::run(round),
         }
     }
 }

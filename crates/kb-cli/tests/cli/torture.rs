@@ -50,3 +50,12 @@ fn vanishing_clients_lose_nothing_and_quarantine_nothing() {
 fn many_connections_writing_one_session_each_get_their_own_version() {
     torture("one-session");
 }
+
+#[test]
+fn sigkill_at_random_moments_under_mixed_load_loses_nothing() {
+    let report = torture("sigkill");
+    assert!(
+        report["faults"][0]["injected"].as_u64().unwrap() >= 10,
+        "{report}"
+    );
+}
