@@ -26,5 +26,5 @@ pub use error::SessionError;
 pub use log::{LogEntry, StartEntry};
 pub use manager::{
     Caller, CreateSession, HydrationReport, ManagerOptions, SessionManager, SessionSummary,
-    SessionView,
+    SessionView, StoreHealth,
 };

@@ -78,10 +78,12 @@ use crate::contents::Contents;
 use crate::error::SessionError;
 
 mod create;
+mod health;
 mod sync;
 mod upkeep;
 mod write;
 
+pub use health::StoreHealth;
 use write::{Mode, run_blocking};
 
 /// The meta key of the heartbeat (last time the server was known alive).
@@ -233,6 +235,8 @@ pub struct SessionManager {
     pending_creates: AtomicUsize,
     report: Mutex<HydrationReport>,
     closed: AtomicBool,
+    /// Whether the store's writes work (see `health`).
+    health: Mutex<health::HealthState>,
 }
 
 struct Slot {
@@ -318,6 +322,7 @@ impl SessionManager {
             pending_creates: AtomicUsize::new(0),
             report: Mutex::new(HydrationReport::default()),
             closed: AtomicBool::new(false),
+            health: Mutex::new(health::HealthState::default()),
         };
         manager.hydrate()?;
         Ok(manager)

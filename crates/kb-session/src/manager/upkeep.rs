@@ -43,7 +43,7 @@ impl SessionManager {
 
     pub(super) fn heartbeat(&self) {
         let now = self.clock.now_ms();
-        if let Err(error) = self.store.commit(vec![Write::PutMeta {
+        if let Err(error) = self.commit_noted(vec![Write::PutMeta {
             key: HEARTBEAT_KEY.to_owned(),
             value: now.to_string(),
         }]) {
@@ -74,7 +74,7 @@ impl SessionManager {
                 last_accessed_at: *at,
             })
             .collect();
-        if let Err(error) = self.store.commit(writes) {
+        if let Err(error) = self.commit_noted(writes) {
             tracing::warn!(%error, "could not record reads; will retry");
             return;
         }
@@ -187,7 +187,7 @@ impl SessionManager {
                 }
             })
             .collect();
-        if let Err(error) = self.store.commit(writes) {
+        if let Err(error) = self.commit_noted(writes) {
             tracing::warn!(%error, "could not purge idle sessions; will retry");
             return 0;
         }

@@ -250,10 +250,12 @@ impl SessionManager {
             return Ok(());
         }
         let ticket = self.store.submit(writes);
-        match mode {
+        let result = match mode {
             Mode::Blocking => ticket.wait(),
             Mode::Async(_) => ticket.await,
-        }
+        };
+        self.note_commit(&result);
+        result
     }
 
     /// The session's slot, if `caller` may see it; in shared mode a session
@@ -493,7 +495,7 @@ impl SessionManager {
             session_id: session_id.to_owned(),
             at_version: expected_version,
         };
-        match self.store.commit(vec![delete]) {
+        match self.commit_noted(vec![delete]) {
             Ok(()) => {}
             Err(StoreError::Conflict {
                 expected, actual, ..
