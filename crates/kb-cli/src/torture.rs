@@ -18,6 +18,7 @@ mod game;
 mod ledger;
 mod server;
 mod sigkill;
+mod storage;
 mod vanishing;
 mod verify;
 
@@ -42,6 +43,12 @@ pub enum Fault {
     OneSession,
     /// SIGKILL at random moments under mixed load, a restart after each.
     Sigkill,
+    /// The disk fills up under a running server (a tmpfs the round mounts),
+    /// then space returns.
+    DiskFull,
+    /// The database file is made read-only under a running server
+    /// (`chattr +i`), then writable again.
+    ReadOnly,
 }
 
 impl Fault {
@@ -50,6 +57,8 @@ impl Fault {
             Fault::VanishingClients => "vanishing-clients",
             Fault::OneSession => "one-session",
             Fault::Sigkill => "sigkill",
+            Fault::DiskFull => "disk-full",
+            Fault::ReadOnly => "read-only",
         }
     }
 
@@ -58,6 +67,8 @@ impl Fault {
             Fault::VanishingClients => vanishing::run(round),
             Fault::OneSession => crowd::run(round),
             Fault::Sigkill => sigkill::run(round),
+            Fault::DiskFull => storage::disk_full(round),
+            Fault::ReadOnly => storage::read_only(round),
         }
     }
 }

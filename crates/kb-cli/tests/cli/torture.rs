@@ -59,3 +59,16 @@ fn sigkill_at_random_moments_under_mixed_load_loses_nothing() {
         "{report}"
     );
 }
+
+/// Mounts a tmpfs of its own: needs root (as the machine's CI runs).
+#[test]
+fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers_without_a_restart() {
+    torture("disk-full");
+}
+
+/// `chattr +i` on the database: needs root and a filesystem with the
+/// immutable flag under the temporary directory.
+#[test]
+fn a_read_only_database_refuses_writes_with_503_and_recovers_without_a_restart() {
+    torture("read-only");
+}
