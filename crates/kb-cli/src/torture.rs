@@ -16,6 +16,7 @@ mod client;
 mod crowd;
 mod game;
 mod ledger;
+mod postgres;
 mod server;
 mod sigkill;
 mod storage;
@@ -49,6 +50,11 @@ pub enum Fault {
     /// The database file is made read-only under a running server
     /// (`chattr +i`), then writable again.
     ReadOnly,
+    /// PostgreSQL stopped and started again under load (a private cluster
+    /// the round creates).
+    PgRestart,
+    /// Two servers on one PostgreSQL database, one SIGKILLed mid-load.
+    TwoServers,
 }
 
 impl Fault {
@@ -59,6 +65,8 @@ impl Fault {
             Fault::Sigkill => "sigkill",
             Fault::DiskFull => "disk-full",
             Fault::ReadOnly => "read-only",
+            Fault::PgRestart => "pg-restart",
+            Fault::TwoServers => "two-servers",
         }
     }
 
@@ -69,6 +77,14 @@ impl Fault {
             Fault::Sigkill => sigkill::run(round),
             Fault::DiskFull => storage::disk_full(round),
             Fault::ReadOnly => storage::read_only(round),
+            Fault::PgRestart => {
+                let bin = round.pg_bin.clone();
+                postgres::restart(round, &bin)
+            }
+            Fault::TwoServers => {
+                let url = round.postgres.clone();
+                postgres::two_servers(round, &url)
+            }
         }
     }
 }
@@ -101,6 +117,15 @@ pub struct Args {
     /// build can be checked with the same suite.
     #[arg(long)]
     server: Option<PathBuf>,
+    /// The PostgreSQL server of the two-servers fault (a schema of the
+    /// round's own is created and dropped in it).
+    #[arg(long, env = "KB_TEST_POSTGRES_URL", default_value = postgres::DEFAULT_URL)]
+    postgres: String,
+    /// Where PostgreSQL's programs are (`initdb`, `pg_ctl`), for the private
+    /// cluster the pg-restart fault starts and restarts; the newest under
+    /// /usr/lib/postgresql by default.
+    #[arg(long)]
+    pg_bin: Option<PathBuf>,
 }
 
 /// What one round of one fault did and found.
@@ -126,6 +151,8 @@ pub struct FaultReport {
     pub duplicated: usize,
     /// Other observations (a polite client refused, a quarantine, ...).
     pub problems: Vec<String>,
+    /// Figures worth reading that are not checks (one line per round).
+    pub notes: Vec<String>,
 }
 
 impl FaultReport {
@@ -155,6 +182,7 @@ impl FaultReport {
         self.lost += other.lost;
         self.duplicated += other.duplicated;
         self.problems.extend(other.problems);
+        self.notes.extend(other.notes);
     }
 
     fn passed(&self) -> bool {
@@ -189,6 +217,10 @@ pub struct Round<'a> {
     pub long: bool,
     /// The runtime clients run on.
     pub runtime: &'a tokio::runtime::Runtime,
+    /// The PostgreSQL server of the two-servers fault.
+    pub postgres: String,
+    /// PostgreSQL's programs, for a private cluster.
+    pub pg_bin: PathBuf,
 }
 
 impl Round<'_> {
@@ -212,6 +244,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(path) => path.clone(),
         None => std::env::current_exe().context("cannot find this program's path")?,
     };
+    if !(args.postgres.starts_with("postgres://") || args.postgres.starts_with("postgresql://")) {
+        return Err(input(format!(
+            "--postgres {:?}: give a postgres:// URL",
+            args.postgres
+        )));
+    }
+    let pg_bin = args
+        .pg_bin
+        .clone()
+        .or_else(postgres::default_bin)
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/bin"));
     let mut faults = args.faults.clone();
     if faults.is_empty() {
         faults = <Fault as clap::ValueEnum>::value_variants().to_vec();
@@ -256,6 +299,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 rng: SplitMix64::new(rng.next_u64()),
                 long: budget.is_some(),
                 runtime: &runtime,
+                postgres: args.postgres.clone(),
+                pg_bin: pg_bin.clone(),
             };
             let began = Instant::now();
             eprintln!("torture: round {round_number}: {}", fault.name());
@@ -282,6 +327,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 report.problems.len(),
                 report.seconds
             );
+            for note in &report.notes {
+                eprintln!("torture:   ({note})");
+            }
             for problem in report.problems.iter().take(20) {
                 eprintln!("torture:   {problem}");
             }

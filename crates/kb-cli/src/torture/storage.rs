@@ -31,7 +31,7 @@ use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
 /// How long an outage may take to show, or to end, before the round fails.
-const PATIENCE: Duration = Duration::from_secs(60);
+pub(super) const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Runs the disk-full round.
 pub fn disk_full(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
@@ -158,6 +158,7 @@ fn outage(
     let log = server.log().to_owned();
     server.stop()?;
     report.acknowledged = ledger.acknowledged();
+    report.notes.push(counters.note());
     report.problems.extend(problems);
     let store = open_store(&db)?;
     report.absorb(verify(store.as_ref(), &ledger)?);
@@ -165,24 +166,39 @@ fn outage(
     Ok(report)
 }
 
+/// What the writers of an outage saw.
 #[derive(Default)]
-struct Counters {
+pub(super) struct Counters {
     acked: AtomicU64,
     refused: AtomicU64,
+    /// The slowest 503, in microseconds: a refused write must not wait for
+    /// the outage to end.
+    slowest_refusal_us: AtomicU64,
 }
 
 impl Counters {
-    fn acked(&self) -> u64 {
+    /// Writes acknowledged.
+    pub(super) fn acked(&self) -> u64 {
         self.acked.load(Ordering::SeqCst)
     }
 
-    fn refused(&self) -> u64 {
+    /// Writes refused with 503.
+    pub(super) fn refused(&self) -> u64 {
         self.refused.load(Ordering::SeqCst)
+    }
+
+    /// A line for the report.
+    pub(super) fn note(&self) -> String {
+        format!(
+            "{} writes refused with 503 during outages, the slowest answered in {:.0} ms",
+            self.refused(),
+            self.slowest_refusal_us.load(Ordering::SeqCst) as f64 / 1000.0
+        )
     }
 }
 
 /// Waits until `done`, failing after [`PATIENCE`].
-async fn wait_for(what: &str, done: impl Fn() -> bool) -> anyhow::Result<()> {
+pub(super) async fn wait_for(what: &str, done: impl Fn() -> bool) -> anyhow::Result<()> {
     let started = Instant::now();
     while !done() {
         if started.elapsed() > PATIENCE {
@@ -194,7 +210,7 @@ async fn wait_for(what: &str, done: impl Fn() -> bool) -> anyhow::Result<()> {
 }
 
 /// The status `/healthz` answers.
-async fn health(address: SocketAddr) -> Option<u16> {
+pub(super) async fn health(address: SocketAddr) -> Option<u16> {
     Client::new(address)
         .send(Method::GET, "/healthz", None)
         .await
@@ -224,7 +240,7 @@ async fn read_all(address: SocketAddr, ids: &[String]) -> Vec<String> {
 
 /// One polite writer of one session, until told to stop: every answer is
 /// 200, or 503 `STORAGE_UNAVAILABLE` with a `Retry-After`.
-async fn write_on(
+pub(super) async fn write_on(
     address: SocketAddr,
     id: String,
     tag: String,
@@ -244,6 +260,7 @@ async fn write_on(
         } else {
             Mutation::Tax
         };
+        let sent_at = Instant::now();
         let outcome = match mutation.send(&mut client, &id).await {
             Ok(reply) if reply.status == 200 => {
                 counters.acked.fetch_add(1, Ordering::SeqCst);
@@ -257,6 +274,10 @@ async fn write_on(
                     ));
                 }
                 counters.refused.fetch_add(1, Ordering::SeqCst);
+                let waited = u64::try_from(sent_at.elapsed().as_micros()).unwrap_or(u64::MAX);
+                counters
+                    .slowest_refusal_us
+                    .fetch_max(waited, Ordering::SeqCst);
                 // Not sure it did not land: the log decides.
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 Outcome::Unknown

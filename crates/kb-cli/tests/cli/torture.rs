@@ -72,3 +72,17 @@ fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers_without_a_restar
 fn a_read_only_database_refuses_writes_with_503_and_recovers_without_a_restart() {
     torture("read-only");
 }
+
+/// Starts a PostgreSQL cluster of its own (initdb, pg_ctl as the postgres
+/// user), never the machine's.
+#[test]
+fn a_postgresql_restart_under_load_fails_writes_fast_and_loses_nothing() {
+    torture("pg-restart");
+}
+
+/// On the machine's PostgreSQL (`KB_TEST_POSTGRES_URL`), in a schema of
+/// its own.
+#[test]
+fn two_servers_on_one_postgresql_one_killed_the_survivor_serves_all() {
+    torture("two-servers");
+}
