@@ -96,7 +96,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     });
 
     let state = AppState::new(auth, metrics, manager.clone());
-    app::run(listener, state, app::shutdown_signal())
+    let limits = config.limits;
+    app::serve_within(listener, app::router(state), limits, app::shutdown_signal())
         .await
         .context("the HTTP server failed")?;
     maintenance.abort();

@@ -12,6 +12,7 @@
 //! publishes its figures). Exit code 0 when nothing was lost, 1 when a
 //! check failed, 2 for bad arguments.
 
+mod abuse;
 mod client;
 mod crowd;
 mod game;
@@ -55,6 +56,9 @@ pub enum Fault {
     PgRestart,
     /// Two servers on one PostgreSQL database, one SIGKILLed mid-load.
     TwoServers,
+    /// Headers and bodies trickled a byte a second, bodies that never
+    /// finish, more idle keep-alive connections than the server allows.
+    SlowClients,
 }
 
 impl Fault {
@@ -67,6 +71,7 @@ impl Fault {
             Fault::ReadOnly => "read-only",
             Fault::PgRestart => "pg-restart",
             Fault::TwoServers => "two-servers",
+            Fault::SlowClients => "slow-clients",
         }
     }
 
@@ -85,6 +90,7 @@ impl Fault {
                 let url = round.postgres.clone();
                 postgres::two_servers(round, &url)
             }
+            Fault::SlowClients => abuse::run(round),
         }
     }
 }

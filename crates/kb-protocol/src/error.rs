@@ -23,6 +23,9 @@ pub enum ErrorCode {
     NotFound,
     /// The route exists but not for this HTTP method (405).
     MethodNotAllowed,
+    /// The request did not arrive in time (its body was too slow); the
+    /// connection is closed (408).
+    RequestTimeout,
     /// The request conflicts with the current state (409).
     Conflict,
     /// The request body exceeds the size limit (413).
@@ -41,12 +44,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::Forbidden,
         Self::NotFound,
         Self::MethodNotAllowed,
+        Self::RequestTimeout,
         Self::Conflict,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
@@ -63,6 +67,7 @@ impl ErrorCode {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
+            Self::RequestTimeout => 408,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -87,6 +92,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::Conflict => "CONFLICT",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
@@ -177,6 +183,7 @@ mod tests {
                 ("FORBIDDEN", 403),
                 ("NOT_FOUND", 404),
                 ("METHOD_NOT_ALLOWED", 405),
+                ("REQUEST_TIMEOUT", 408),
                 ("CONFLICT", 409),
                 ("PAYLOAD_TOO_LARGE", 413),
                 ("UNSUPPORTED_MEDIA_TYPE", 415),

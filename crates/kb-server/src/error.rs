@@ -53,6 +53,8 @@ pub struct ApiError {
     issues: Option<Vec<Issue>>,
     /// Seconds a client should wait before trying again (`Retry-After`).
     retry_after: Option<u32>,
+    /// Close the connection after answering (`Connection: close`).
+    close: bool,
     /// Why the error happened, for the logs only; never serialised.
     source: Option<BoxError>,
 }
@@ -68,6 +70,7 @@ impl ApiError {
             message: message.into(),
             issues: None,
             retry_after: None,
+            close: false,
             source: None,
         }
     }
@@ -131,6 +134,14 @@ impl ApiError {
             ErrorCode::MethodNotAllowed,
             format!("Method {method} is not allowed for {path}"),
         )
+    }
+
+    /// Closes the connection after this answer (`Connection: close`): the
+    /// client is still sending a request the server stopped reading.
+    #[must_use]
+    pub fn closing_connection(mut self) -> Self {
+        self.close = true;
+        self
     }
 
     /// Attaches validation details, sent as `issues`.
@@ -199,6 +210,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = (status, Json(self.envelope())).into_response();
+        if self.close {
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

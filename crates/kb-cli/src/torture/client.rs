@@ -61,12 +61,6 @@ impl Client {
         }
     }
 
-    /// Points the client at another address (a restarted server).
-    pub fn retarget(&mut self, address: SocketAddr) {
-        self.address = address;
-        self.sender = None;
-    }
-
     /// Sends a request and reads the whole answer; `Err` when none came
     /// (refused, reset, timed out): then the request may or may not have
     /// been applied.

@@ -131,7 +131,7 @@ pub fn next_move(state: &Value, roll: u64, tag: impl FnOnce() -> String) -> Opti
     let ap = game["players"][0]["resources"]["ap"]
         .as_f64()
         .unwrap_or(0.0);
-    if game["currentPhase"] == "main" && ap > 0.0 && roll % 5 != 0 {
+    if game["currentPhase"] == "main" && ap > 0.0 && !roll.is_multiple_of(5) {
         return Some(Mutation::Tax);
     }
     Some(Mutation::Advance)

@@ -134,11 +134,6 @@ impl Server {
         self.address
     }
 
-    /// Its process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Its log file.
     pub fn log(&self) -> &Path {
         &self.log

@@ -86,3 +86,8 @@ fn a_postgresql_restart_under_load_fails_writes_fast_and_loses_nothing() {
 fn two_servers_on_one_postgresql_one_killed_the_survivor_serves_all() {
     torture("two-servers");
 }
+
+#[test]
+fn slow_idle_and_unfinished_connections_do_not_keep_the_server_from_anyone_else() {
+    torture("slow-clients");
+}

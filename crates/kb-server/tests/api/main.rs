@@ -12,6 +12,7 @@ mod config;
 mod errors;
 mod helpers;
 mod lifecycle;
+mod limits;
 mod metrics;
 mod openapi;
 mod ownership;
