@@ -7,6 +7,7 @@
 //! * `manager`: [`SessionManager`], its options, requests and views.
 //! * [`audit`]: every stored session replayed and checked, changing
 //!   nothing (for operators and the fault suite).
+//! * [`archive`]: one session as one JSON document, to export and import.
 //! * `log`: the format of a session's log (a start entry, then commands).
 //! * `contents`: the per-content-id cache of [`kb_content::SessionContent`].
 //! * `clock`: injected time.
@@ -14,6 +15,7 @@
 
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod audit;
 mod clock;
 mod contents;

@@ -323,6 +323,57 @@ impl SqliteSessionStore {
         &self.options
     }
 
+    /// Copies the whole database to a new file `to`, consistently, while
+    /// the server may be writing it: SQLite's online backup API, copying
+    /// every page in one step from one read snapshot (under WAL, reading
+    /// never blocks the writer). Returns the number of pages copied.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when `to` exists, cannot be written, or the
+    /// copy fails (a partial copy is removed).
+    pub fn backup_to(&self, to: &Path) -> Result<u64, StoreError> {
+        let fail = |e: &dyn std::fmt::Display| {
+            StoreError::backend("backup", format!("{}: {e}", to.display()))
+        };
+        if to.exists() {
+            return Err(fail(&"the file exists; back up to a new file"));
+        }
+        let mut destination = Connection::open(to).map_err(|e| fail(&e))?;
+        let mut reader = lock(&self.reader);
+        let source = reader.as_mut().ok_or(StoreError::Closed)?;
+        let copied = rusqlite::backup::Backup::new(source, &mut destination)
+            .and_then(|backup| {
+                // Every page in one step (-1): one read snapshot.
+                loop {
+                    match backup.step(-1)? {
+                        rusqlite::backup::StepResult::Done => break,
+                        _ => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+                Ok(backup.progress().pagecount)
+            })
+            .and_then(|pages| destination.close().map_err(|(_, e)| e).map(|()| pages));
+        drop(reader);
+        match copied {
+            Ok(pages) => Ok(u64::try_from(pages).unwrap_or(0)),
+            Err(error) => {
+                let _ = std::fs::remove_file(to);
+                Err(fail(&error))
+            }
+        }
+    }
+
+    /// SQLite's `PRAGMA integrity_check` of the file: `["ok"]`, or the
+    /// problems it found.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        self.read("integrity_check", None, |conn| {
+            conn.prepare("PRAGMA integrity_check")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        })
+    }
+
     /// How commits have been grouped since the store was opened.
     pub fn commit_stats(&self) -> CommitStats {
         let counters = &self.counters;

@@ -6,6 +6,7 @@
 mod run;
 mod util;
 
+mod admin;
 mod bench;
 mod crash;
 mod on_postgres;
