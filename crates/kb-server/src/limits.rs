@@ -12,10 +12,11 @@
 //!   finishes gets 408 `REQUEST_TIMEOUT` and the connection is closed; the
 //!   request never reaches the session it names.
 //! * **Connections**: at most [`Limits::max_connections`] at once. When a
-//!   new one arrives at the limit, the connection idle the longest (no
-//!   request in progress: an idle keep-alive, or one still sending its
-//!   headers) is closed to make room; when none is idle, the new one is
-//!   closed at once. Requests in progress are never cut short.
+//!   new one arrives at the limit, an idle connection is closed to make
+//!   room: the keep-alive connection idle the longest, or, when there is
+//!   none, the connection that has waited the longest for its first
+//!   request; when every connection has a request in progress, the new
+//!   one is closed at once. Requests in progress are never cut short.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -196,6 +197,9 @@ struct Connection {
     /// When it last finished a request (or opened), for choosing whom to
     /// close first.
     idle_since: Mutex<Instant>,
+    /// Requests it has been answered: a keep-alive connection that was
+    /// served is shed before one that is still sending its first request.
+    served: AtomicU64,
     /// Told when it should close (as soon as no request is in progress).
     shed: Notify,
     /// Already told.
@@ -218,10 +222,12 @@ impl Connections {
                     && !connection.shedding.load(Ordering::SeqCst)
             })
             .min_by_key(|connection| {
-                *connection
+                let never_served = connection.served.load(Ordering::SeqCst) == 0;
+                let since = *connection
                     .idle_since
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
+                    .unwrap_or_else(PoisonError::into_inner);
+                (never_served, since)
             });
         match idle {
             Some(connection) => {
@@ -246,6 +252,7 @@ impl InProgress {
 
 impl Drop for InProgress {
     fn drop(&mut self) {
+        self.0.served.fetch_add(1, Ordering::SeqCst);
         *self
             .0
             .idle_since
@@ -302,6 +309,7 @@ pub async fn serve(
         let connection = Arc::new(Connection {
             busy: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
+            served: AtomicU64::new(0),
             shed: Notify::new(),
             shedding: std::sync::atomic::AtomicBool::new(false),
         });

@@ -76,26 +76,42 @@ async fn a_body_that_never_finishes_gets_408_and_the_connection_closes() {
 }
 
 #[tokio::test]
-async fn at_the_connection_limit_the_longest_idle_connection_makes_room() {
+async fn at_the_connection_limit_an_idle_connection_makes_room() {
     let limits = Limits {
         max_connections: 2,
         header_timeout: Duration::from_secs(60),
         ..SHORT
     };
     let (address, _stop) = serve(limits).await;
-    let mut oldest = TcpStream::connect(address).await.unwrap();
+    // One connection still to send its first request, one kept alive after
+    // an answer: the kept-alive one goes first.
+    let mut fresh = TcpStream::connect(address).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut newer = TcpStream::connect(address).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    // A third client is served; the oldest idle connection was closed for it.
+    let mut kept = TcpStream::connect(address).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0_u8; 1024];
+    let read = kept.read(&mut answer).await.unwrap();
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
     let mut third = TcpStream::connect(address).await.unwrap();
     third
         .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .await
         .unwrap();
     assert!(until_closed(&mut third).await.starts_with("HTTP/1.1 200"));
-    assert_eq!(until_closed(&mut oldest).await, "");
-    // The newer one is still open and served.
+    assert_eq!(until_closed(&mut kept).await, "");
+    // With no kept-alive connection left, the next one closes the
+    // connection that waited the longest for its first request.
+    let mut newer = TcpStream::connect(address).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut fourth = TcpStream::connect(address).await.unwrap();
+    fourth
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(until_closed(&mut fourth).await.starts_with("HTTP/1.1 200"));
+    assert_eq!(until_closed(&mut fresh).await, "");
     newer
         .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .await
