@@ -155,7 +155,18 @@ pub async fn serve_within(
 ) -> io::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
     tracing::info!(%address, "Kingdom Builder server listening on http://{address}");
-    crate::limits::serve(listener, app, limits, shutdown).await?;
+    let summary = tokio::spawn(async {
+        let mut ticks = tokio::time::interval(crate::telemetry::SUMMARY_INTERVAL);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            crate::telemetry::log_request_summary();
+        }
+    });
+    let served = crate::limits::serve(listener, app, limits, shutdown).await;
+    summary.abort();
+    crate::telemetry::log_request_summary();
+    served?;
     tracing::info!("Kingdom Builder server stopped");
     Ok(())
 }
