@@ -168,6 +168,7 @@ pub fn two_servers(round: &mut Round<'_>, admin_url: &str) -> anyhow::Result<Fau
         anyhow::Ok(())
     })?;
     let mut problems = Vec::new();
+    let mut late_commits = 0;
     for kill in 0..kills {
         let doomed = spec_a.start()?;
         let (a, b) = (doomed.address(), survivor.address());
@@ -195,12 +196,17 @@ pub fn two_servers(round: &mut Round<'_>, admin_url: &str) -> anyhow::Result<Fau
                 ledger.sent(&run.id, sent.mutation, sent.outcome);
             }
             problems.extend(run.problems);
+            late_commits += run.late_commits;
             states.push((run.id, run.state));
         }
     }
     let log = survivor.log().to_owned();
     survivor.stop()?;
     report.acknowledged = ledger.acknowledged();
+    report.notes.push(format!(
+        "{late_commits} requests refused because a request to the killed server \
+         committed after the survivor had answered a read"
+    ));
     report.problems.extend(problems);
     let store = open_store(&url)?;
     report.absorb(verify(store.as_ref(), &ledger)?);
@@ -218,6 +224,9 @@ struct TwoRun {
     state: Value,
     sent: Vec<Sent>,
     problems: Vec<String>,
+    /// Requests refused because a request to the killed server committed
+    /// after the survivor had shown the state they were chosen from.
+    late_commits: usize,
 }
 
 /// Plays one session, each request to either server, until the first one
@@ -239,8 +248,13 @@ async fn drive_two(
         state: Value::Null,
         sent: Vec::new(),
         problems: Vec::new(),
+        late_commits: 0,
     };
     let mut a_alive = true;
+    // A request to the killed server may still commit after the kill (its
+    // COMMIT was on its way to PostgreSQL): until the next answer, the
+    // state this client holds may be behind the game.
+    let mut unsure = false;
     let mut after_kill = 0;
     let mut step = 0;
     while after_kill < 30 {
@@ -260,6 +274,27 @@ async fn drive_two(
                     mutation,
                 });
                 state = reply.body;
+                unsure = false;
+            }
+            Ok(reply) if reply.status == 409 && unsure => {
+                // Refused by a game that moved on: the late commit landed.
+                run.sent.push(Sent {
+                    mutation,
+                    outcome: Outcome::Refused(409),
+                });
+                run.late_commits += 1;
+                unsure = false;
+                match to_b
+                    .send(Method::GET, &format!("/sessions/{id}/snapshot"), None)
+                    .await
+                {
+                    Ok(reply) if reply.status == 200 => state = reply.body,
+                    other => {
+                        run.problems
+                            .push(format!("{id}: the survivor does not serve it: {other:?}"));
+                        break;
+                    }
+                }
             }
             Ok(reply) => {
                 run.problems.push(format!(
@@ -281,6 +316,7 @@ async fn drive_two(
                     outcome: Outcome::Unknown,
                 });
                 a_alive = false;
+                unsure = true;
                 // Go on from what the survivor holds.
                 match to_b
                     .send(Method::GET, &format!("/sessions/{id}/snapshot"), None)
