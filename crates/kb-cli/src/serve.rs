@@ -96,7 +96,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     });
 
     let state = AppState::new(auth, metrics, manager.clone()).with_cors(config.cors.clone());
-    app::run(listener, state, app::shutdown_signal())
+    let limits = config.limits;
+    app::serve_within(listener, app::router(state), limits, app::shutdown_signal())
         .await
         .context("the HTTP server failed")?;
     maintenance.abort();
@@ -137,7 +138,7 @@ fn open_store(
 /// Locks the database for this process: exclusively, or shared with other
 /// `--shared` servers. Held until the returned file is dropped or the
 /// process ends.
-fn lock_database(db: &Path, shared: bool) -> anyhow::Result<File> {
+pub(crate) fn lock_database(db: &Path, shared: bool) -> anyhow::Result<File> {
     let path = lock_path(db);
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()

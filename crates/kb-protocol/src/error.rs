@@ -23,6 +23,9 @@ pub enum ErrorCode {
     NotFound,
     /// The route exists but not for this HTTP method (405).
     MethodNotAllowed,
+    /// The request did not arrive in time (its body was too slow); the
+    /// connection is closed (408).
+    RequestTimeout,
     /// The request conflicts with the current state (409).
     Conflict,
     /// The request body exceeds the size limit (413).
@@ -31,22 +34,28 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The server cannot serve the request right now (503).
     ServiceUnavailable,
+    /// The server cannot save changes right now: its database cannot be
+    /// written (a full or read-only disk, a database server down). Reads go
+    /// on; retry the write after `Retry-After` (503).
+    StorageUnavailable,
     /// An unexpected server-side failure (500); details are never sent.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::Forbidden,
         Self::NotFound,
         Self::MethodNotAllowed,
+        Self::RequestTimeout,
         Self::Conflict,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
         Self::ServiceUnavailable,
+        Self::StorageUnavailable,
         Self::Internal,
     ];
 
@@ -58,15 +67,17 @@ impl ErrorCode {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
+            Self::RequestTimeout => 408,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::ServiceUnavailable => 503,
+            Self::ServiceUnavailable | Self::StorageUnavailable => 503,
             Self::Internal => 500,
         }
     }
 
-    /// The code for an HTTP status, if the status belongs to one.
+    /// The code for an HTTP status, if the status belongs to one (the
+    /// general one where several share it: 503 is `SERVICE_UNAVAILABLE`).
     pub fn from_http_status(status: u16) -> Option<Self> {
         Self::ALL
             .into_iter()
@@ -81,10 +92,12 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::Conflict => "CONFLICT",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -170,10 +183,12 @@ mod tests {
                 ("FORBIDDEN", 403),
                 ("NOT_FOUND", 404),
                 ("METHOD_NOT_ALLOWED", 405),
+                ("REQUEST_TIMEOUT", 408),
                 ("CONFLICT", 409),
                 ("PAYLOAD_TOO_LARGE", 413),
                 ("UNSUPPORTED_MEDIA_TYPE", 415),
                 ("SERVICE_UNAVAILABLE", 503),
+                ("STORAGE_UNAVAILABLE", 503),
                 ("INTERNAL", 500),
             ]
         );
@@ -191,8 +206,13 @@ mod tests {
     #[test]
     fn status_lookup_round_trips_and_rejects_unknown_statuses() {
         for code in ErrorCode::ALL {
-            assert_eq!(ErrorCode::from_http_status(code.http_status()), Some(code));
+            let general = ErrorCode::from_http_status(code.http_status()).unwrap();
+            assert_eq!(general.http_status(), code.http_status());
         }
+        assert_eq!(
+            ErrorCode::from_http_status(503),
+            Some(ErrorCode::ServiceUnavailable)
+        );
         assert_eq!(ErrorCode::from_http_status(418), None);
         assert_eq!(ErrorCode::from_http_status(200), None);
     }

@@ -23,6 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{envelope_non_json_errors, method_not_allowed, panic_response, route_not_found};
 use crate::extract::BODY_LIMIT_BYTES;
+use crate::limits::Limits;
 use crate::metrics::track_requests;
 use crate::routes;
 use crate::routes::sessions;
@@ -138,17 +139,37 @@ pub async fn run(
     serve(listener, router(state), shutdown).await
 }
 
-/// [`run`] with a ready-made router (for example from [`router_with`]).
+/// [`run`] with a ready-made router (for example from [`router_with`]),
+/// within the default [`Limits`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_within(listener, app, Limits::default(), shutdown).await
+}
+
+/// [`serve`] within `limits` (see [`crate::limits`]).
+pub async fn serve_within(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
     tracing::info!(%address, "Kingdom Builder server listening on http://{address}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let summary = tokio::spawn(async {
+        let mut ticks = tokio::time::interval(crate::telemetry::SUMMARY_INTERVAL);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            crate::telemetry::log_request_summary();
+        }
+    });
+    let served = crate::limits::serve(listener, app, limits, shutdown).await;
+    summary.abort();
+    crate::telemetry::log_request_summary();
+    served?;
     tracing::info!("Kingdom Builder server stopped");
     Ok(())
 }

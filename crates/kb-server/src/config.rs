@@ -176,6 +176,10 @@ pub struct ServeArgs {
     /// Log line format on standard error.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
+
+    /// Connection limits and time limits.
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
 }
 
 /// Where the token table came from, for the startup log.
@@ -222,6 +226,8 @@ pub struct ServeConfig {
     pub cors: CorsOrigins,
     /// Log line format.
     pub log_format: LogFormat,
+    /// What one connection may take.
+    pub limits: crate::limits::Limits,
 }
 
 /// Where a configuration value came from, for error messages.
@@ -320,6 +326,7 @@ impl ServeConfig {
             token_source,
             cors,
             log_format: args.log_format,
+            limits: args.limits.into(),
         })
     }
 }

@@ -31,6 +31,15 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// The message clients see for every internal error.
 pub const INTERNAL_MESSAGE: &str = "Internal server error.";
 
+/// The message of a write refused because the store cannot save changes.
+/// It claims nothing about the write itself: when the database's answer
+/// was lost, the write may have been saved; the session's version tells.
+pub const STORAGE_UNAVAILABLE_MESSAGE: &str =
+    "The session store cannot save changes right now; retry later.";
+
+/// The `Retry-After` of a 503, in seconds.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
+
 /// An error answered with the `{code, message, issues?}` envelope.
 ///
 /// Build one with a constructor per code ([`ApiError::invalid_request`],
@@ -42,6 +51,10 @@ pub struct ApiError {
     code: ErrorCode,
     message: Cow<'static, str>,
     issues: Option<Vec<Issue>>,
+    /// Seconds a client should wait before trying again (`Retry-After`).
+    retry_after: Option<u32>,
+    /// Close the connection after answering (`Connection: close`).
+    close: bool,
     /// Why the error happened, for the logs only; never serialised.
     source: Option<BoxError>,
 }
@@ -56,6 +69,8 @@ impl ApiError {
             code,
             message: message.into(),
             issues: None,
+            retry_after: None,
+            close: false,
             source: None,
         }
     }
@@ -85,10 +100,21 @@ impl ApiError {
         Self::new(ErrorCode::Conflict, message)
     }
 
-    /// 503 `SERVICE_UNAVAILABLE`; attach the cause with
-    /// [`ApiError::with_source`] so it is logged.
+    /// 503 `SERVICE_UNAVAILABLE` with a `Retry-After`; attach the cause
+    /// with [`ApiError::with_source`] so it is logged.
     pub fn service_unavailable(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorCode::ServiceUnavailable, message)
+        let mut error = Self::new(ErrorCode::ServiceUnavailable, message);
+        error.retry_after = Some(RETRY_AFTER_SECONDS);
+        error
+    }
+
+    /// 503 `STORAGE_UNAVAILABLE` with a `Retry-After`: the store cannot
+    /// save changes (`source`, logged, says why). Reads go on.
+    pub fn storage_unavailable(source: impl Into<BoxError>) -> Self {
+        let mut error = Self::new(ErrorCode::StorageUnavailable, STORAGE_UNAVAILABLE_MESSAGE)
+            .with_source(source);
+        error.retry_after = Some(RETRY_AFTER_SECONDS);
+        error
     }
 
     /// 500 `INTERNAL`: the client sees [`INTERNAL_MESSAGE`], the logs see the
@@ -108,6 +134,14 @@ impl ApiError {
             ErrorCode::MethodNotAllowed,
             format!("Method {method} is not allowed for {path}"),
         )
+    }
+
+    /// Closes the connection after this answer (`Connection: close`): the
+    /// client is still sending a request the server stopped reading.
+    #[must_use]
+    pub fn closing_connection(mut self) -> Self {
+        self.close = true;
+        self
     }
 
     /// Attaches validation details, sent as `issues`.
@@ -176,6 +210,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = (status, Json(self.envelope())).into_response();
+        if self.close {
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if self.code == ErrorCode::Internal || self.source.is_some() {
             let chain = match &self.source {
                 Some(source) => cause_chain(source.as_ref()),

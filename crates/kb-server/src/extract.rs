@@ -46,6 +46,9 @@ pub enum BodyRejection {
     /// The body could not be read, for example because the client hung up
     /// (400).
     Unreadable,
+    /// The body did not arrive within the body timeout
+    /// ([`crate::limits`]): 408, and the connection is closed.
+    TimedOut,
     /// The body is not JSON, or not JSON of the expected shape (400).
     Invalid {
         /// serde's description of the problem, with its location.
@@ -70,7 +73,7 @@ impl BodyRejection {
             Self::Missing => vec![Issue::new("Request body is required.")],
             Self::Unreadable => vec![Issue::new("Request body could not be read.")],
             Self::Invalid { issue } => vec![issue.clone()],
-            Self::UnsupportedMediaType | Self::TooLarge => Vec::new(),
+            Self::UnsupportedMediaType | Self::TooLarge | Self::TimedOut => Vec::new(),
         }
     }
 
@@ -97,6 +100,11 @@ impl From<BodyRejection> for ApiError {
                 ErrorCode::PayloadTooLarge,
                 format!("Request body must not exceed {BODY_LIMIT_BYTES} bytes."),
             ),
+            BodyRejection::TimedOut => ApiError::new(
+                ErrorCode::RequestTimeout,
+                "The request body did not arrive in time.",
+            )
+            .closing_connection(),
             invalid => invalid.with_message("Invalid request body."),
         }
     }
@@ -153,6 +161,8 @@ where
         .map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 BodyRejection::TooLarge
+            } else if crate::limits::is_body_timeout(&rejection) {
+                BodyRejection::TimedOut
             } else {
                 BodyRejection::Unreadable
             }

@@ -10,6 +10,8 @@
 //!   `{code, message, issues?}` envelopes; panic and framework-error nets.
 //! - [`extract`]: [`ApiJson`], the JSON body extractor with envelope
 //!   rejections (400/413/415).
+//! - [`limits`]: the listener and what one connection may take (header
+//!   and body time limits, the connection limit) with their flags.
 //! - [`auth`]: token table, header parsing, the [`Caller`] extractor and
 //!   role checks.
 //! - [`cors`]: [`CorsOrigins`], which other origins' pages may call the API.
@@ -33,6 +35,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod routes;
 pub mod state;

@@ -1,5 +1,6 @@
-//! The request log: one line per request, internal causes logged, tokens
-//! never logged.
+//! The request log: a summary per interval at `info`, one line per request
+//! at `debug`, internal causes logged, tokens never logged, the session id
+//! on every line logged for a session.
 //!
 //! A test binary of its own with a single test: tracing caches per-callsite
 //! interest process-wide, and a callsite first hit on another test's thread
@@ -40,10 +41,15 @@ impl Captured {
 /// Installs a capturing subscriber for this thread (tokio tests run on the
 /// test thread) and returns what it captured after `requests` ran.
 async fn capture_logs<F: std::future::Future<Output = ()>>(requests: F) -> String {
+    capture_logs_at("debug", requests).await
+}
+
+/// [`capture_logs`] with another filter.
+async fn capture_logs_at<F: std::future::Future<Output = ()>>(filter: &str, requests: F) -> String {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("info")
+        .with_env_filter(filter)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
@@ -58,6 +64,37 @@ async fn request_log() {
     let app = TestApp::new();
     each_request_is_logged_without_its_token(&app).await;
     internal_errors_and_panics_are_logged_with_their_cause(&app).await;
+    at_info_requests_are_summarised_not_logged_one_by_one(&app).await;
+}
+
+async fn at_info_requests_are_summarised_not_logged_one_by_one(app: &TestApp) {
+    kb_server::telemetry::log_request_summary();
+    let logs = capture_logs_at("info", async {
+        for _ in 0..3 {
+            app.get("/healthz", &[]).await;
+        }
+        app.get(
+            "/sessions/no-such-session/snapshot",
+            &[("Authorization", "Bearer admin-token")],
+        )
+        .await;
+        kb_server::telemetry::log_request_summary();
+    })
+    .await;
+    assert!(!logs.contains("request answered"), "{logs}");
+    let summary: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("requests answered"))
+        .collect();
+    assert_eq!(summary.len(), 1, "{logs}");
+    assert!(summary[0].contains("total=4"), "{}", summary[0]);
+    assert!(summary[0].contains("200:3 404:1"), "{}", summary[0]);
+    // Nothing answered since: no summary line.
+    let quiet = capture_logs_at("info", async {
+        kb_server::telemetry::log_request_summary();
+    })
+    .await;
+    assert_eq!(quiet, "");
 }
 
 async fn each_request_is_logged_without_its_token(app: &TestApp) {
@@ -82,6 +119,11 @@ async fn each_request_is_logged_without_its_token(app: &TestApp) {
         }
     }
     assert!(lines[0].contains("path=/api/whoami"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("DEBUG"),
+        "request lines are debug: {}",
+        lines[0]
+    );
     assert!(lines[0].contains("route=/api/whoami"), "{}", lines[0]);
     for secret in ["admin-token", "s3cret"] {
         assert!(!logs.contains(secret), "{secret} leaked into logs:\n{logs}");

@@ -112,20 +112,29 @@ impl Contents {
         store: &dyn SessionStore,
         id: &str,
     ) -> Result<Arc<SessionContent>, ContentProblem> {
-        let content_id = ContentId::try_from(id.to_owned())
-            .map_err(|e| ContentProblem::Corrupt(format!("content id {id:?} is malformed: {e}")))?;
         let record = store
             .load_content(id)
             .map_err(ContentProblem::Store)?
             .ok_or_else(|| ContentProblem::Corrupt(format!("content {id} is not stored")))?;
-        let record = kb_content::ContentRecord {
-            engine: record.content,
-            registries: record.registries,
-            metadata: record.metadata,
+        self.restore(&record)
+    }
+
+    /// The content of a stored record, checked against its id.
+    pub fn restore(
+        &self,
+        record: &kb_store::ContentRecord,
+    ) -> Result<Arc<SessionContent>, ContentProblem> {
+        let id = record.content_id.as_str();
+        let content_id = ContentId::try_from(id.to_owned())
+            .map_err(|e| ContentProblem::Corrupt(format!("content id {id:?} is malformed: {e}")))?;
+        let content_record = kb_content::ContentRecord {
+            engine: record.content.clone(),
+            registries: record.registries.clone(),
+            metadata: record.metadata.clone(),
         };
         let content = self
             .interner
-            .restore(&record, Some(&content_id))
+            .restore(&content_record, Some(&content_id))
             .map_err(|e| {
                 ContentProblem::Corrupt(format!("stored content {id} is unusable: {e}"))
             })?;

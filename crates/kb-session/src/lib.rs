@@ -5,6 +5,9 @@
 //! # Layout
 //!
 //! * `manager`: [`SessionManager`], its options, requests and views.
+//! * [`audit`]: every stored session replayed and checked, changing
+//!   nothing (for operators and the fault suite).
+//! * [`archive`]: one session as one JSON document, to export and import.
 //! * `log`: the format of a session's log (a start entry, then commands).
 //! * `contents`: the per-content-id cache of [`kb_content::SessionContent`].
 //! * `clock`: injected time.
@@ -12,6 +15,8 @@
 
 #![deny(missing_docs)]
 
+pub mod archive;
+pub mod audit;
 mod clock;
 mod contents;
 mod error;
@@ -23,5 +28,5 @@ pub use error::SessionError;
 pub use log::{LogEntry, StartEntry};
 pub use manager::{
     Caller, CreateSession, HydrationReport, ManagerOptions, SessionManager, SessionSummary,
-    SessionView,
+    SessionView, StoreHealth,
 };

@@ -6,8 +6,14 @@
 //! succeeded. Replaying the entries on the session's content rebuilds the
 //! game exactly (the engine is deterministic). Refused commands change
 //! nothing and are not logged.
+//!
+//! [`replay`] is the one place a stored log becomes a game again: the
+//! manager's rebuild and the operators' audit both go through it.
 
-use kb_engine::{ByPlayer, Command, GameOptions, PlayerId};
+use std::sync::Arc;
+
+use kb_engine::{ByPlayer, Command, Content, Game, GameOptions, PlayerId};
+use kb_store::Checkpoint;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -71,6 +77,76 @@ impl LogEntry {
             serde_json::from_value(value).map(LogEntry::Command)
         }
     }
+}
+
+/// Plays a stored log on `engine`: from `checkpoint` (the game after entry
+/// `checkpoint.version`) through `entries`, the entries after it, or
+/// without one from the start entry through every later entry. Returns the
+/// game and the number of the last entry played.
+///
+/// A log with no entry and no checkpoint is a session adopted from the
+/// reference server: a fresh game in the mode `dev_mode` (its header's)
+/// gives, at version 0.
+///
+/// # Errors
+///
+/// Why the log cannot be played, naming the entry: an unreadable entry or
+/// checkpoint, a log that does not begin with a start entry, or a command
+/// the engine refuses.
+pub(crate) fn replay(
+    engine: Arc<Content>,
+    dev_mode: bool,
+    checkpoint: Option<&Checkpoint>,
+    entries: &[String],
+) -> Result<(Game, u64), String> {
+    let (mut game, mut version, tail) = match checkpoint {
+        Some(checkpoint) => {
+            let state = serde_json::from_slice(&checkpoint.state)
+                .map_err(|e| format!("checkpoint {} is unreadable: {e}", checkpoint.version))?;
+            let game = Game::from_state(engine, state).map_err(|e| {
+                format!(
+                    "checkpoint {} does not fit its content: {e}",
+                    checkpoint.version
+                )
+            })?;
+            (game, checkpoint.version, entries)
+        }
+        None => match entries.split_first() {
+            None => {
+                let start = StartEntry {
+                    dev_mode,
+                    ai_players: default_ai(),
+                };
+                let game = Game::new(engine, start.options())
+                    .map_err(|e| format!("game cannot start: {e}"))?;
+                (game, 0, entries)
+            }
+            Some((first, rest)) => {
+                let start = match LogEntry::parse(first) {
+                    Ok(LogEntry::Start(start)) => start,
+                    Ok(LogEntry::Command(_)) => {
+                        return Err("log does not begin with a start entry".into());
+                    }
+                    Err(e) => return Err(format!("log entry 1 is unreadable: {e}")),
+                };
+                let game = Game::new(engine, start.options())
+                    .map_err(|e| format!("game cannot start: {e}"))?;
+                (game, 1, rest)
+            }
+        },
+    };
+    for text in tail {
+        let number = version + 1;
+        let command = match LogEntry::parse(text) {
+            Ok(LogEntry::Command(command)) => command,
+            Ok(LogEntry::Start(_)) => return Err(format!("log entry {number} is a second start")),
+            Err(e) => return Err(format!("log entry {number} is unreadable: {e}")),
+        };
+        game.apply(&command)
+            .map_err(|e| format!("log entry {number} no longer applies: {e}"))?;
+        version = number;
+    }
+    Ok((game, version))
 }
 
 #[cfg(test)]

@@ -867,3 +867,159 @@ fn the_ai_can_play_either_seat_and_it_survives_a_restart() {
         })
         .unwrap();
 }
+
+/// Polls `write` until the store holds `count` of its batches, then drops
+/// it: the caller stops waiting while the commit is in flight (what a
+/// client's reset does to its HTTP handler).
+async fn abandon_once_held<F: std::future::Future>(write: F, store: &FaultyStore, count: usize) {
+    let mut write = Box::pin(write);
+    for _ in 0..10_000 {
+        tokio::select! {
+            _ = &mut write => panic!("the write finished while its commit was held"),
+            () = tokio::time::sleep(Duration::from_millis(1)) => {}
+        }
+        if store.held() == count {
+            return;
+        }
+    }
+    panic!("the write never reached the store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_caller_stops_waiting_completes_all_the_same() {
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = Arc::new(SessionManager::new(options(store.clone(), &clock)).unwrap());
+    let id = manager
+        .create_async(&alice(), CreateSession::default(), |v| {
+            v.session_id.to_owned()
+        })
+        .await
+        .unwrap();
+
+    store.hold();
+    abandon_once_held(
+        manager.execute_async(&alice(), &id, Command::Advance, None, |v, _| v.version),
+        &store,
+        1,
+    )
+    .await;
+    abandon_once_held(
+        manager.create_async(&alice(), CreateSession::default(), |_| ()),
+        &store,
+        2,
+    )
+    .await;
+    assert_eq!(store.release(), 2);
+
+    // The abandoned command settled: the next one appends after it, and
+    // memory and store agree.
+    let next = manager
+        .execute_async(&alice(), &id, Command::Advance, None, |v, _| v.version)
+        .await
+        .unwrap();
+    assert_eq!(next, 3);
+    assert_eq!(store.load_session(&id).unwrap().unwrap().version, 3);
+    // The abandoned creation is a session like any other.
+    assert_eq!(manager.session_count(), 2);
+    assert_eq!(store.count_sessions().unwrap(), 2);
+    assert!(store.list_quarantined().unwrap().is_empty());
+}
+
+#[test]
+fn a_commit_whose_answer_was_lost_is_found_in_the_log_not_quarantined() {
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = SessionManager::new(options(store.clone(), &clock)).unwrap();
+    let id = create(&manager, &alice());
+    let doomed = create(&manager, &alice());
+
+    // The commits land, their answers are lost: the callers are told the
+    // store failed.
+    store.set_answers_lost(true);
+    assert!(matches!(
+        run(&manager, &alice(), &id, Command::Advance),
+        Err(SessionError::Unavailable(_))
+    ));
+    assert!(matches!(
+        manager.delete(&alice(), &doomed),
+        Err(SessionError::Unavailable(_))
+    ));
+    store.set_answers_lost(false);
+
+    // The log is the truth: the advance is there, the next command goes
+    // after it; the deleted session is gone. Nothing is quarantined.
+    assert_eq!(manager.read(&alice(), &id, |v| v.version).unwrap(), 2);
+    assert_eq!(run(&manager, &alice(), &id, Command::Advance).unwrap(), 3);
+    assert_eq!(store.load_session(&id).unwrap().unwrap().version, 3);
+    assert!(matches!(
+        manager.read(&alice(), &doomed, |_| ()),
+        Err(SessionError::NotFound { .. })
+    ));
+    assert!(manager.report().quarantined.is_empty());
+    assert!(store.list_quarantined().unwrap().is_empty());
+}
+
+#[test]
+fn a_stored_header_behind_its_log_is_rebuilt_from_the_log_at_start_and_at_rebuild() {
+    let memory = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    let at_start = create(&manager, &alice());
+    let at_rebuild = create(&manager, &alice());
+    for id in [&at_start, &at_rebuild] {
+        for _ in 0..3 {
+            run(&manager, &alice(), id, Command::Advance).unwrap();
+        }
+    }
+    let expected = state(&manager, &at_start);
+    drop(manager);
+
+    memory.set_stored_version(&at_start, 2);
+    let restarted = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    assert!(restarted.report().quarantined.is_empty());
+    assert_eq!(
+        restarted.read(&alice(), &at_start, |v| v.version).unwrap(),
+        4
+    );
+    assert_eq!(state(&restarted, &at_start), expected);
+    // Hydrated at 4, then damaged under the running server: the rebuild
+    // on first use reads the store, which rebuilds the header from its log.
+    memory.set_stored_version(&at_rebuild, 1);
+    assert_eq!(
+        restarted
+            .read(&alice(), &at_rebuild, |v| v.version)
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        run(&restarted, &alice(), &at_rebuild, Command::Advance).unwrap(),
+        5
+    );
+    assert!(memory.list_quarantined().unwrap().is_empty());
+}
+
+#[test]
+fn a_log_shorter_than_its_header_cannot_be_replayed_and_is_quarantined() {
+    let memory = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(0));
+    let manager = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    let id = create(&manager, &alice());
+    run(&manager, &alice(), &id, Command::Advance).unwrap();
+    drop(manager);
+    memory.set_stored_version(&id, 9);
+    let restarted = SessionManager::new(options(Arc::new(memory.reopen()), &clock)).unwrap();
+    assert!(matches!(
+        restarted.read(&alice(), &id, |_| ()),
+        Err(SessionError::NotFound { .. })
+    ));
+    let quarantined = memory.list_quarantined().unwrap();
+    assert_eq!(quarantined.len(), 1);
+    assert!(
+        quarantined[0]
+            .reason
+            .contains("log holds 2 entries, header says 9"),
+        "{}",
+        quarantined[0].reason
+    );
+}

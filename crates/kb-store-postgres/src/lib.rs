@@ -68,8 +68,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use kb_store::{
-    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
-    SessionRecord, SessionStore, StoreError, Write, WriterQueue,
+    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession, Scan,
+    SessionRecord, SessionStore, StoreError, UnreadableRow, Write, WriterQueue,
 };
 
 mod connection;
@@ -82,7 +82,7 @@ pub use schema::{MAX_TABLE_NAME_LEN, SCHEMA_VERSION};
 
 use connection::{Connection, Role, describe, parse_config};
 use schema::Names;
-use sql::{RawHeader, Sql};
+use sql::{LOG_LENGTH_COLUMN, RawHeader, Sql};
 use writer::{Candidate, Counters, Job, Rechecked, Writer};
 
 /// Read connections a store opens by default: reads (every request of a
@@ -208,6 +208,9 @@ impl fmt::Debug for PostgresSessionStore {
             .finish_non_exhaustive()
     }
 }
+
+/// A readable header row and the length of its log.
+type Scanned = (SessionRecord, u64);
 
 /// A read that failed.
 enum ReadFailure {
@@ -348,9 +351,9 @@ impl PostgresSessionStore {
         }
     }
 
-    /// Every header row: the readable ones, in session id order, and the
-    /// keys of the others.
-    fn scan_headers(&self) -> Result<(Vec<SessionRecord>, Vec<Candidate>), StoreError> {
+    /// Every header row: the readable ones, in session id order, each with
+    /// the length of its log, and the keys of the others.
+    fn scan_headers(&self) -> Result<(Vec<Scanned>, Vec<Candidate>), StoreError> {
         let sql = &self.sql;
         self.read("load_all", None, |conn| {
             let statement = conn.prepared(&sql.all_headers)?;
@@ -362,10 +365,14 @@ impl PostgresSessionStore {
             while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
                 let raw = RawHeader::read(&row)?;
                 match raw.decode(row.try_get(9)?) {
-                    Ok(record) => records.push(record),
-                    Err(_) => unreadable.push(Candidate {
+                    Ok(record) => {
+                        let entries = unsigned("log length", row.try_get(LOG_LENGTH_COLUMN)?)?;
+                        records.push((record, entries));
+                    }
+                    Err(reason) => unreadable.push(Candidate {
                         key: raw.key,
                         session_id: raw.describe_id(),
+                        reason,
                     }),
                 }
             }
@@ -399,7 +406,29 @@ fn unsigned(what: &str, value: i64) -> Result<u64, ReadFailure> {
 
 impl SessionStore for PostgresSessionStore {
     fn load_all(&self) -> Result<LoadedSessions, StoreError> {
-        let (mut records, unreadable) = self.scan_headers()?;
+        let (scanned, unreadable) = self.scan_headers()?;
+        let mut behind = Vec::new();
+        let mut records: Vec<SessionRecord> = scanned
+            .into_iter()
+            .map(|(mut record, entries)| {
+                if record.version < entries {
+                    behind.push((record.session_id.clone(), record.version, entries));
+                    record.version = entries;
+                }
+                record
+            })
+            .collect();
+        if !behind.is_empty() {
+            let session_ids = behind.iter().map(|(id, ..)| id.clone()).collect();
+            self.queue
+                .call("load_all (repair headers)", |reply| Job::RepairHeaders {
+                    session_ids,
+                    reply,
+                })?;
+            for (session_id, stored, entries) in &behind {
+                kb_store::warn_header_repaired(session_id, *stored, *entries);
+            }
+        }
         let mut quarantined = Vec::new();
         if !unreadable.is_empty() {
             let rechecked = self.queue.call("load_all", |reply| Job::Quarantine {
@@ -424,6 +453,20 @@ impl SessionStore for PostgresSessionStore {
         Ok(LoadedSessions {
             records,
             quarantined,
+        })
+    }
+
+    fn scan(&self) -> Result<Scan, StoreError> {
+        let (records, unreadable) = self.scan_headers()?;
+        Ok(Scan {
+            records: records.into_iter().map(|(record, _)| record).collect(),
+            unreadable: unreadable
+                .into_iter()
+                .map(|candidate| UnreadableRow {
+                    session_id: candidate.session_id,
+                    reason: candidate.reason,
+                })
+                .collect(),
         })
     }
 
@@ -456,6 +499,19 @@ impl SessionStore for PostgresSessionStore {
         })
     }
 
+    fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError> {
+        let sql = &self.sql;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.read("load_commands", Some(session_id), |conn| {
+            let statement = conn.prepared(&sql.commands_of_session)?;
+            let rows = conn.client().query(&statement, &[&session_id, &after])?;
+            Ok(rows
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()?)
+        })
+    }
+
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         let sql = &self.sql;
         self.read("load_content", None, |conn| {
@@ -474,16 +530,32 @@ impl SessionStore for PostgresSessionStore {
 
     fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let sql = &self.sql;
-        self.read("load_session", Some(session_id), |conn| {
+        let found = self.read("load_session", Some(session_id), |conn| {
             let statement = conn.prepared(&sql.one_header)?;
             let Some(row) = conn.client().query_opt(&statement, &[&session_id])? else {
                 return Ok(None);
             };
             let raw = RawHeader::read(&row)?;
-            raw.decode(row.try_get(9)?)
-                .map(Some)
-                .map_err(ReadFailure::Unreadable)
-        })
+            let record = raw
+                .decode(row.try_get(9)?)
+                .map_err(ReadFailure::Unreadable)?;
+            let entries = unsigned("log length", row.try_get(LOG_LENGTH_COLUMN)?)?;
+            Ok(Some((record, entries)))
+        })?;
+        let Some((mut record, entries)) = found else {
+            return Ok(None);
+        };
+        if record.version < entries {
+            let session_ids = vec![session_id.to_owned()];
+            self.queue
+                .call("load_session (repair header)", |reply| Job::RepairHeaders {
+                    session_ids,
+                    reply,
+                })?;
+            kb_store::warn_header_repaired(session_id, record.version, entries);
+            record.version = entries;
+        }
+        Ok(Some(record))
     }
 
     fn count_sessions(&self) -> Result<u64, StoreError> {

@@ -37,9 +37,14 @@ use postgres::Row;
 use crate::schema::{APP_NAMESPACE, Names};
 
 /// The header columns, in the order [`RawHeader::read`] reads them, for a
-/// query on the header table aliased `s`.
+/// query on the header table aliased `s`. Header queries add whether the
+/// content is stored (column 9) and the log's length
+/// ([`LOG_LENGTH_COLUMN`]).
 const HEADER_COLUMNS: &str = "s.session_key, s.session_id, s.dev_mode, s.created_at, \
                               s.last_accessed_at, s.config, s.content_id, s.owner, s.version";
+/// The index of the log-length column of a header query.
+pub(crate) const LOG_LENGTH_COLUMN: usize = 10;
+
 /// The column list of a header, as both the header and quarantine tables
 /// name them.
 const HEADER_FIELDS: &str = "session_key, session_id, dev_mode, created_at, last_accessed_at, \
@@ -66,12 +71,14 @@ pub(crate) struct Sql {
     pub quarantine_by_id: String,
     pub quarantine_by_key: String,
     pub lock_header: String,
+    pub repair_header: String,
     pub put_meta: String,
     // Reader.
     pub all_headers: String,
     pub one_header: String,
     pub count_sessions: String,
     pub game_log: String,
+    pub commands_of_session: String,
     pub content: String,
     pub get_meta: String,
     pub quarantined: String,
@@ -90,6 +97,9 @@ impl Sql {
         } = names;
         let content_found =
             format!("EXISTS (SELECT 1 FROM {contents} c WHERE c.content_id = s.content_id)");
+        let log_length = format!(
+            "(SELECT COALESCE(max(m.seq), 0) FROM {commands} m WHERE m.session_key = s.session_key)"
+        );
         let quarantine_moved = |condition: &str| {
             format!(
                 "WITH moved AS (
@@ -179,6 +189,13 @@ impl Sql {
             delete_checkpoint: format!("DELETE FROM {checkpoints} WHERE session_key = $1"),
             quarantine_by_id: quarantine_moved("session_id = $1"),
             quarantine_by_key: quarantine_moved("session_key = $1"),
+            // The log is the truth: a header behind its log takes the log's
+            // count. The condition is the writing statement's, so an append
+            // racing it (which moves header and log together) is safe.
+            repair_header: format!(
+                "UPDATE {sessions} s SET version = {log_length} \
+                 WHERE s.session_id = $1 AND s.version < {log_length}"
+            ),
             lock_header: format!(
                 "SELECT {HEADER_COLUMNS} FROM {sessions} s WHERE s.session_key = $1 FOR UPDATE"
             ),
@@ -187,10 +204,12 @@ impl Sql {
                  ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value"
             ),
             all_headers: format!(
-                "SELECT {HEADER_COLUMNS}, {content_found} FROM {sessions} s ORDER BY s.session_id"
+                "SELECT {HEADER_COLUMNS}, {content_found}, {log_length} FROM {sessions} s \
+                 ORDER BY s.session_id"
             ),
             one_header: format!(
-                "SELECT {HEADER_COLUMNS}, {content_found} FROM {sessions} s WHERE s.session_id = $1"
+                "SELECT {HEADER_COLUMNS}, {content_found}, {log_length} FROM {sessions} s \
+                 WHERE s.session_id = $1"
             ),
             count_sessions: format!("SELECT count(*) FROM {sessions}"),
             // One statement, so one snapshot: the checkpoint (the row whose
@@ -205,6 +224,12 @@ impl Sql {
                  WHERE m.session_key = (SELECT session_key FROM s)
                    AND m.seq > COALESCE((SELECT version FROM cp), 0)
                  ORDER BY seq NULLS FIRST"
+            ),
+            commands_of_session: format!(
+                "SELECT m.command FROM {commands} m
+                 WHERE m.session_key = (SELECT session_key FROM {sessions} WHERE session_id = $1)
+                   AND m.seq > $2
+                 ORDER BY m.seq"
             ),
             content: format!(
                 "SELECT content, registries, metadata FROM {contents} WHERE content_id = $1"

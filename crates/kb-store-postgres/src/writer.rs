@@ -52,6 +52,11 @@ pub(crate) enum Job {
         writes: Vec<Write>,
         reply: CommitSender,
     },
+    /// Rebuild headers found behind their logs from their logs.
+    RepairHeaders {
+        session_ids: Vec<String>,
+        reply: SyncSender<Result<(), StoreError>>,
+    },
     /// Check rows `load_all` could not read again, and quarantine those
     /// still unreadable.
     Quarantine {
@@ -65,6 +70,8 @@ pub(crate) enum Job {
 pub(crate) struct Candidate {
     pub key: i64,
     pub session_id: String,
+    /// Why it could not be read.
+    pub reason: String,
 }
 
 /// What became of a [`Candidate`].
@@ -166,6 +173,10 @@ impl Writer {
         for job in group.drain(..) {
             match job {
                 Job::Commit { writes, reply } => commits.push((writes, reply)),
+                Job::RepairHeaders { session_ids, reply } => {
+                    self.commit_group(std::mem::take(&mut commits));
+                    let _ = reply.send(self.repair_headers(&session_ids));
+                }
                 Job::Quarantine { candidates, reply } => {
                     self.commit_group(std::mem::take(&mut commits));
                     // A caller that went away needs no answer.
@@ -548,6 +559,26 @@ impl Writer {
             }
             .into())
         }
+    }
+
+    /// Rebuilds the version of each header from its log, where it is behind
+    /// (one statement each, in autocommit).
+    fn repair_headers(&mut self, session_ids: &[String]) -> Result<(), StoreError> {
+        let fail =
+            |id: &str, e: postgres::Error| StoreError::backend_on("repair header", Some(id), e);
+        let sql = Arc::clone(&self.sql);
+        for id in session_ids {
+            self.conn.ensure_open().map_err(|e| fail(id, e))?;
+            let statement = self
+                .conn
+                .prepared(&sql.repair_header)
+                .map_err(|e| fail(id, e))?;
+            self.conn
+                .client()
+                .execute(&statement, &[id])
+                .map_err(|e| fail(id, e))?;
+        }
+        Ok(())
     }
 
     /// Checks again, under a row lock, the rows `load_all` could not read,

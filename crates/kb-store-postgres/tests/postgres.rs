@@ -928,7 +928,9 @@ fn a_deadlock_with_another_process_is_retried() {
     tx.commit().unwrap();
     ticket.wait().expect("the deadlock victim is tried again");
     let after = store.commit_stats();
-    assert_eq!(after.retries - before.retries, 1);
+    // At least once: when the store tries again before the other process
+    // got a's lock, the two deadlock once more (a busy machine does that).
+    assert!(after.retries > before.retries, "{before:?} then {after:?}");
     let records = store.load_all().unwrap().records;
     let times: Vec<i64> = records.iter().map(|r| r.last_accessed_at).collect();
     assert_eq!(times, [T0 + 100, T0 + 200]);
@@ -1072,10 +1074,13 @@ fn a_statement_error_fails_only_its_batch_and_its_group_still_commits() {
     );
     assert!(results[2].is_ok(), "{results:?}");
     assert_eq!(
-        store.load_session("damaged").unwrap(),
-        Some(records[1].clone()),
+        store.load_commands("damaged", 0).unwrap(),
+        ["stray"],
         "the failed append changed nothing"
     );
+    // The log is the truth: the header, behind its (stray) log, is rebuilt
+    // from it when read.
+    assert_eq!(store.load_session("damaged").unwrap().unwrap().version, 1);
     assert_eq!(store.load_log("fine").unwrap().commands, ["c1"]);
     assert!(store.commit_stats().retries >= 1);
 }

@@ -50,8 +50,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kb_store::{
-    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession,
-    SessionRecord, SessionStore, StoreError, Write, WriterQueue,
+    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession, Scan,
+    SessionRecord, SessionStore, StoreError, UnreadableRow, Write, WriterQueue,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -177,6 +177,8 @@ pub struct SqliteSessionStore {
     writer: Mutex<Option<JoinHandle<rusqlite::Result<()>>>>,
     /// The read connection; `None` once closed.
     reader: Mutex<Option<Connection>>,
+    /// Opened with [`SqliteSessionStore::open_read_only`]: no writer.
+    read_only: bool,
 }
 
 impl fmt::Debug for SqliteSessionStore {
@@ -262,12 +264,114 @@ impl SqliteSessionStore {
             queue: WriterQueue::new(sender),
             writer: Mutex::new(Some(handle)),
             reader: Mutex::new(Some(read_conn)),
+            read_only: false,
+        })
+    }
+
+    /// Opens an existing database for reading only, changing nothing in it:
+    /// for operators' tools that look at the database of a running server
+    /// (`kingdom admin check`, `export`, `list`). Every read works; `commit`
+    /// and `load_all` (which may quarantine rows) fail with
+    /// [`StoreError::ReadOnly`]; [`SessionStore::scan`] lists the headers.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the file is missing or is not a session
+    /// database at [`SCHEMA_VERSION`] (a read-only open cannot migrate),
+    /// [`StoreError::SchemaTooNew`] for a database written by a newer
+    /// program, [`StoreError::InvalidTableName`] for a bad table name.
+    pub fn open_read_only(options: SqliteOptions) -> Result<Self, StoreError> {
+        if !schema::is_valid_table_name(&options.table_name) {
+            return Err(StoreError::InvalidTableName(options.table_name));
+        }
+        if !options.file_path.is_file() {
+            return Err(StoreError::backend(
+                "open",
+                format!("{}: no such database file", options.file_path.display()),
+            ));
+        }
+        let names = Names::new(&options.table_name);
+        let read_conn = Connection::open_with_flags(
+            &options.file_path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| {
+            StoreError::backend("open", format!("{}: {e}", options.file_path.display()))
+        })?;
+        read_conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| StoreError::backend("open (busy timeout)", e))?;
+        read_conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        schema::check_current(&read_conn, &names)?;
+        // A queue shut from the start: nothing is ever written.
+        let (sender, _) = mpsc::channel();
+        let queue = WriterQueue::new(sender);
+        drop(queue.shut());
+        Ok(Self {
+            sql: Arc::new(Sql::new(&names)),
+            options,
+            counters: Arc::new(Counters::default()),
+            queue,
+            writer: Mutex::new(None),
+            reader: Mutex::new(Some(read_conn)),
+            read_only: true,
         })
     }
 
     /// The options the store was opened with.
     pub fn options(&self) -> &SqliteOptions {
         &self.options
+    }
+
+    /// Copies the whole database to a new file `to`, consistently, while
+    /// the server may be writing it: SQLite's online backup API, copying
+    /// every page in one step from one read snapshot (under WAL, reading
+    /// never blocks the writer). Returns the number of pages copied.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when `to` exists, cannot be written, or the
+    /// copy fails (a partial copy is removed).
+    pub fn backup_to(&self, to: &Path) -> Result<u64, StoreError> {
+        let fail = |e: &dyn std::fmt::Display| {
+            StoreError::backend("backup", format!("{}: {e}", to.display()))
+        };
+        if to.exists() {
+            return Err(fail(&"the file exists; back up to a new file"));
+        }
+        let mut destination = Connection::open(to).map_err(|e| fail(&e))?;
+        let mut reader = lock(&self.reader);
+        let source = reader.as_mut().ok_or(StoreError::Closed)?;
+        let copied = rusqlite::backup::Backup::new(source, &mut destination)
+            .and_then(|backup| {
+                // Every page in one step (-1): one read snapshot.
+                loop {
+                    match backup.step(-1)? {
+                        rusqlite::backup::StepResult::Done => break,
+                        _ => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+                Ok(backup.progress().pagecount)
+            })
+            .and_then(|pages| destination.close().map_err(|(_, e)| e).map(|()| pages));
+        drop(reader);
+        match copied {
+            Ok(pages) => Ok(u64::try_from(pages).unwrap_or(0)),
+            Err(error) => {
+                let _ = std::fs::remove_file(to);
+                Err(fail(&error))
+            }
+        }
+    }
+
+    /// SQLite's `PRAGMA integrity_check` of the file: `["ok"]`, or the
+    /// problems it found.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        self.read("integrity_check", None, |conn| {
+            conn.prepare("PRAGMA integrity_check")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        })
     }
 
     /// How commits have been grouped since the store was opened.
@@ -311,7 +415,38 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 
 impl SessionStore for SqliteSessionStore {
     fn load_all(&self) -> Result<LoadedSessions, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
         self.queue.call("load_all", |reply| Job::LoadAll { reply })
+    }
+
+    fn scan(&self) -> Result<Scan, StoreError> {
+        let sql = &self.sql;
+        self.read("scan", None, |conn| {
+            // One read transaction: the content ids and the headers agree.
+            let tx = conn.transaction()?;
+            let contents: std::collections::HashSet<String> = tx
+                .prepare_cached(&sql.all_content_ids)?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut scan = Scan::default();
+            {
+                let mut stmt = tx.prepare_cached(&sql.all_headers)?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    match sql::decode_header(row, &contents)? {
+                        Ok(record) => scan.records.push(record),
+                        Err(reason) => scan.unreadable.push(UnreadableRow {
+                            session_id: describe_id(row.get_ref(1)?),
+                            reason,
+                        }),
+                    }
+                }
+            }
+            tx.finish()?;
+            Ok(scan)
+        })
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
@@ -319,6 +454,9 @@ impl SessionStore for SqliteSessionStore {
     }
 
     fn submit(&self, writes: Vec<Write>) -> CommitTicket {
+        if self.read_only {
+            return CommitTicket::ready(Err(StoreError::ReadOnly));
+        }
         self.queue
             .submit(writes, |writes, reply| Job::Commit { writes, reply })
     }
@@ -362,6 +500,16 @@ impl SessionStore for SqliteSessionStore {
         })
     }
 
+    fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError> {
+        let sql = &self.sql;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.read("load_commands", Some(session_id), |conn| {
+            conn.prepare_cached(&sql.commands_of_session)?
+                .query_map((session_id, after), |row| row.get(0))?
+                .collect()
+        })
+    }
+
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         let sql = &self.sql;
         self.read("load_content", None, |conn| {
@@ -397,11 +545,30 @@ impl SessionStore for SqliteSessionStore {
                     contents.insert(id);
                 }
             }
-            sql::decode_header(row, &contents).map(Some)
+            let entries: i64 = row.get(sql::LOG_LENGTH_COLUMN)?;
+            let entries = u64::try_from(entries).unwrap_or(0);
+            sql::decode_header(row, &contents).map(|decoded| Some((decoded, entries)))
         })?;
-        decoded
-            .transpose()
-            .map_err(|reason| StoreError::backend_on("load_session", Some(session_id), reason))
+        let Some((decoded, entries)) = decoded else {
+            return Ok(None);
+        };
+        let mut record = decoded
+            .map_err(|reason| StoreError::backend_on("load_session", Some(session_id), reason))?;
+        if record.version < entries {
+            // The log is the truth: rebuild the header (a read-only store
+            // only reports the log's count).
+            if !self.read_only {
+                let id = session_id.to_owned();
+                self.queue
+                    .call("load_session (repair)", |reply| Job::RepairHeader {
+                        session_id: id,
+                        reply,
+                    })?;
+            }
+            kb_store::warn_header_repaired(session_id, record.version, entries);
+            record.version = entries;
+        }
+        Ok(Some(record))
     }
 
     fn count_sessions(&self) -> Result<u64, StoreError> {

@@ -118,7 +118,7 @@ pub(crate) fn migrate(conn: &mut Connection, names: &Names) -> Result<(), StoreE
 
 /// The schema version of the database: from the meta table when it
 /// exists, else 0 (no table, or the reference server's table).
-fn stored_version(tx: &Transaction<'_>, names: &Names) -> Result<u32, StoreError> {
+fn stored_version(tx: &Connection, names: &Names) -> Result<u32, StoreError> {
     let fail = |message: String| StoreError::backend("open (read schema version)", message);
     if table_exists(tx, &names.raw(META)).map_err(|e| fail(e.to_string()))? {
         let value: Option<String> = tx
@@ -148,6 +148,37 @@ fn stored_version(tx: &Transaction<'_>, names: &Names) -> Result<u32, StoreError
         )));
     }
     Ok(0)
+}
+
+/// Checks, without changing anything, that the database holds the store's
+/// tables at [`SCHEMA_VERSION`] (for a read-only open, which cannot
+/// migrate).
+pub(crate) fn check_current(conn: &Connection, names: &Names) -> Result<(), StoreError> {
+    if !table_exists(conn, &names.raw(META))
+        .map_err(|e| StoreError::backend("open (read schema version)", e))?
+    {
+        return Err(StoreError::backend(
+            "open (read schema version)",
+            format!(
+                "the database holds no session store (no table {})",
+                names.meta
+            ),
+        ));
+    }
+    match stored_version(conn, names)? {
+        found if found > SCHEMA_VERSION => Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+        SCHEMA_VERSION => Ok(()),
+        found => Err(StoreError::backend(
+            "open (read schema version)",
+            format!(
+                "schema version {found} is older than {SCHEMA_VERSION}: \
+                 start `kingdom serve` on it once to migrate it"
+            ),
+        )),
+    }
 }
 
 fn set_version(tx: &Transaction<'_>, names: &Names, version: u32) -> rusqlite::Result<()> {

@@ -10,9 +10,14 @@ use rusqlite::types::ValueRef;
 
 use crate::schema::{APP_NAMESPACE, Names};
 
-/// The header columns, in the order [`decode_header`] reads them.
-const HEADER_COLUMNS: &str = "session_key, session_id, dev_mode, created_at, last_accessed_at, \
-                              config, content_id, owner, version";
+/// The header columns, in the order [`decode_header`] reads them, for a
+/// query on the header table aliased `s`; the tenth column
+/// ([`LOG_LENGTH_COLUMN`]) is the number of commands its log holds.
+const HEADER_COLUMNS: &str = "s.session_key, s.session_id, s.dev_mode, s.created_at, \
+                              s.last_accessed_at, s.config, s.content_id, s.owner, s.version";
+
+/// The index of the log-length column of a header query.
+pub(crate) const LOG_LENGTH_COLUMN: usize = 9;
 
 /// Statement texts for one store.
 #[derive(Debug)]
@@ -32,12 +37,14 @@ pub(crate) struct Sql {
     pub upsert_checkpoint: String,
     pub delete_checkpoint: String,
     pub quarantine_session: String,
+    pub repair_header: String,
     pub put_meta: String,
     pub all_headers: String,
     pub all_content_ids: String,
     pub session_key: String,
     pub checkpoint: String,
     pub commands_after: String,
+    pub commands_of_session: String,
     pub content: String,
     pub get_meta: String,
     pub quarantined: String,
@@ -54,6 +61,9 @@ impl Sql {
             meta,
             ..
         } = names;
+        let log_length = format!(
+            "(SELECT COALESCE(MAX(c.seq), 0) FROM {commands} c WHERE c.session_key = s.session_key)"
+        );
         Self {
             find_session: format!(
                 "SELECT session_key, version FROM {sessions} WHERE session_id = ?1"
@@ -61,7 +71,9 @@ impl Sql {
             find_idle_session: format!(
                 "SELECT session_key FROM {sessions} WHERE session_id = ?1 AND last_accessed_at < ?2"
             ),
-            one_header: format!("SELECT {HEADER_COLUMNS} FROM {sessions} WHERE session_id = ?1"),
+            one_header: format!(
+                "SELECT {HEADER_COLUMNS}, {log_length} FROM {sessions} s WHERE s.session_id = ?1"
+            ),
             count_sessions: format!("SELECT COUNT(*) FROM {sessions}"),
             upsert_session: format!(
                 "INSERT INTO {sessions}
@@ -112,16 +124,32 @@ impl Sql {
                         config, content_id, owner, version, ?2, ?3
                  FROM {sessions} WHERE session_key = ?1"
             ),
+            // The log is the truth: a header behind its log takes the log's
+            // count (the condition is checked by the statement that writes).
+            repair_header: format!(
+                "UPDATE {sessions} SET version = \
+                 (SELECT MAX(seq) FROM {commands} c WHERE c.session_key = {sessions}.session_key) \
+                 WHERE session_id = ?1 AND version < \
+                 (SELECT COALESCE(MAX(seq), 0) FROM {commands} c \
+                  WHERE c.session_key = {sessions}.session_key)"
+            ),
             put_meta: format!(
                 "INSERT INTO {meta} (namespace, key, value) VALUES ('{APP_NAMESPACE}', ?1, ?2)
                  ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value"
             ),
-            all_headers: format!("SELECT {HEADER_COLUMNS} FROM {sessions} ORDER BY session_id"),
+            all_headers: format!(
+                "SELECT {HEADER_COLUMNS}, {log_length} FROM {sessions} s ORDER BY s.session_id"
+            ),
             all_content_ids: format!("SELECT content_id FROM {contents}"),
             session_key: format!("SELECT session_key FROM {sessions} WHERE session_id = ?1"),
             checkpoint: format!("SELECT version, state FROM {checkpoints} WHERE session_key = ?1"),
             commands_after: format!(
                 "SELECT command FROM {commands} WHERE session_key = ?1 AND seq > ?2 ORDER BY seq"
+            ),
+            commands_of_session: format!(
+                "SELECT command FROM {commands} WHERE session_key = \
+                 (SELECT session_key FROM {sessions} WHERE session_id = ?1) \
+                 AND seq > ?2 ORDER BY seq"
             ),
             content: format!(
                 "SELECT content, registries, metadata FROM {contents} WHERE content_id = ?1"

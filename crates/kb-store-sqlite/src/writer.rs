@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use kb_store::{LoadedSessions, Millis, QuarantinedSession, SessionRecord, StoreError, Write};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::sql::{Sql, decode_header, describe_id};
+use crate::sql::{LOG_LENGTH_COLUMN, Sql, decode_header, describe_id};
 
 /// The most batches one transaction takes, so that one group cannot keep
 /// its first caller waiting indefinitely.
@@ -39,6 +39,11 @@ pub(crate) enum Job {
     },
     LoadAll {
         reply: SyncSender<Result<LoadedSessions, StoreError>>,
+    },
+    /// Rebuild a header that was found behind its log.
+    RepairHeader {
+        session_id: String,
+        reply: SyncSender<Result<(), StoreError>>,
     },
 }
 
@@ -102,6 +107,13 @@ impl Writer {
                     self.commit_group(std::mem::take(&mut commits));
                     // A caller that went away needs no answer.
                     let _ = reply.send(self.load_all());
+                }
+                Job::RepairHeader { session_id, reply } => {
+                    self.commit_group(std::mem::take(&mut commits));
+                    let repaired = self.stmt(Some(&session_id), &self.sql.repair_header, |stmt| {
+                        stmt.execute([&session_id])
+                    });
+                    let _ = reply.send(repaired.map(|_| ()));
                 }
             }
         }
@@ -458,6 +470,7 @@ impl Writer {
         };
         let mut loaded = LoadedSessions::default();
         let mut bad = Vec::new();
+        let mut behind = Vec::new();
         {
             let mut stmt = self
                 .conn
@@ -466,7 +479,15 @@ impl Writer {
             let mut rows = stmt.query([]).map_err(fail)?;
             while let Some(row) = rows.next().map_err(fail)? {
                 match decode_header(row, &contents).map_err(fail)? {
-                    Ok(record) => loaded.records.push(record),
+                    Ok(mut record) => {
+                        let entries: i64 = row.get(LOG_LENGTH_COLUMN).map_err(fail)?;
+                        let entries = u64::try_from(entries).unwrap_or(0);
+                        if record.version < entries {
+                            behind.push((record.session_id.clone(), record.version, entries));
+                            record.version = entries;
+                        }
+                        loaded.records.push(record);
+                    }
                     Err(reason) => {
                         let key: i64 = row.get(0).map_err(fail)?;
                         let session_id = describe_id(row.get_ref(1).map_err(fail)?);
@@ -474,6 +495,13 @@ impl Writer {
                     }
                 }
             }
+        }
+        // The log is the truth: headers behind their logs are rebuilt.
+        for (session_id, stored, entries) in behind {
+            self.stmt(Some(&session_id), &self.sql.repair_header, |stmt| {
+                stmt.execute([&session_id])
+            })?;
+            kb_store::warn_header_repaired(&session_id, stored, entries);
         }
         let now = now_millis();
         for (key, session_id, reason) in bad {

@@ -24,6 +24,19 @@ impl StoreHarness for SqliteHarness {
         let options = SqliteOptions::new(self.dir.path().join("sessions.db"));
         Box::new(SqliteSessionStore::open(options).expect("open the SQLite store"))
     }
+
+    fn set_stored_version(&self, session_id: &str, version: u64) {
+        let conn = rusqlite::Connection::open(self.dir.path().join("sessions.db")).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        let changed = conn
+            .execute(
+                "UPDATE sessions SET version = ?2 WHERE session_id = ?1",
+                (session_id, i64::try_from(version).unwrap()),
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "no session {session_id}");
+    }
 }
 
 kb_store::store_conformance_tests!(SqliteHarness::new());

@@ -751,3 +751,53 @@ fn commits_queued_behind_a_busy_writer_share_one_transaction() {
         );
     }
 }
+
+#[test]
+fn a_read_only_store_reads_beside_a_writer_and_changes_nothing() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let good = header("good");
+    create(&store, &good);
+    let good = append(&store, &good, "c1");
+    create(&store, &header("bad"));
+    corrupt(&path, "bad", "dev_mode = 7");
+
+    let reader = SqliteSessionStore::open_read_only(SqliteOptions::new(&path)).unwrap();
+    let scan = reader.scan().unwrap();
+    assert_eq!(scan.records, vec![good.clone()]);
+    assert_eq!(scan.unreadable.len(), 1);
+    assert!(
+        scan.unreadable[0].reason.contains("dev_mode"),
+        "{:?}",
+        scan.unreadable
+    );
+    assert_eq!(reader.load_commands("good", 0).unwrap(), ["c1"]);
+    assert_eq!(reader.integrity_check().unwrap(), ["ok"]);
+    assert!(matches!(reader.load_all(), Err(StoreError::ReadOnly)));
+    assert!(matches!(
+        reader.commit(vec![Write::Delete {
+            session_id: "good".to_owned(),
+            at_version: None
+        }]),
+        Err(StoreError::ReadOnly)
+    ));
+    // The writer goes on; the reader sees its commits; nothing was moved.
+    let good = append(&store, &good, "c2");
+    assert_eq!(reader.load_session("good").unwrap(), Some(good));
+    assert!(store.list_quarantined().unwrap().is_empty());
+    assert_eq!(reader.scan().unwrap().unreadable.len(), 1);
+
+    // A backup is a sound database of its own.
+    let copy = path.with_file_name("copy.db");
+    assert!(reader.backup_to(&copy).unwrap() > 0);
+    assert!(
+        reader.backup_to(&copy).is_err(),
+        "never over an existing file"
+    );
+    let restored = SqliteSessionStore::open_read_only(SqliteOptions::new(&copy)).unwrap();
+    assert_eq!(restored.load_commands("good", 0).unwrap(), ["c1", "c2"]);
+
+    let missing = path.with_file_name("missing.db");
+    assert!(SqliteSessionStore::open_read_only(SqliteOptions::new(&missing)).is_err());
+    assert!(!missing.exists(), "a read-only open creates nothing");
+}

@@ -36,6 +36,14 @@
 //! * A row that cannot be read is **quarantined**, not fatal: `load_all`
 //!   moves it aside, reports it in [`LoadedSessions::quarantined`], and
 //!   returns every other session.
+//! * **The log is the truth.** A header's version is derived from its log.
+//!   Where a stored header says fewer commands than its log holds (a bug,
+//!   a hand edit, a half-restored backup), `load_all` and `load_session`
+//!   return the log's count, write it back to the header and log a
+//!   warning: nothing acknowledged is hidden behind a stale header. (A
+//!   header that says *more* than its log holds is returned as stored: that
+//!   log cannot be replayed to its header, and the session manager
+//!   quarantines it.)
 
 #![deny(missing_docs)]
 
@@ -242,6 +250,25 @@ pub struct LoadedSessions {
     pub quarantined: Vec<QuarantinedSession>,
 }
 
+/// The result of [`SessionStore::scan`]: the headers as they are stored.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Scan {
+    /// Every readable live session header, ordered by session id, with
+    /// its version as stored (even where its log says otherwise).
+    pub records: Vec<SessionRecord>,
+    /// Header rows that cannot be read, with why (left where they are).
+    pub unreadable: Vec<UnreadableRow>,
+}
+
+/// A header row [`SessionStore::scan`] could not read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnreadableRow {
+    /// The session id, as far as it could be read.
+    pub session_id: String,
+    /// Why the row cannot be used.
+    pub reason: String,
+}
+
 /// Errors of a [`SessionStore`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -272,6 +299,9 @@ pub enum StoreError {
     /// The store was closed.
     #[error("the session store is closed")]
     Closed,
+    /// The store was opened for reading only.
+    #[error("the session store was opened read-only")]
+    ReadOnly,
     /// The database holds a schema newer than this program understands.
     #[error("database schema version {found} is newer than supported version {supported}")]
     SchemaTooNew {
@@ -352,12 +382,30 @@ impl std::error::Error for InSession {
     }
 }
 
+/// Logs the repair of a header that was behind its log (every store says it
+/// the same way).
+pub fn warn_header_repaired(session_id: &str, stored: u64, log: u64) {
+    tracing::warn!(
+        session_id,
+        header_version = stored,
+        log_entries = log,
+        "a session header was behind its log; rebuilt it from the log"
+    );
+}
+
 /// Persistent storage of sessions. See the [crate docs](crate) for the
 /// contract every implementation keeps.
 pub trait SessionStore: Send + Sync {
     /// Returns every live session header. Unreadable rows are quarantined
-    /// and reported, never fatal.
+    /// and reported, never fatal; headers behind their logs are repaired
+    /// (see the crate docs).
     fn load_all(&self) -> Result<LoadedSessions, StoreError>;
+
+    /// Every live session header as stored, changing nothing: unlike
+    /// [`load_all`](SessionStore::load_all), an unreadable row is reported
+    /// and left in place, and a header is returned as stored. For checks by
+    /// operators, which must not change the database they look at.
+    fn scan(&self) -> Result<Scan, StoreError>;
 
     /// Applies a batch of writes atomically; durable when it returns `Ok`.
     fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError>;
@@ -366,12 +414,20 @@ pub trait SessionStore: Send + Sync {
     /// session).
     fn load_log(&self, session_id: &str) -> Result<GameLog, StoreError>;
 
+    /// The commands of a session's log numbered after `after`, in order:
+    /// the whole log for 0, empty for an unknown session. Unlike
+    /// [`load_log`](SessionStore::load_log) it ignores checkpoints; it is for
+    /// reading a log as a record (operators' checks, exports), not for
+    /// restoring a game.
+    fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError>;
+
     /// A content record by id.
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError>;
 
-    /// One live session header (not quarantined), if stored. Several
-    /// processes sharing a store use it to find sessions another process
-    /// created and to notice that one moved on.
+    /// One live session header (not quarantined), if stored, with its
+    /// version repaired from its log where it was behind (see the crate
+    /// docs). Several processes sharing a store use it to find sessions
+    /// another process created and to notice that one moved on.
     fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
 
     /// The number of live sessions stored.

@@ -6,6 +6,7 @@
 mod run;
 mod util;
 
+mod admin;
 mod bench;
 mod crash;
 mod on_postgres;
@@ -13,3 +14,4 @@ mod ops;
 mod replay;
 mod shared;
 mod stored;
+mod torture;

@@ -116,14 +116,20 @@ async fn step(
         };
         let committed = state
             .manager()
-            .execute_async(&caller, &id, command, Some(version), |view, outcome| {
-                let Outcome::Action(done) = outcome else {
-                    unreachable!("an AI action has an action outcome")
-                };
-                let extra = AiTurnExtra::acted(done, &params);
-                let body = render::session_state(view, done.attack_logs.clone(), extra);
-                json(StatusCode::OK, body, Some(view.version))
-            })
+            .execute_async(
+                &caller,
+                &id,
+                command,
+                Some(version),
+                move |view, outcome| {
+                    let Outcome::Action(done) = outcome else {
+                        unreachable!("an AI action has an action outcome")
+                    };
+                    let extra = AiTurnExtra::acted(done, &params);
+                    let body = render::session_state(view, done.attack_logs.clone(), extra);
+                    json(StatusCode::OK, body, Some(view.version))
+                },
+            )
             .await;
         match committed {
             Ok(response) => return Ok(response),

@@ -117,10 +117,7 @@ pub(crate) fn session_error(error: SessionError) -> ApiError {
         }
         SessionError::InvalidRequest(message) => ApiError::invalid_request(message),
         SessionError::Engine(error) => engine_error(&error),
-        SessionError::Unavailable(source) => {
-            ApiError::service_unavailable("The session store is unavailable; nothing was changed.")
-                .with_source(source)
-        }
+        SessionError::Unavailable(source) => ApiError::storage_unavailable(source),
         SessionError::Closed => ApiError::service_unavailable("The server is shutting down."),
         other => ApiError::internal(other),
     }

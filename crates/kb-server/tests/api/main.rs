@@ -18,6 +18,7 @@ mod gateway;
 mod golden;
 mod helpers;
 mod lifecycle;
+mod limits;
 mod metrics;
 mod openapi;
 mod ownership;

@@ -1,5 +1,7 @@
 //! Creating sessions: the session limit (this process's sessions, or in
-//! shared mode the store's), fresh ids, and the first commit.
+//! shared mode the store's), fresh ids, the game and the writes of a new
+//! session, and registering it once committed. The write itself runs in
+//! `write`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,56 +10,17 @@ use kb_engine::{Command, Game, PlayerId};
 use kb_store::{SessionRecord, StoreError, Write};
 use tokio::sync::Mutex as SlotLock;
 
+use super::write::Change;
 use super::{
     Caller, CreateSession, ID_ATTEMPTS, Live, SessionManager, SessionView, Slot, SlotState,
-    off_thread,
 };
 use crate::error::SessionError;
 use crate::log::{LogEntry, StartEntry};
 
 impl SessionManager {
-    /// Creates a session and passes its first view to `render`.
-    pub fn create<R>(
-        &self,
-        caller: &Caller,
-        request: CreateSession,
-        render: impl FnOnce(&SessionView<'_>) -> R,
-    ) -> Result<R, SessionError> {
-        let stored = match self.shared_capacity() {
-            Some(max) => Some(self.count_stored(max)?),
-            None => None,
-        };
-        let (prepared, writes) = self.prepare_create(caller, request, stored)?;
-        let committed = self.store.commit(writes);
-        self.finish_create(prepared, committed, render)
-    }
-
-    /// [`SessionManager::create`] for async callers: waits for the commit
-    /// without parking a thread.
-    pub async fn create_async<R>(
-        &self,
-        caller: &Caller,
-        request: CreateSession,
-        render: impl FnOnce(&SessionView<'_>) -> R,
-    ) -> Result<R, SessionError> {
-        let stored = match self.shared_capacity() {
-            Some(max) => {
-                let store = self.store.clone();
-                let count =
-                    off_thread(move || store.count_sessions().map_err(SessionError::Unavailable))
-                        .await?;
-                Some(capacity_count(count, max))
-            }
-            None => None,
-        };
-        let (prepared, writes) = self.prepare_create(caller, request, stored)?;
-        let committed = self.store.submit(writes).await;
-        self.finish_create(prepared, committed, render)
-    }
-
     /// Builds the game and the writes of a new session.
     /// `stored` is the stored session count in shared mode with a limit.
-    fn prepare_create(
+    pub(super) fn prepare_create(
         &self,
         caller: &Caller,
         request: CreateSession,
@@ -117,7 +80,7 @@ impl SessionManager {
     }
 
     /// Registers a new session once its writes are committed.
-    fn finish_create<R>(
+    pub(super) fn finish_create<R>(
         &self,
         prepared: PreparedSession<'_>,
         committed: Result<(), StoreError>,
@@ -136,6 +99,7 @@ impl SessionManager {
             game: &live.game,
             content: &live.content,
         };
+        self.committed(Change::Created { view: &view });
         let rendered = render(&view);
         let slot = Arc::new(Slot {
             id: id.clone(),
@@ -157,16 +121,8 @@ impl SessionManager {
     }
 
     /// The limit, when the count it applies to is the store's (shared mode).
-    fn shared_capacity(&self) -> Option<usize> {
+    pub(super) fn shared_capacity(&self) -> Option<usize> {
         self.max_sessions.filter(|_| self.shared)
-    }
-
-    fn count_stored(&self, max: usize) -> Result<usize, SessionError> {
-        let count = self
-            .store
-            .count_sessions()
-            .map_err(SessionError::Unavailable)?;
-        Ok(capacity_count(count, max))
     }
 
     /// Reserves room for one more session. The count is this process's
@@ -197,7 +153,7 @@ impl SessionManager {
 }
 
 /// A new session, built and waiting for its commit.
-struct PreparedSession<'a> {
+pub(super) struct PreparedSession<'a> {
     _reservation: Reservation<'a>,
     id: Arc<str>,
     record: SessionRecord,
@@ -205,7 +161,7 @@ struct PreparedSession<'a> {
 }
 
 /// A stored count as a `usize` (saturating: only compared to `max`).
-fn capacity_count(count: u64, max: usize) -> usize {
+pub(super) fn capacity_count(count: u64, max: usize) -> usize {
     usize::try_from(count).unwrap_or(max)
 }
 

@@ -47,16 +47,19 @@
 //! delete at a version (`If-Match`) is checked by the store as it commits,
 //! so it never removes a write it did not see.
 //!
-//! The manager's parts: this module holds its state, reads, commands and
-//! deletes; `create` creates sessions, `sync` reads and rebuilds them from
-//! the store, `upkeep` purges and writes down reads off the request path.
+//! The manager's parts: this module holds its state and reads; `write`
+//! is the write path (create, command, delete, and the one point every
+//! committed change passes), `create` prepares new sessions, `sync` reads
+//! and rebuilds them from the store, `upkeep` purges and writes down reads
+//! off the request path.
 //!
 //! Requests to one session are serialized by its lock; different sessions
 //! proceed in parallel. The manager is synchronous, as its store is, and
 //! also offers async variants of its hot paths (`create_async`,
 //! `execute_async`, `try_read`) that await commits instead of parking a
-//! thread. The synchronous methods block: call them from a blocking thread,
-//! never from an async task.
+//! thread. An async write runs in a task of its own, so it completes even
+//! when its caller stops waiting (see `write`). The synchronous methods
+//! block: call them from a blocking thread, never from an async task.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -66,23 +69,22 @@ use std::time::Duration;
 use tokio::sync::{Mutex as SlotLock, MutexGuard};
 
 use kb_content::SessionContent;
-use kb_engine::{Command, Game, GameConfig, GameState, Outcome, PlayerId};
-use kb_store::{
-    Checkpoint, LoadedSessions, Millis, QuarantinedSession, SessionRecord, SessionStore,
-    StoreError, Write,
-};
+use kb_engine::{Game, GameConfig, PlayerId};
+use kb_store::{LoadedSessions, Millis, QuarantinedSession, SessionRecord, SessionStore, Write};
 use serde_json::Value;
 
 use crate::clock::{Clock, SystemClock};
 use crate::contents::Contents;
 use crate::error::SessionError;
-use crate::log::{LogEntry, StartEntry};
 
 mod create;
+mod health;
 mod sync;
 mod upkeep;
+mod write;
 
-use sync::{RebuildError, Synced};
+pub use health::StoreHealth;
+use write::{Mode, run_blocking};
 
 /// The meta key of the heartbeat (last time the server was known alive).
 const HEARTBEAT_KEY: &str = "last_alive_at";
@@ -233,6 +235,8 @@ pub struct SessionManager {
     pending_creates: AtomicUsize,
     report: Mutex<HydrationReport>,
     closed: AtomicBool,
+    /// Whether the store's writes work (see `health`).
+    health: Mutex<health::HealthState>,
 }
 
 struct Slot {
@@ -318,6 +322,7 @@ impl SessionManager {
             pending_creates: AtomicUsize::new(0),
             report: Mutex::new(HydrationReport::default()),
             closed: AtomicBool::new(false),
+            health: Mutex::new(health::HealthState::default()),
         };
         manager.hydrate()?;
         Ok(manager)
@@ -470,30 +475,7 @@ impl SessionManager {
     }
 
     fn slot(&self, caller: &Caller, session_id: &str) -> Result<Arc<Slot>, SessionError> {
-        let slot = match self.lookup(session_id) {
-            Some(slot) => slot,
-            None if self.shared => self.load_slot(session_id)?,
-            None => return Err(not_found(session_id)),
-        };
-        visible_to(caller, slot)
-    }
-
-    /// [`SessionManager::slot`] for async callers: a session another
-    /// process created is looked up on a blocking thread.
-    async fn slot_async(
-        self: &Arc<Self>,
-        caller: &Caller,
-        session_id: &str,
-    ) -> Result<Arc<Slot>, SessionError> {
-        let slot = match self.lookup(session_id) {
-            Some(slot) => slot,
-            None if self.shared => {
-                let (manager, id) = (self.clone(), session_id.to_owned());
-                off_thread(move || manager.load_slot(&id)).await?
-            }
-            None => return Err(not_found(session_id)),
-        };
-        visible_to(caller, slot)
+        run_blocking(self.slot_in(Mode::Blocking, caller, session_id))
     }
 
     /// Shared mode: a session this process does not hold yet (another
@@ -528,37 +510,9 @@ impl SessionManager {
     }
 
     /// Locks a slot and makes sure its game is live and, in shared mode,
-    /// current with the store.
+    /// current with the store. Blocks.
     fn open<'s>(&self, slot: &'s Arc<Slot>) -> Result<MutexGuard<'s, SlotState>, SessionError> {
-        let mut state = slot.state.blocking_lock();
-        if state.gone {
-            return Err(not_found(&slot.id));
-        }
-        if self.shared || state.live.is_none() {
-            let synced = self.synchronize(&slot.id, &state.record, state.live.is_some());
-            self.install(slot, &mut state, synced)?;
-        }
-        Ok(state)
-    }
-
-    /// [`SessionManager::open`] for async callers: store reads and replay
-    /// run on a blocking thread.
-    async fn open_async<'s>(
-        self: &Arc<Self>,
-        slot: &'s Arc<Slot>,
-    ) -> Result<MutexGuard<'s, SlotState>, SessionError> {
-        let mut state = slot.state.lock().await;
-        if state.gone {
-            return Err(not_found(&slot.id));
-        }
-        if self.shared || state.live.is_none() {
-            let (manager, id, record) = (self.clone(), slot.id.clone(), state.record.clone());
-            let has_live = state.live.is_some();
-            let synced =
-                off_thread(move || Ok(manager.synchronize(&id, &record, has_live))).await?;
-            self.install(slot, &mut state, synced)?;
-        }
-        Ok(state)
+        run_blocking(self.open_in(Mode::Blocking, slot))
     }
 
     /// Reads a session: `f` sees it under its lock. Never writes.
@@ -611,265 +565,6 @@ impl SessionManager {
         let result = f(&view);
         state.read_at(self.clock.now_ms());
         Some(Ok(result))
-    }
-
-    /// Runs a command on a session and persists it before `render` sees the
-    /// result. `expected_version` (from `If-Match`) must be current.
-    pub fn execute<R>(
-        &self,
-        caller: &Caller,
-        session_id: &str,
-        command: Command,
-        expected_version: Option<u64>,
-        render: impl FnOnce(&SessionView<'_>, &Outcome) -> R,
-    ) -> Result<R, SessionError> {
-        self.check_open()?;
-        let slot = self.slot(caller, session_id)?;
-        let mut attempt = 1;
-        loop {
-            let mut state = self.open(&slot)?;
-            let (staged, writes) =
-                self.stage(&slot, &mut state, command.clone(), expected_version)?;
-            let committed = if writes.is_empty() {
-                Ok(())
-            } else {
-                self.store.commit(writes)
-            };
-            if self.lost_race(&mut state, &committed, &mut attempt) {
-                continue;
-            }
-            return self.settle(&slot, &mut state, staged, committed, render);
-        }
-    }
-
-    /// [`SessionManager::execute`] for async callers: the session's lock is
-    /// held across the commit, which is awaited rather than waited for on a
-    /// parked thread. Must run inside a tokio runtime (a game that must be
-    /// rebuilt from the store is rebuilt on a blocking thread).
-    pub async fn execute_async<R>(
-        self: &Arc<Self>,
-        caller: &Caller,
-        session_id: &str,
-        command: Command,
-        expected_version: Option<u64>,
-        render: impl FnOnce(&SessionView<'_>, &Outcome) -> R,
-    ) -> Result<R, SessionError> {
-        self.check_open()?;
-        let slot = self.slot_async(caller, session_id).await?;
-        let mut attempt = 1;
-        loop {
-            let mut state = self.open_async(&slot).await?;
-            let (staged, writes) =
-                self.stage(&slot, &mut state, command.clone(), expected_version)?;
-            let committed = if writes.is_empty() {
-                Ok(())
-            } else {
-                self.store.submit(writes).await
-            };
-            if self.lost_race(&mut state, &committed, &mut attempt) {
-                continue;
-            }
-            return self.settle(&slot, &mut state, staged, committed, render);
-        }
-    }
-
-    /// Shared mode: another process committed to the session between our
-    /// read of it and our commit. The command is run again on the game as
-    /// stored (with `If-Match`, that answers "stale"), a few times at most.
-    fn lost_race(
-        &self,
-        state: &mut SlotState,
-        committed: &Result<(), StoreError>,
-        attempt: &mut usize,
-    ) -> bool {
-        let retry = self.shared
-            && matches!(committed, Err(StoreError::Conflict { .. }))
-            && *attempt < COMMIT_ATTEMPTS;
-        if retry {
-            state.live = None;
-            *attempt += 1;
-        }
-        retry
-    }
-
-    /// Applies a command to a live game and builds the writes that make it
-    /// durable (none when nothing changed).
-    fn stage(
-        &self,
-        slot: &Slot,
-        state: &mut SlotState,
-        command: Command,
-        expected_version: Option<u64>,
-    ) -> Result<(Staged, Vec<Write>), SessionError> {
-        let version = state.record.version;
-        if let Some(expected) = expected_version
-            && expected != version
-        {
-            return Err(SessionError::Stale {
-                session_id: slot.id.to_string(),
-                expected,
-                actual: version,
-            });
-        }
-        let now = self.clock.now_ms();
-        let live = state.live.as_mut().expect("opened");
-        let outcome = live.game.apply(&command)?;
-        let dev_mode = live.game.state().dev_mode;
-        let changed = !matches!(&outcome, Outcome::AiTurn(ai) if !ai.ran_turn);
-        if !changed {
-            let staged = Staged {
-                outcome,
-                new_version: version,
-                dev_mode,
-                now,
-            };
-            return Ok((staged, Vec::new()));
-        }
-        let mut entries = Vec::with_capacity(2);
-        if version == 0 {
-            // An adopted session has no log yet: record how its game was
-            // started before its first command.
-            entries.push(LogEntry::Start(StartEntry {
-                dev_mode: state.record.dev_mode,
-                ai_players: vec![PlayerId::B],
-            }));
-        }
-        entries.push(LogEntry::Command(command));
-        let new_version = version + entries.len() as u64;
-        let mut writes = vec![Write::Append {
-            session_id: slot.id.to_string(),
-            version: new_version,
-            last_accessed_at: now,
-            dev_mode,
-            commands: entries.iter().map(LogEntry::to_json).collect(),
-        }];
-        // A checkpoint each time the log crosses a multiple of the interval.
-        if new_version / self.checkpoint_every != version / self.checkpoint_every {
-            match checkpoint_bytes(live.game.state()) {
-                Some(state_bytes) => writes.push(Write::Checkpoint {
-                    session_id: slot.id.to_string(),
-                    checkpoint: Checkpoint {
-                        version: new_version,
-                        state: state_bytes,
-                    },
-                }),
-                None => tracing::warn!(
-                    session_id = %slot.id,
-                    version = new_version,
-                    "the game state does not survive JSON (a non-finite number?): \
-                     no checkpoint, its log alone restores it"
-                ),
-            }
-        }
-        let staged = Staged {
-            outcome,
-            new_version,
-            dev_mode,
-            now,
-        };
-        Ok((staged, writes))
-    }
-
-    /// Records a committed command, or forgets the game when the commit
-    /// failed (memory must not run ahead of the store: the game is rebuilt
-    /// from the log on next use), then renders.
-    fn settle<R>(
-        &self,
-        slot: &Slot,
-        state: &mut SlotState,
-        staged: Staged,
-        committed: Result<(), StoreError>,
-        render: impl FnOnce(&SessionView<'_>, &Outcome) -> R,
-    ) -> Result<R, SessionError> {
-        if let Err(error) = committed {
-            state.live = None;
-            return Err(match error {
-                StoreError::Conflict { .. } => SessionError::Concurrent {
-                    session_id: slot.id.to_string(),
-                },
-                other => SessionError::Unavailable(other),
-            });
-        }
-        if staged.new_version != state.record.version {
-            // Committed: the stored header moved with it.
-            state.record.version = staged.new_version;
-            state.record.dev_mode = staged.dev_mode;
-            state.record.last_accessed_at = staged.now;
-        }
-        state.last_access = state.last_access.max(staged.now);
-        let live = state.live.as_ref().expect("still live");
-        let view = slot.view(&state.record, live);
-        Ok(render(&view, &staged.outcome))
-    }
-
-    /// Deletes a session and its log.
-    pub fn delete(&self, caller: &Caller, session_id: &str) -> Result<(), SessionError> {
-        self.delete_at(caller, session_id, None)
-    }
-
-    /// Deletes a session and its log if it is at `expected_version` (from
-    /// `If-Match`); `None` deletes it at any version.
-    pub fn delete_at(
-        &self,
-        caller: &Caller,
-        session_id: &str,
-        expected_version: Option<u64>,
-    ) -> Result<(), SessionError> {
-        self.check_open()?;
-        let slot = self.slot(caller, session_id)?;
-        let mut state = slot.state.blocking_lock();
-        if state.gone {
-            return Err(not_found(session_id));
-        }
-        if self.shared {
-            // `If-Match` is checked against the stored version.
-            let header = self.store.load_session(session_id);
-            let synced = header
-                .map(|header| header.map_or(Synced::Gone, Synced::Header))
-                .map_err(RebuildError::Store);
-            if let Ok(Synced::Header(header)) = &synced
-                && header.version != state.record.version
-            {
-                state.live = None;
-            }
-            self.install(&slot, &mut state, synced)?;
-        }
-        if let Some(expected) = expected_version
-            && expected != state.record.version
-        {
-            return Err(SessionError::Stale {
-                session_id: session_id.to_owned(),
-                expected,
-                actual: state.record.version,
-            });
-        }
-        // Another process may write between the check above and the commit:
-        // the store checks the version again, atomically.
-        let delete = Write::Delete {
-            session_id: session_id.to_owned(),
-            at_version: expected_version,
-        };
-        match self.store.commit(vec![delete]) {
-            Ok(()) => {}
-            Err(StoreError::Conflict {
-                expected, actual, ..
-            }) => {
-                // The session lives on at a newer version; the next request
-                // rebuilds it from the store.
-                state.live = None;
-                return Err(SessionError::Stale {
-                    session_id: session_id.to_owned(),
-                    expected,
-                    actual,
-                });
-            }
-            Err(error) => return Err(SessionError::Unavailable(error)),
-        }
-        state.gone = true;
-        state.live = None;
-        drop(state);
-        self.forget(&slot);
-        Ok(())
     }
 
     /// The sessions `caller` may see, ordered by id. In shared mode, the
@@ -958,24 +653,6 @@ impl SessionManager {
         flushed.map_err(SessionError::Unavailable)?;
         closed.map_err(SessionError::Unavailable)
     }
-}
-
-/// A command applied in memory, waiting for its commit.
-struct Staged {
-    outcome: Outcome,
-    new_version: u64,
-    dev_mode: bool,
-    now: Millis,
-}
-
-/// The state serialized for a checkpoint, if reading it back gives the
-/// same state. JSON cannot hold every `f64` (serde_json writes infinity as
-/// `null`), and a checkpoint that does not read back would get the session
-/// quarantined at the next start.
-fn checkpoint_bytes(state: &GameState) -> Option<Vec<u8>> {
-    let bytes = serde_json::to_vec(state).expect("plain data");
-    let back: GameState = serde_json::from_slice(&bytes).ok()?;
-    (back == *state).then_some(bytes)
 }
 
 fn not_found(session_id: &str) -> SessionError {

@@ -5,44 +5,53 @@
 
 use std::sync::Arc;
 
-use kb_engine::{Game, PlayerId};
 use kb_store::{SessionRecord, StoreError};
 
 use super::{Live, SYNC_ATTEMPTS, SessionManager, Slot, SlotState, not_found};
 use crate::contents::ContentProblem;
 use crate::error::SessionError;
-use crate::log::{LogEntry, StartEntry};
 
 impl SessionManager {
-    /// Reads what a slot needs from the store: in shared mode the stored
-    /// header first (the session may have moved on or be gone), then the
-    /// game when there is none or it is behind. `record` is the header the
-    /// slot holds.
+    /// Reads what a slot needs from the store: the stored header first in
+    /// shared mode (the session may have moved on or be gone) and whenever
+    /// the game must be rebuilt, then the game when there is none or it is
+    /// behind. `record` is the header the slot holds.
+    ///
+    /// The log is the truth. The stored header is read before a rebuild
+    /// even by a lone server: memory may be behind the store (a commit
+    /// whose answer was lost landed all the same), and the store rebuilds a
+    /// header that is behind its log. A log longer than the header read is
+    /// re-checked against the header (another process may have appended
+    /// meanwhile) and, if the header still says less, wins. Only a log that
+    /// cannot be played to its header (shorter than it, or refused by the
+    /// engine) is corrupt.
     pub(super) fn synchronize(
         &self,
         session_id: &str,
         record: &SessionRecord,
         has_live: bool,
     ) -> Result<Synced, RebuildError> {
-        let mut header = if self.shared {
-            match self
-                .store
-                .load_session(session_id)
-                .map_err(RebuildError::Store)?
-            {
-                Some(header) => header,
-                None => return Ok(Synced::Gone),
-            }
-        } else {
-            record.clone()
+        if has_live && !self.shared {
+            return Ok(Synced::Header(record.clone()));
+        }
+        let Some(mut header) = self.stored_header(session_id)? else {
+            return Ok(Synced::Gone);
         };
         if has_live && header.version == record.version {
             return Ok(Synced::Header(header));
         }
+        if !self.shared && header.version != record.version {
+            tracing::warn!(
+                session_id,
+                memory = record.version,
+                stored = header.version,
+                "the session's header in memory disagreed with the store; the store's log wins"
+            );
+        }
         for _ in 0..SYNC_ATTEMPTS {
             let (live, reached) = self.rebuild(session_id, &header)?;
             if reached == header.version {
-                return Ok(Synced::Rebuilt(header, Box::new(live)));
+                return Ok(Synced::Rebuilt(derived(header, &live), Box::new(live)));
             }
             let mismatch = || {
                 RebuildError::Corrupt(format!(
@@ -50,25 +59,32 @@ impl SessionManager {
                     header.version
                 ))
             };
-            if !self.shared {
-                return Err(mismatch());
-            }
             // Another process may have written between the header and the
             // log: read the header again.
-            match self
-                .store
-                .load_session(session_id)
-                .map_err(RebuildError::Store)?
-            {
-                None => return Ok(Synced::Gone),
-                Some(newer) if newer.version == reached => {
-                    return Ok(Synced::Rebuilt(newer, Box::new(live)));
-                }
-                Some(newer) if newer.version == header.version => return Err(mismatch()),
-                Some(newer) => header = newer,
+            let Some(newer) = self.stored_header(session_id)? else {
+                return Ok(Synced::Gone);
+            };
+            if newer.version == reached {
+                return Ok(Synced::Rebuilt(derived(newer, &live), Box::new(live)));
             }
+            if newer.version == header.version {
+                if reached < header.version {
+                    return Err(mismatch());
+                }
+                // A header the store left behind its log: the log wins.
+                kb_store::warn_header_repaired(session_id, header.version, reached);
+                header.version = reached;
+                return Ok(Synced::Rebuilt(derived(header, &live), Box::new(live)));
+            }
+            header = newer;
         }
         Err(RebuildError::Busy)
+    }
+
+    fn stored_header(&self, session_id: &str) -> Result<Option<SessionRecord>, RebuildError> {
+        self.store
+            .load_session(session_id)
+            .map_err(RebuildError::Store)
     }
 
     /// Installs what [`SessionManager::synchronize`] found, or quarantines
@@ -134,77 +150,30 @@ impl SessionManager {
             .store
             .load_log(session_id)
             .map_err(RebuildError::Store)?;
-        let engine = content.content().clone();
-        let (mut game, mut version, tail) = match log.checkpoint {
-            Some(checkpoint) => {
-                let state = serde_json::from_slice(&checkpoint.state).map_err(|e| {
-                    RebuildError::Corrupt(format!(
-                        "checkpoint {} is unreadable: {e}",
-                        checkpoint.version
-                    ))
-                })?;
-                let game = Game::from_state(engine, state).map_err(|e| {
-                    RebuildError::Corrupt(format!(
-                        "checkpoint {} does not fit its content: {e}",
-                        checkpoint.version
-                    ))
-                })?;
-                (game, checkpoint.version, &log.commands[..])
-            }
-            None => match log.commands.split_first() {
-                // No log at all: a session adopted from the reference, a fresh
-                // game in the mode its header records (what the reference did).
-                None => {
-                    let start = StartEntry {
-                        dev_mode: record.dev_mode,
-                        ai_players: vec![PlayerId::B],
-                    };
-                    let game = Game::new(engine, start.options())
-                        .map_err(|e| RebuildError::Corrupt(format!("game cannot start: {e}")))?;
-                    (game, 0, &log.commands[..])
-                }
-                Some((first, rest)) => {
-                    let start = match LogEntry::parse(first) {
-                        Ok(LogEntry::Start(start)) => start,
-                        Ok(LogEntry::Command(_)) => {
-                            return Err(RebuildError::Corrupt(
-                                "log does not begin with a start entry".into(),
-                            ));
-                        }
-                        Err(e) => {
-                            return Err(RebuildError::Corrupt(format!(
-                                "log entry 1 is unreadable: {e}"
-                            )));
-                        }
-                    };
-                    let game = Game::new(engine, start.options())
-                        .map_err(|e| RebuildError::Corrupt(format!("game cannot start: {e}")))?;
-                    (game, 1, rest)
-                }
-            },
-        };
-        for text in tail {
-            let number = version + 1;
-            let command = match LogEntry::parse(text) {
-                Ok(LogEntry::Command(command)) => command,
-                Ok(LogEntry::Start(_)) => {
-                    return Err(RebuildError::Corrupt(format!(
-                        "log entry {number} is a second start"
-                    )));
-                }
-                Err(e) => {
-                    return Err(RebuildError::Corrupt(format!(
-                        "log entry {number} is unreadable: {e}"
-                    )));
-                }
-            };
-            game.apply(&command).map_err(|e| {
-                RebuildError::Corrupt(format!("log entry {number} no longer applies: {e}"))
-            })?;
-            version = number;
-        }
+        let (game, version) = crate::log::replay(
+            content.content().clone(),
+            record.dev_mode,
+            log.checkpoint.as_ref(),
+            &log.commands,
+        )
+        .map_err(RebuildError::Corrupt)?;
         Ok((Live { content, game }, version))
     }
+}
+
+/// The header with what the log decides: its dev-mode flag is the game's.
+fn derived(mut header: SessionRecord, live: &Live) -> SessionRecord {
+    let dev_mode = live.game.state().dev_mode;
+    if header.dev_mode != dev_mode {
+        tracing::warn!(
+            session_id = %header.session_id,
+            header = header.dev_mode,
+            log = dev_mode,
+            "a session header's dev-mode flag disagreed with its log; the log wins"
+        );
+        header.dev_mode = dev_mode;
+    }
+    header
 }
 
 /// What a slot learned from the store.

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use kb_store::{Millis, SessionRecord, Write};
 use tokio::sync::MutexGuard;
 
+use super::write::Change;
 use super::{HEARTBEAT_KEY, SessionManager, Slot, SlotState};
 
 impl SessionManager {
@@ -42,7 +43,7 @@ impl SessionManager {
 
     pub(super) fn heartbeat(&self) {
         let now = self.clock.now_ms();
-        if let Err(error) = self.store.commit(vec![Write::PutMeta {
+        if let Err(error) = self.commit_noted(vec![Write::PutMeta {
             key: HEARTBEAT_KEY.to_owned(),
             value: now.to_string(),
         }]) {
@@ -73,7 +74,7 @@ impl SessionManager {
                 last_accessed_at: *at,
             })
             .collect();
-        if let Err(error) = self.store.commit(writes) {
+        if let Err(error) = self.commit_noted(writes) {
             tracing::warn!(%error, "could not record reads; will retry");
             return;
         }
@@ -186,18 +187,24 @@ impl SessionManager {
                 }
             })
             .collect();
-        if let Err(error) = self.store.commit(writes) {
+        if let Err(error) = self.commit_noted(writes) {
             tracing::warn!(%error, "could not purge idle sessions; will retry");
             return 0;
         }
         let count = expired.len();
         let mut sessions = self.sessions.write().expect("sessions lock");
-        for (slot, mut state) in expired {
+        for (slot, state) in &mut expired {
             // Shared: not marked gone, as another process may have kept it;
             // a request still holding this slot checks the store.
             state.gone = !self.shared;
             state.live = None;
             sessions.remove(&slot.id);
+        }
+        drop(sessions);
+        for (slot, _state) in expired {
+            self.committed(Change::Purged {
+                session_id: &slot.id,
+            });
             if self.shared {
                 tracing::info!(session_id = %slot.id, "purged idle session (unless used elsewhere)");
             } else {

@@ -155,6 +155,18 @@ impl StoreHarness for PgHarness {
     fn open(&self) -> Box<dyn SessionStore> {
         Box::new(self.store())
     }
+
+    fn set_stored_version(&self, session_id: &str, version: u64) {
+        let version = i64::try_from(version).unwrap();
+        let changed = self
+            .sql()
+            .execute(
+                "UPDATE sessions SET version = $2 WHERE session_id = $1",
+                &[&session_id, &version],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "no session {session_id}");
+    }
 }
 
 impl Drop for PgHarness {

@@ -1,0 +1,120 @@
+//! Many connections writing one session at once: every write must be
+//! answered 200 with a version no other write was given, and the session
+//! must end at its creation's version plus one per write.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use hyper::Method;
+
+use super::client::Client;
+use super::game::Mutation;
+use super::ledger::{Ledger, Outcome};
+use super::server::{ServerSpec, quarantine_lines};
+use super::vanishing::rich_session_at_main;
+use super::verify::{open_store, verify};
+use super::{FaultReport, Round};
+use crate::rng::SplitMix64;
+
+/// Runs one round.
+pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
+    let mut report = FaultReport::new("one-session", "concurrent writers");
+    let db = round.dir.join("sessions.db");
+    let spec = ServerSpec::new(
+        round.exe,
+        db.to_string_lossy(),
+        round.dir.join("server.log"),
+    );
+    let server = spec.start()?;
+    let writers = round.size(32, 64);
+    let requests = round.size(20, 100);
+    let seed = round.seed();
+    let (ledger, problems) =
+        round
+            .runtime
+            .block_on(crowd(server.address(), writers, requests, seed))?;
+    report.injected = writers as u64;
+    report.acknowledged = ledger.acknowledged();
+    report.problems.extend(problems);
+    let log = server.log().to_owned();
+    server.stop()?;
+    let store = open_store(&db.to_string_lossy())?;
+    report.absorb(verify(store.as_ref(), &ledger)?);
+    report.problems.extend(quarantine_lines(&log));
+    Ok(report)
+}
+
+async fn crowd(
+    address: SocketAddr,
+    writers: usize,
+    requests: usize,
+    seed: u64,
+) -> anyhow::Result<(Ledger, Vec<String>)> {
+    let mut setup = Client::new(address);
+    let (id, base) = rich_session_at_main(&mut setup).await?;
+    let mut ledger = Ledger::default();
+    ledger.created(&id, base, false);
+    let mut rng = SplitMix64::new(seed);
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let id = id.clone();
+            let seed = rng.next_u64();
+            tokio::spawn(async move {
+                let mut rng = SplitMix64::new(seed);
+                let mut client = Client::new(address);
+                let mut sent = Vec::new();
+                let mut problems = Vec::new();
+                for n in 0..requests {
+                    let mutation = if rng.below(3) == 0 {
+                        Mutation::Tax
+                    } else {
+                        Mutation::Rename(format!("c{writer}.{n}"))
+                    };
+                    let outcome = match mutation.send(&mut client, &id).await {
+                        Ok(reply) if reply.status == 200 => {
+                            reply.version().map_or(Outcome::Unknown, Outcome::Acked)
+                        }
+                        Ok(reply) => {
+                            problems.push(format!(
+                                "{mutation:?} answered {} {}",
+                                reply.status, reply.body
+                            ));
+                            if reply.status < 500 {
+                                Outcome::Refused(reply.status)
+                            } else {
+                                Outcome::Unknown
+                            }
+                        }
+                        Err(error) => {
+                            problems.push(format!("{mutation:?} got no answer: {error}"));
+                            Outcome::Unknown
+                        }
+                    };
+                    sent.push((mutation, outcome));
+                }
+                (sent, problems)
+            })
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut acked = 0_u64;
+    for task in tasks {
+        let (sent, theirs) = task.await.context("a writer task failed")?;
+        for (mutation, outcome) in sent {
+            acked += u64::from(matches!(outcome, Outcome::Acked(_)));
+            ledger.sent(&id, mutation, outcome);
+        }
+        problems.extend(theirs);
+    }
+    let last = setup
+        .send(Method::GET, &format!("/sessions/{id}/snapshot"), None)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    if last.version() != Some(base + acked) {
+        problems.push(format!(
+            "{id}: {acked} writes acknowledged from version {base}, the session is at {:?}",
+            last.version()
+        ));
+    }
+    Ok((ledger, problems))
+}
