@@ -161,7 +161,7 @@ async fn polite(
         let outcome = match mutation.send(&mut client, &id).await {
             Ok(reply) if reply.status == 200 => {
                 answered.fetch_add(1, Ordering::SeqCst);
-                reply.version().map_or(Outcome::Unknown, Outcome::Acked)
+                mutation.outcome(&reply)
             }
             Ok(reply) => {
                 problems.push(format!(

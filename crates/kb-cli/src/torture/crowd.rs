@@ -71,9 +71,7 @@ async fn crowd(
                         Mutation::Rename(format!("c{writer}.{n}"))
                     };
                     let outcome = match mutation.send(&mut client, &id).await {
-                        Ok(reply) if reply.status == 200 => {
-                            reply.version().map_or(Outcome::Unknown, Outcome::Acked)
-                        }
+                        Ok(reply) if reply.status == 200 => mutation.outcome(&reply),
                         Ok(reply) => {
                             problems.push(format!(
                                 "{mutation:?} answered {} {}",

@@ -7,6 +7,7 @@ use kb_session::LogEntry;
 use serde_json::{Value, json};
 
 use super::client::{Client, Reply};
+use super::ledger::Outcome;
 
 /// A mutation a client sends.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,7 +16,8 @@ pub enum Mutation {
     Advance,
     /// `POST /actions {"actionId":"tax"}`.
     Tax,
-    /// `POST /ai-turn {"playerId":"B"}`.
+    /// `POST /ai-turn {"playerId":"B","mode":"turn"}`: B's whole turn, one
+    /// log entry, or nothing at all when it is not B's turn.
     AiTurn,
     /// `POST /dev-mode`.
     DevMode(bool),
@@ -38,7 +40,7 @@ impl Mutation {
             Mutation::AiTurn => (
                 Method::POST,
                 path("ai-turn"),
-                Some(json!({"playerId": "B"})),
+                Some(json!({"playerId": "B", "mode": "turn"})),
             ),
             Mutation::DevMode(enabled) => (
                 Method::POST,
@@ -71,6 +73,19 @@ impl Mutation {
                 player_name: name.clone(),
             },
         })
+    }
+
+    /// What a 2xx answer to it says: acknowledged at the version it shows,
+    /// or, for an AI turn that played nothing (`ranTurn: false`), only
+    /// observed at that version, with no entry of its own.
+    pub fn outcome(&self, reply: &Reply) -> Outcome {
+        match reply.version() {
+            None => Outcome::Unknown,
+            Some(version) if *self == Mutation::AiTurn && reply.body["ranTurn"] == false => {
+                Outcome::Observed(version)
+            }
+            Some(version) => Outcome::Acked(version),
+        }
     }
 
     /// The tag of a rename.

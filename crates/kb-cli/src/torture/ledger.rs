@@ -20,6 +20,9 @@ use super::game::{Mutation, tag_of};
 pub enum Outcome {
     /// Answered 2xx, showing this version.
     Acked(u64),
+    /// Answered 2xx without changing anything (an AI turn with nothing to
+    /// play), showing the session at this version.
+    Observed(u64),
     /// Answered 4xx: nothing may have changed.
     Refused(u16),
     /// No answer, or 5xx: it may or may not have been applied.
@@ -253,12 +256,31 @@ impl SessionLedger {
             match sent.outcome {
                 Outcome::Refused(_) => {}
                 Outcome::Unknown => pending.push(&sent.mutation),
-                Outcome::Acked(version) => {
-                    tally.checked += 1;
-                    if version == position && sent.mutation == Mutation::AiTurn {
-                        // An AI turn with nothing to play writes nothing.
+                Outcome::Observed(version) => {
+                    // Nothing of its own, but every unanswered request
+                    // before it has landed by then or never will.
+                    if version < position {
+                        tally.lost(format!(
+                            "{id}: {:?} showed version {version}, \
+                             after version {position} was reached",
+                            sent.mutation
+                        ));
                         continue;
                     }
+                    let Some(between) = log.get(position as usize..version as usize) else {
+                        tally.lost(format!(
+                            "{id}: {:?} showed version {version}, the log holds {} entries",
+                            sent.mutation,
+                            log.len()
+                        ));
+                        continue;
+                    };
+                    explain(id, between, position, &pending, tally);
+                    position = version;
+                    pending.clear();
+                }
+                Outcome::Acked(version) => {
+                    tally.checked += 1;
                     if version <= position {
                         tally.lost(format!(
                             "{id}: {:?} acknowledged at version {version}, \
@@ -311,5 +333,81 @@ fn explain(id: &str, entries: &[LogEntry], after: u64, pending: &[&Mutation], ta
             ));
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_writer(sent: Vec<(Mutation, Outcome)>) -> SessionLedger {
+        SessionLedger {
+            base: 1,
+            single_writer: true,
+            sent: sent
+                .into_iter()
+                .map(|(mutation, outcome)| Sent { mutation, outcome })
+                .collect(),
+            deleted: None,
+        }
+    }
+
+    fn log(mutations: &[Mutation]) -> Vec<LogEntry> {
+        // Entry 1 stands for the creation; its content is not checked.
+        std::iter::once(Mutation::Advance.entry())
+            .chain(mutations.iter().map(Mutation::entry))
+            .collect()
+    }
+
+    #[test]
+    fn an_idle_ai_turn_after_an_unanswered_write_that_landed_is_no_loss() {
+        // The case a SIGKILL made: the rename's answer was lost, its commit
+        // landed, and the next request, an AI turn with nothing to play,
+        // showed the version the rename made.
+        let rename = Mutation::Rename("k7.3".into());
+        let ledger = one_writer(vec![
+            (Mutation::Tax, Outcome::Acked(2)),
+            (rename.clone(), Outcome::Unknown),
+            (Mutation::AiTurn, Outcome::Observed(3)),
+            (Mutation::Tax, Outcome::Acked(4)),
+        ]);
+        let tally = ledger.check("s", Some(&log(&[Mutation::Tax, rename, Mutation::Tax])));
+        assert_eq!(
+            (tally.lost, tally.duplicated),
+            (0, 0),
+            "{:?}",
+            tally.problems
+        );
+    }
+
+    #[test]
+    fn an_observed_version_the_log_does_not_reach_is_a_loss() {
+        let ledger = one_writer(vec![
+            (Mutation::Tax, Outcome::Acked(2)),
+            (Mutation::AiTurn, Outcome::Observed(3)),
+        ]);
+        let tally = ledger.check("s", Some(&log(&[Mutation::Tax])));
+        assert_eq!(tally.lost, 1, "{:?}", tally.problems);
+    }
+
+    #[test]
+    fn an_entry_no_request_explains_before_an_observation_is_reported() {
+        let ledger = one_writer(vec![
+            (Mutation::Tax, Outcome::Acked(2)),
+            (Mutation::AiTurn, Outcome::Observed(3)),
+        ]);
+        let stray = Mutation::Rename("nobody".into());
+        let tally = ledger.check("s", Some(&log(&[Mutation::Tax, stray])));
+        assert_eq!(tally.lost + tally.duplicated, 1, "{:?}", tally.problems);
+    }
+
+    #[test]
+    fn an_acknowledged_write_missing_from_the_log_is_a_loss() {
+        let ledger = one_writer(vec![
+            (Mutation::Tax, Outcome::Acked(2)),
+            (Mutation::AiTurn, Outcome::Acked(3)),
+        ]);
+        let tally = ledger.check("s", Some(&log(&[Mutation::Tax, Mutation::Advance])));
+        assert_eq!(tally.lost, 1, "{:?}", tally.problems);
     }
 }

@@ -270,7 +270,7 @@ async fn drive_two(
         match mutation.send(client, &id).await {
             Ok(reply) if reply.status == 200 => {
                 run.sent.push(Sent {
-                    outcome: reply.version().map_or(Outcome::Unknown, Outcome::Acked),
+                    outcome: mutation.outcome(&reply),
                     mutation,
                 });
                 state = reply.body;

@@ -211,10 +211,9 @@ async fn drive(address: SocketAddr, mut player: Player, seed: u64, tag: String) 
         };
         match mutation.send(&mut client, &id).await {
             Ok(reply) if reply.status == 200 => {
-                let version = reply.version().unwrap_or(0);
                 run.sent.push(super::ledger::Sent {
+                    outcome: mutation.outcome(&reply),
                     mutation,
-                    outcome: Outcome::Acked(version),
                 });
                 player.state = reply.body;
             }

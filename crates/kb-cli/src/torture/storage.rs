@@ -264,7 +264,7 @@ pub(super) async fn write_on(
         let outcome = match mutation.send(&mut client, &id).await {
             Ok(reply) if reply.status == 200 => {
                 counters.acked.fetch_add(1, Ordering::SeqCst);
-                reply.version().map_or(Outcome::Unknown, Outcome::Acked)
+                mutation.outcome(&reply)
             }
             Ok(reply) if reply.status == 503 => {
                 if reply.code() != "STORAGE_UNAVAILABLE" || reply.retry_after.is_none() {

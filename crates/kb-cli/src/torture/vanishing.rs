@@ -184,10 +184,7 @@ async fn polite(
             Mutation::Tax
         };
         let outcome = match mutation.send(&mut client, &id).await {
-            Ok(reply) if reply.status == 200 => match reply.version() {
-                Some(version) => Outcome::Acked(version),
-                None => Outcome::Unknown,
-            },
+            Ok(reply) if reply.status == 200 => mutation.outcome(&reply),
             Ok(reply) => {
                 problems.push(format!(
                     "{id}: a polite {mutation:?} answered {} {}",
