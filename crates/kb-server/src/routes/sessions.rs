@@ -41,15 +41,6 @@ fn session_caller(context: &AuthContext) -> kb_session::Caller {
     }
 }
 
-/// Runs blocking manager work off the async workers.
-async fn blocking<R: Send + 'static>(
-    work: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(ApiError::internal)
-}
-
 /// Reads a session: on this thread when that cannot wait (the session is
 /// live and its lock free), else on a blocking thread.
 pub(crate) async fn read<R: Send + 'static>(
@@ -58,16 +49,10 @@ pub(crate) async fn read<R: Send + 'static>(
     id: String,
     f: impl FnOnce(&SessionView<'_>) -> R + Send + 'static,
 ) -> Result<R, ApiError> {
-    let manager = state.manager().clone();
-    let mut f = Some(f);
-    if let Some(result) =
-        manager.try_read(&caller, &id, |view| (f.take().expect("called once"))(view))
-    {
-        return result.map_err(session_error);
-    }
-    let f = f.expect("not called when try_read declines");
-    blocking(move || manager.read(&caller, &id, f))
-        .await?
+    state
+        .manager()
+        .read_async(&caller, &id, f)
+        .await
         .map_err(session_error)
 }
 
@@ -523,11 +508,12 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
     let expected = if_match(&headers)?;
-    let manager = state.manager().clone();
-    let deleted = id.clone();
-    blocking(move || manager.delete_at(&caller, &id, expected))
-        .await?
+    state
+        .manager()
+        .delete_async(&caller, &id, expected)
+        .await
         .map_err(session_error)?;
+    let deleted = id;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Deleted {
@@ -545,9 +531,10 @@ pub async fn delete(
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Role::Admin)?;
     let caller = session_caller(&caller);
-    let manager = state.manager().clone();
-    let sessions = blocking(move || manager.list(&caller))
-        .await?
+    let sessions = state
+        .manager()
+        .list_async(&caller)
+        .await
         .map_err(session_error)?;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
@@ -627,18 +614,14 @@ pub async fn metadata(
         )),
         Some(id) => {
             let caller = require(&caller?, Role::SessionAdvance)?;
-            let manager = state.manager().clone();
-            blocking(move || {
-                manager.read(&caller, &id, |view| {
-                    render::to_bytes(&MetadataBody {
-                        registries: view.content.registries(),
-                        metadata: view.content.metadata(),
-                    })
+            read(&state, caller, id, |view| {
+                render::to_bytes(&MetadataBody {
+                    registries: view.content.registries(),
+                    metadata: view.content.metadata(),
                 })
             })
-            .await?
+            .await
             .map(|body| json(StatusCode::OK, body, None))
-            .map_err(session_error)
         }
     }
 }

@@ -121,8 +121,8 @@ impl SessionManager {
     }
 
     /// The limit, when the count it applies to is the store's (shared mode).
-    pub(super) fn shared_capacity(&self) -> Option<usize> {
-        self.max_sessions.filter(|_| self.shared)
+    pub(super) fn stored_capacity(&self) -> Option<usize> {
+        self.strategy.stored_capacity(self.max_sessions)
     }
 
     /// Reserves room for one more session. The count is this process's

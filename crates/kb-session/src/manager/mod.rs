@@ -79,11 +79,13 @@ use crate::error::SessionError;
 
 mod create;
 mod health;
+mod strategy;
 mod sync;
 mod upkeep;
 mod write;
 
 pub use health::StoreHealth;
+use strategy::Strategy;
 use write::{Mode, run_blocking};
 
 /// The meta key of the heartbeat (last time the server was known alive).
@@ -228,7 +230,8 @@ pub struct SessionManager {
     max_sessions: Option<usize>,
     checkpoint_every: u64,
     new_id: Arc<dyn Fn() -> String + Send + Sync>,
-    shared: bool,
+    /// Lone or shared: every behaviour that differs between them.
+    strategy: Strategy,
     contents: Contents,
     sessions: RwLock<HashMap<Arc<str>, Arc<Slot>>>,
     /// Creates between the capacity check and the insert.
@@ -316,7 +319,7 @@ impl SessionManager {
             max_sessions: options.max_sessions,
             checkpoint_every: options.checkpoint_every.max(1),
             new_id: options.new_id,
-            shared: options.shared,
+            strategy: Strategy::new(options.shared),
             contents: Contents::new(),
             sessions: RwLock::new(HashMap::new()),
             pending_creates: AtomicUsize::new(0),
@@ -448,7 +451,7 @@ impl SessionManager {
     /// Whether other processes share the store (see
     /// [`ManagerOptions::shared`]).
     pub fn is_shared(&self) -> bool {
-        self.shared
+        self.strategy.is_shared()
     }
 
     /// The shared default content.
@@ -546,7 +549,7 @@ impl SessionManager {
         if let Err(error) = self.check_open() {
             return Some(Err(error));
         }
-        if self.shared {
+        if !self.strategy.reads_from_memory() {
             // Every read checks the stored header: I/O.
             return None;
         }
@@ -567,11 +570,51 @@ impl SessionManager {
         Some(Ok(result))
     }
 
+    /// Reads a session from an async task: on this thread when that cannot
+    /// wait (see [`SessionManager::try_read`]), else on a blocking thread.
+    pub async fn read_async<R: Send + 'static>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        f: impl FnOnce(&SessionView<'_>) -> R + Send + 'static,
+    ) -> Result<R, SessionError> {
+        let mut f = Some(f);
+        if let Some(result) = self.try_read(caller, session_id, |view| {
+            (f.take().expect("called once"))(view)
+        }) {
+            return result;
+        }
+        let f = f.expect("not called when try_read declines");
+        let (manager, caller, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
+        off_thread(move || manager.read(&caller, &id, f)).await
+    }
+
+    /// [`SessionManager::delete_at`] from an async task. It runs on a
+    /// blocking thread, which nothing cancels: a begun delete completes.
+    pub async fn delete_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        expected_version: Option<u64>,
+    ) -> Result<(), SessionError> {
+        let (manager, caller, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
+        off_thread(move || manager.delete_at(&caller, &id, expected_version)).await
+    }
+
+    /// [`SessionManager::list`] from an async task.
+    pub async fn list_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+    ) -> Result<Vec<SessionSummary>, SessionError> {
+        let (manager, caller) = (Arc::clone(self), caller.clone());
+        off_thread(move || manager.list(&caller)).await
+    }
+
     /// The sessions `caller` may see, ordered by id. In shared mode, the
     /// sessions in the store, with this process's later reads.
     pub fn list(&self, caller: &Caller) -> Result<Vec<SessionSummary>, SessionError> {
         let may_see = |owner: Option<&str>| caller.admin || owner == Some(caller.user_id.as_str());
-        let mut out: Vec<SessionSummary> = if self.shared {
+        let mut out: Vec<SessionSummary> = if self.strategy.lists_store() {
             let stored = self.store.load_all().map_err(SessionError::Unavailable)?;
             stored
                 .records

@@ -31,8 +31,8 @@ use tokio::sync::MutexGuard;
 use super::create::capacity_count;
 use super::sync::{RebuildError, Synced};
 use super::{
-    COMMIT_ATTEMPTS, Caller, CreateSession, SessionManager, SessionView, Slot, SlotState,
-    not_found, off_thread, visible_to,
+    Caller, CreateSession, SessionManager, SessionView, Slot, SlotState, not_found, off_thread,
+    visible_to,
 };
 use crate::error::SessionError;
 use crate::log::{LogEntry, StartEntry};
@@ -142,7 +142,7 @@ impl SessionManager {
         render: impl FnOnce(&SessionView<'_>) -> R,
     ) -> Result<R, SessionError> {
         self.check_open()?;
-        let stored = match self.shared_capacity() {
+        let stored = match self.stored_capacity() {
             None => None,
             Some(max) => {
                 let count = match mode {
@@ -268,7 +268,7 @@ impl SessionManager {
     ) -> Result<Arc<Slot>, SessionError> {
         let slot = match self.lookup(session_id) {
             Some(slot) => slot,
-            None if self.shared => match mode {
+            None if self.strategy.looks_up_unknown() => match mode {
                 Mode::Blocking => self.load_slot(session_id)?,
                 Mode::Async(manager) => {
                     let (manager, id) = (Arc::clone(manager), session_id.to_owned());
@@ -295,7 +295,7 @@ impl SessionManager {
         if state.gone {
             return Err(not_found(&slot.id));
         }
-        if self.shared || state.live.is_none() {
+        if self.strategy.must_sync(state.live.is_some()) {
             let has_live = state.live.is_some();
             let synced = match mode {
                 Mode::Blocking => self.synchronize(&slot.id, &state.record, has_live),
@@ -319,9 +319,7 @@ impl SessionManager {
         committed: &Result<(), StoreError>,
         attempt: &mut usize,
     ) -> bool {
-        let retry = self.shared
-            && matches!(committed, Err(StoreError::Conflict { .. }))
-            && *attempt < COMMIT_ATTEMPTS;
+        let retry = self.strategy.retries(committed, *attempt);
         if retry {
             state.live = None;
             *attempt += 1;
@@ -467,7 +465,7 @@ impl SessionManager {
         if state.gone {
             return Err(not_found(session_id));
         }
-        if self.shared {
+        if self.strategy.lists_store() {
             // `If-Match` is checked against the stored version.
             let header = self.store.load_session(session_id);
             let synced = header
