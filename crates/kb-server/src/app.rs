@@ -44,6 +44,8 @@ pub fn api_routes() -> Router<AppState> {
         .route("/sessions", post(sessions::create).get(sessions::list))
         .route("/sessions/{id}", axum::routing::delete(sessions::delete))
         .route("/sessions/{id}/snapshot", get(sessions::snapshot))
+        .route("/sessions/{id}/events", get(routes::events::events))
+        .route("/sessions/{id}/log", get(routes::events::log))
         .route("/sessions/{id}/advance", post(sessions::advance))
         .route("/sessions/{id}/actions", post(sessions::perform_action))
         .route(
@@ -166,6 +168,11 @@ pub async fn serve_within(
             crate::telemetry::log_request_summary();
         }
     });
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams would hold graceful shutdown forever.
+        routes::events::end_streams();
+    };
     let served = crate::limits::serve(listener, app, limits, shutdown).await;
     summary.abort();
     crate::telemetry::log_request_summary();

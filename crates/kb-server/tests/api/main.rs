@@ -12,6 +12,7 @@ mod concurrency;
 mod config;
 mod cors;
 mod errors;
+mod events;
 mod favicon;
 mod forecast;
 mod gateway;

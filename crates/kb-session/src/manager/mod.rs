@@ -240,6 +240,28 @@ pub struct SessionManager {
     closed: AtomicBool,
     /// Whether the store's writes work (see `health`).
     health: Mutex<health::HealthState>,
+    /// Live updates: a channel per session someone follows.
+    changes: Mutex<HashMap<Arc<str>, tokio::sync::broadcast::Sender<Committed>>>,
+}
+
+/// A change committed to a session, as published to its followers
+/// ([`SessionManager::follow`]). It says only where the log now ends:
+/// followers read the entries from the log, so what they send is the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The session's version after the change.
+    pub version: u64,
+    /// The session is gone (deleted or purged): nothing will follow.
+    pub ended: bool,
+}
+
+/// A page of a session's log ([`SessionManager::log_async`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogPage {
+    /// The session's version when the page was read.
+    pub version: u64,
+    /// `(version after the entry, the entry as JSON)`, in log order.
+    pub entries: Vec<(u64, String)>,
 }
 
 struct Slot {
@@ -326,6 +348,7 @@ impl SessionManager {
             report: Mutex::new(HydrationReport::default()),
             closed: AtomicBool::new(false),
             health: Mutex::new(health::HealthState::default()),
+            changes: Mutex::new(HashMap::new()),
         };
         manager.hydrate()?;
         Ok(manager)
@@ -608,6 +631,62 @@ impl SessionManager {
     ) -> Result<Vec<SessionSummary>, SessionError> {
         let (manager, caller) = (Arc::clone(self), caller.clone());
         off_thread(move || manager.list(&caller)).await
+    }
+
+    /// Follows a session's committed changes made by this process: every
+    /// change committed after this call is announced, in commit order. A
+    /// receiver that lags is told so (`Lagged`) and should read the log.
+    pub fn follow(&self, session_id: &str) -> tokio::sync::broadcast::Receiver<Committed> {
+        let mut changes = self.changes.lock().expect("changes lock");
+        changes
+            .entry(Arc::from(session_id))
+            .or_insert_with(|| tokio::sync::broadcast::channel(256).0)
+            .subscribe()
+    }
+
+    /// Announces a committed change to the session's followers.
+    fn publish(&self, session_id: &str, change: Committed) {
+        let mut changes = self.changes.lock().expect("changes lock");
+        if let Some(sender) = changes.get(session_id) {
+            let delivered = sender.send(change.clone()).is_ok();
+            if !delivered || change.ended {
+                // Nobody follows any more, or nothing will follow.
+                changes.remove(session_id);
+            }
+        }
+    }
+
+    /// At most `limit` entries of a session's log after version `after`
+    /// (`None`: from the start), for `caller`. An `after` beyond the
+    /// session's version is [`SessionError::InvalidRequest`].
+    pub async fn log_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<LogPage, SessionError> {
+        let version = self.read_async(caller, session_id, |view| view.version).await?;
+        let after = after.unwrap_or(0);
+        if after > version {
+            return Err(SessionError::InvalidRequest(format!(
+                "Version {after} is ahead of the session (at version {version})."
+            )));
+        }
+        let store = Arc::clone(&self.store);
+        let id = session_id.to_owned();
+        let commands = off_thread(move || {
+            store
+                .load_range(&id, after, limit)
+                .map_err(SessionError::Unavailable)
+        })
+        .await?;
+        let entries = commands
+            .into_iter()
+            .zip(after + 1..)
+            .map(|(entry, at)| (at, entry))
+            .collect();
+        Ok(LogPage { version, entries })
     }
 
     /// The sessions `caller` may see, ordered by id. In shared mode, the

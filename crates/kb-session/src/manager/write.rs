@@ -31,7 +31,7 @@ use tokio::sync::MutexGuard;
 use super::create::capacity_count;
 use super::sync::{RebuildError, Synced};
 use super::{
-    Caller, CreateSession, SessionManager, SessionView, Slot, SlotState, not_found, off_thread,
+    Caller, Committed, CreateSession, SessionManager, SessionView, Slot, SlotState, not_found, off_thread,
     visible_to,
 };
 use crate::error::SessionError;
@@ -92,12 +92,21 @@ impl SessionManager {
                     Outcome::PlayerName => "setPlayerName",
                 };
                 tracing::debug!(session_id = %view.session_id, version = view.version, command, "command committed");
+                self.publish(
+                    view.session_id,
+                    Committed {
+                        version: view.version,
+                        ended: false,
+                    },
+                );
             }
             Change::Deleted { session_id } => {
                 tracing::debug!(%session_id, "session deleted");
+                self.publish(session_id, Committed { version: 0, ended: true });
             }
             Change::Purged { session_id } => {
                 tracing::debug!(%session_id, "session purged");
+                self.publish(session_id, Committed { version: 0, ended: true });
             }
         }
     }
