@@ -45,6 +45,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/sessions/{id}", axum::routing::delete(sessions::delete))
         .route("/sessions/{id}/snapshot", get(sessions::snapshot))
         .route("/sessions/{id}/events", get(routes::events::events))
+        .route("/sessions/{id}/fork", post(sessions::fork))
         .route("/sessions/{id}/log", get(routes::events::log))
         .route("/sessions/{id}/advance", post(sessions::advance))
         .route("/sessions/{id}/actions", post(sessions::perform_action))

@@ -10,7 +10,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kb_engine::{Command, EngineError, GameConfig, Outcome, PlayerId, validate_player_name};
@@ -199,17 +199,98 @@ pub async fn create(
 
 // ----- reads -----------------------------------------------------------------------
 
-/// `GET /sessions/:id/snapshot`.
+/// Query of `GET /sessions/:id/snapshot` (the version as text, so that a
+/// bad one is this route's 400).
+#[derive(Deserialize)]
+pub struct SnapshotQuery {
+    at: Option<String>,
+}
+
+/// `GET /sessions/:id/snapshot`, or with `?at=V` the state as it was at
+/// version V (rebuilt from the log). 304 when `If-None-Match` names the
+/// version answered.
 pub async fn snapshot(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<SnapshotQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
-    read(&state, caller, id, |view| {
-        state_response(view, StatusCode::OK)
-    })
-    .await
+    let Query(query) =
+        query.map_err(|_| ApiError::invalid_request("The query may only be at=VERSION."))?;
+    let response = match query.at {
+        None => {
+            read(&state, caller, id, |view| {
+                state_response(view, StatusCode::OK)
+            })
+            .await?
+        }
+        Some(text) => {
+            let at = text.trim().parse::<u64>().map_err(|_| {
+                ApiError::invalid_request("at must be a session version (a number).")
+            })?;
+            state
+                .manager()
+                .read_at_async(&caller, &id, at, |view| {
+                    state_response(view, StatusCode::OK)
+                })
+                .await
+                .map_err(session_error)?
+        }
+    };
+    Ok(not_modified(&headers, response))
+}
+
+/// 304 (no body) when the request's `If-None-Match` names the answer's
+/// ETag (or is `*`).
+fn not_modified(headers: &HeaderMap, response: Response) -> Response {
+    let Some(etag) = response.headers().get(ETAG).cloned() else {
+        return response;
+    };
+    let matches = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|list| {
+            list.split(',').map(str::trim).any(|tag| {
+                tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag.to_str().unwrap_or("")
+            })
+        });
+    if !matches {
+        return response;
+    }
+    let mut answer = Response::new(Body::empty());
+    *answer.status_mut() = StatusCode::NOT_MODIFIED;
+    answer.headers_mut().insert(ETAG, etag);
+    answer
+}
+
+/// Body of `POST /sessions/:id/fork`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForkRequest {
+    /// The version to start from (default: the current one).
+    at: Option<u64>,
+}
+
+/// `POST /sessions/:id/fork {"at": V}`: a new session, owned by the
+/// caller, that starts from the session as it was at version V.
+pub async fn fork(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: OptionalBody<ForkRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionCreate)?;
+    let request = body.map_err(|r| r.with_message("The body must be {\"at\": VERSION}."))?;
+    let at = request.and_then(|ApiJson(r)| r.at);
+    state
+        .manager()
+        .fork_async(&caller, &id, at, |view| {
+            state_response(view, StatusCode::CREATED)
+        })
+        .await
+        .map_err(session_error)
 }
 
 /// Path of the action query routes (field names are the route's

@@ -18,6 +18,7 @@ mod forecast;
 mod gateway;
 mod golden;
 mod helpers;
+mod history;
 mod lifecycle;
 mod limits;
 mod metrics;

@@ -79,6 +79,7 @@ use crate::error::SessionError;
 
 mod create;
 mod health;
+mod history;
 mod strategy;
 mod sync;
 mod upkeep;

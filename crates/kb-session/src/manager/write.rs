@@ -151,25 +151,29 @@ impl SessionManager {
         render: impl FnOnce(&SessionView<'_>) -> R,
     ) -> Result<R, SessionError> {
         self.check_open()?;
-        let stored = match self.stored_capacity() {
-            None => None,
-            Some(max) => {
-                let count = match mode {
-                    Mode::Blocking => self.store.count_sessions(),
-                    Mode::Async(_) => {
-                        let store = self.store.clone();
-                        off_thread(move || Ok(store.count_sessions())).await?
-                    }
-                };
-                Some(capacity_count(
-                    count.map_err(SessionError::Unavailable)?,
-                    max,
-                ))
-            }
-        };
+        let stored = self.stored_count(mode).await?;
         let (prepared, writes) = self.prepare_create(caller, request, stored)?;
         let committed = self.commit_in(mode, writes).await;
         self.finish_create(prepared, committed, render)
+    }
+
+    /// The stored session count, when the session limit counts the store's
+    /// sessions (shared mode with a limit).
+    pub(super) async fn stored_count(&self, mode: Mode<'_>) -> Result<Option<usize>, SessionError> {
+        let Some(max) = self.stored_capacity() else {
+            return Ok(None);
+        };
+        let count = match mode {
+            Mode::Blocking => self.store.count_sessions(),
+            Mode::Async(_) => {
+                let store = self.store.clone();
+                off_thread(move || Ok(store.count_sessions())).await?
+            }
+        };
+        Ok(Some(capacity_count(
+            count.map_err(SessionError::Unavailable)?,
+            max,
+        )))
     }
 
     // ----- commands ---------------------------------------------------------------
@@ -254,7 +258,7 @@ impl SessionManager {
     }
 
     /// Commits a batch (none for an empty one), waiting as `mode` says.
-    async fn commit_in(&self, mode: Mode<'_>, writes: Vec<Write>) -> Result<(), StoreError> {
+    pub(super) async fn commit_in(&self, mode: Mode<'_>, writes: Vec<Write>) -> Result<(), StoreError> {
         if writes.is_empty() {
             return Ok(());
         }
@@ -546,7 +550,7 @@ struct Staged {
 /// Runs a write in a task of its own and waits for its result: the caller
 /// may stop waiting (its request was cancelled), the write goes on to the
 /// end. A panic in it resumes here.
-async fn detached<T: Send + 'static>(
+pub(super) async fn detached<T: Send + 'static>(
     write: impl Future<Output = Result<T, SessionError>> + Send + 'static,
 ) -> Result<T, SessionError> {
     match tokio::spawn(write).await {
