@@ -20,6 +20,7 @@ use axum::middleware;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 
 use crate::error::{envelope_non_json_errors, method_not_allowed, panic_response, route_not_found};
 use crate::extract::BODY_LIMIT_BYTES;
@@ -86,7 +87,7 @@ pub fn router(state: AppState) -> Router {
 /// beside them, not under the prefix.
 ///
 /// The middleware, outermost first: request log, CORS ([`crate::cors`]),
-/// metrics, the body size limit, the non-JSON-error safety net, and panic catching. Unknown paths
+/// metrics, compression (per `Accept-Encoding`), the body size limit, the non-JSON-error safety net, and panic catching. Unknown paths
 /// answer a 404 envelope; known paths with another method a 405 envelope.
 pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
     let routes = api_routes().merge(extra_routes);
@@ -100,6 +101,10 @@ pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(envelope_non_json_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        // gzip, br or zstd per Accept-Encoding, for answers above 32 bytes;
+        // never an event stream (its default predicate), whose events
+        // must leave as they are written.
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             track_requests,

@@ -8,6 +8,7 @@ mod ai_turn;
 mod auth;
 mod bodies;
 mod catalogue;
+mod compression;
 mod concurrency;
 mod config;
 mod cors;
