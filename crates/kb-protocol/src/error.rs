@@ -32,6 +32,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The request body has a media type the route does not accept (415).
     UnsupportedMediaType,
+    /// The caller holds too many of a limited resource (open event
+    /// streams) (429).
+    TooManyRequests,
     /// The server cannot serve the request right now (503).
     ServiceUnavailable,
     /// The server cannot save changes right now: its database cannot be
@@ -44,7 +47,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::Forbidden,
@@ -54,6 +57,7 @@ impl ErrorCode {
         Self::Conflict,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
+        Self::TooManyRequests,
         Self::ServiceUnavailable,
         Self::StorageUnavailable,
         Self::Internal,
@@ -71,6 +75,7 @@ impl ErrorCode {
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
+            Self::TooManyRequests => 429,
             Self::ServiceUnavailable | Self::StorageUnavailable => 503,
             Self::Internal => 500,
         }
@@ -96,6 +101,7 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::TooManyRequests => "TOO_MANY_REQUESTS",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
@@ -187,6 +193,7 @@ mod tests {
                 ("CONFLICT", 409),
                 ("PAYLOAD_TOO_LARGE", 413),
                 ("UNSUPPORTED_MEDIA_TYPE", 415),
+                ("TOO_MANY_REQUESTS", 429),
                 ("SERVICE_UNAVAILABLE", 503),
                 ("STORAGE_UNAVAILABLE", 503),
                 ("INTERNAL", 500),

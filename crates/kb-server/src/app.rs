@@ -20,6 +20,7 @@ use axum::middleware;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 
 use crate::error::{envelope_non_json_errors, method_not_allowed, panic_response, route_not_found};
 use crate::extract::BODY_LIMIT_BYTES;
@@ -44,6 +45,9 @@ pub fn api_routes() -> Router<AppState> {
         .route("/sessions", post(sessions::create).get(sessions::list))
         .route("/sessions/{id}", axum::routing::delete(sessions::delete))
         .route("/sessions/{id}/snapshot", get(sessions::snapshot))
+        .route("/sessions/{id}/events", get(routes::events::events))
+        .route("/sessions/{id}/fork", post(sessions::fork))
+        .route("/sessions/{id}/log", get(routes::events::log))
         .route("/sessions/{id}/advance", post(sessions::advance))
         .route("/sessions/{id}/actions", post(sessions::perform_action))
         .route(
@@ -83,7 +87,7 @@ pub fn router(state: AppState) -> Router {
 /// beside them, not under the prefix.
 ///
 /// The middleware, outermost first: request log, CORS ([`crate::cors`]),
-/// metrics, the body size limit, the non-JSON-error safety net, and panic catching. Unknown paths
+/// metrics, compression (per `Accept-Encoding`), the body size limit, the non-JSON-error safety net, and panic catching. Unknown paths
 /// answer a 404 envelope; known paths with another method a 405 envelope.
 pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
     let routes = api_routes().merge(extra_routes);
@@ -97,6 +101,10 @@ pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(envelope_non_json_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        // gzip, br or zstd per Accept-Encoding, for answers above 32 bytes;
+        // never an event stream (its default predicate), whose events
+        // must leave as they are written.
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             track_requests,
@@ -166,6 +174,11 @@ pub async fn serve_within(
             crate::telemetry::log_request_summary();
         }
     });
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams would hold graceful shutdown forever.
+        routes::events::end_streams();
+    };
     let served = crate::limits::serve(listener, app, limits, shutdown).await;
     summary.abort();
     crate::telemetry::log_request_summary();

@@ -27,6 +27,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::SessionError;
 pub use log::{LogEntry, StartEntry};
 pub use manager::{
-    Caller, CreateSession, HydrationReport, ManagerOptions, SessionManager, SessionSummary,
+    Caller, Committed, CreateSession, HydrationReport, LogPage, ManagerOptions, SessionManager,
+    SessionSummary,
     SessionView, StoreHealth,
 };

@@ -421,6 +421,21 @@ pub trait SessionStore: Send + Sync {
     /// restoring a game.
     fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError>;
 
+    /// At most `limit` commands of a session's log after the first `after`
+    /// (entries `after + 1 ..`), in log order: a page of the log for a
+    /// client catching up (the event stream, `GET …/log`). Empty for an
+    /// unknown session or when `after` is at or past the end.
+    fn load_range(
+        &self,
+        session_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut commands = self.load_commands(session_id, after)?;
+        commands.truncate(limit);
+        Ok(commands)
+    }
+
     /// A content record by id.
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError>;
 

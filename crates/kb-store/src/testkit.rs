@@ -105,6 +105,7 @@ macro_rules! __kb_store_cases {
             load_log_returns_the_tail_after_the_checkpoint,
             load_log_of_an_unknown_session_is_empty,
             load_commands_reads_the_whole_log_past_checkpoints,
+            load_range_pages_the_log,
             scan_lists_the_headers_as_stored,
             load_all_rebuilds_a_header_behind_its_log,
             load_session_rebuilds_a_header_behind_its_log,
@@ -806,6 +807,19 @@ mod cases {
         assert_eq!(log(&*store, "s-2"), GameLog::default());
         assert_eq!(log(&*store, ""), GameLog::default());
         assert_eq!(log(&*store, "s-1").commands, commands(2..=2));
+    }
+
+    pub fn load_range_pages_the_log(h: &dyn StoreHarness) {
+        let store = h.open();
+        let record = create(&*store, "s-1");
+        append(&*store, &record, 5);
+        checkpoint(&*store, "s-1", 3);
+        assert_eq!(store.load_range("s-1", 0, 2).unwrap(), commands(1..=2));
+        assert_eq!(store.load_range("s-1", 2, 2).unwrap(), commands(3..=4));
+        assert_eq!(store.load_range("s-1", 4, 10).unwrap(), commands(5..=5));
+        assert_eq!(store.load_range("s-1", 5, 10).unwrap(), Vec::<String>::new());
+        assert_eq!(store.load_range("s-1", 0, 0).unwrap(), Vec::<String>::new());
+        assert_eq!(store.load_range("none", 0, 5).unwrap(), Vec::<String>::new());
     }
 
     pub fn load_commands_reads_the_whole_log_past_checkpoints(h: &dyn StoreHarness) {

@@ -9,6 +9,7 @@ mod util;
 mod admin;
 mod bench;
 mod crash;
+mod live;
 mod on_postgres;
 mod ops;
 mod replay;

@@ -2,6 +2,7 @@
 //! [`crate::app::api_routes`].
 
 pub mod ai;
+pub mod events;
 pub mod forecast;
 pub mod health;
 pub mod metrics;

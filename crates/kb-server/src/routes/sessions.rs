@@ -10,7 +10,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kb_engine::{Command, EngineError, GameConfig, Outcome, PlayerId, validate_player_name};
@@ -41,15 +41,6 @@ fn session_caller(context: &AuthContext) -> kb_session::Caller {
     }
 }
 
-/// Runs blocking manager work off the async workers.
-async fn blocking<R: Send + 'static>(
-    work: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(ApiError::internal)
-}
-
 /// Reads a session: on this thread when that cannot wait (the session is
 /// live and its lock free), else on a blocking thread.
 pub(crate) async fn read<R: Send + 'static>(
@@ -58,16 +49,10 @@ pub(crate) async fn read<R: Send + 'static>(
     id: String,
     f: impl FnOnce(&SessionView<'_>) -> R + Send + 'static,
 ) -> Result<R, ApiError> {
-    let manager = state.manager().clone();
-    let mut f = Some(f);
-    if let Some(result) =
-        manager.try_read(&caller, &id, |view| (f.take().expect("called once"))(view))
-    {
-        return result.map_err(session_error);
-    }
-    let f = f.expect("not called when try_read declines");
-    blocking(move || manager.read(&caller, &id, f))
-        .await?
+    state
+        .manager()
+        .read_async(&caller, &id, f)
+        .await
         .map_err(session_error)
 }
 
@@ -214,17 +199,98 @@ pub async fn create(
 
 // ----- reads -----------------------------------------------------------------------
 
-/// `GET /sessions/:id/snapshot`.
+/// Query of `GET /sessions/:id/snapshot` (the version as text, so that a
+/// bad one is this route's 400).
+#[derive(Deserialize)]
+pub struct SnapshotQuery {
+    at: Option<String>,
+}
+
+/// `GET /sessions/:id/snapshot`, or with `?at=V` the state as it was at
+/// version V (rebuilt from the log). 304 when `If-None-Match` names the
+/// version answered.
 pub async fn snapshot(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<SnapshotQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
-    read(&state, caller, id, |view| {
-        state_response(view, StatusCode::OK)
-    })
-    .await
+    let Query(query) =
+        query.map_err(|_| ApiError::invalid_request("The query may only be at=VERSION."))?;
+    let response = match query.at {
+        None => {
+            read(&state, caller, id, |view| {
+                state_response(view, StatusCode::OK)
+            })
+            .await?
+        }
+        Some(text) => {
+            let at = text.trim().parse::<u64>().map_err(|_| {
+                ApiError::invalid_request("at must be a session version (a number).")
+            })?;
+            state
+                .manager()
+                .read_at_async(&caller, &id, at, |view| {
+                    state_response(view, StatusCode::OK)
+                })
+                .await
+                .map_err(session_error)?
+        }
+    };
+    Ok(not_modified(&headers, response))
+}
+
+/// 304 (no body) when the request's `If-None-Match` names the answer's
+/// ETag (or is `*`).
+fn not_modified(headers: &HeaderMap, response: Response) -> Response {
+    let Some(etag) = response.headers().get(ETAG).cloned() else {
+        return response;
+    };
+    let matches = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|list| {
+            list.split(',').map(str::trim).any(|tag| {
+                tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag.to_str().unwrap_or("")
+            })
+        });
+    if !matches {
+        return response;
+    }
+    let mut answer = Response::new(Body::empty());
+    *answer.status_mut() = StatusCode::NOT_MODIFIED;
+    answer.headers_mut().insert(ETAG, etag);
+    answer
+}
+
+/// Body of `POST /sessions/:id/fork`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForkRequest {
+    /// The version to start from (default: the current one).
+    at: Option<u64>,
+}
+
+/// `POST /sessions/:id/fork {"at": V}`: a new session, owned by the
+/// caller, that starts from the session as it was at version V.
+pub async fn fork(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: OptionalBody<ForkRequest>,
+) -> Result<Response, ApiError> {
+    let caller = require(&caller, Role::SessionCreate)?;
+    let request = body.map_err(|r| r.with_message("The body must be {\"at\": VERSION}."))?;
+    let at = request.and_then(|ApiJson(r)| r.at);
+    state
+        .manager()
+        .fork_async(&caller, &id, at, |view| {
+            state_response(view, StatusCode::CREATED)
+        })
+        .await
+        .map_err(session_error)
 }
 
 /// Path of the action query routes (field names are the route's
@@ -523,11 +589,12 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
     let expected = if_match(&headers)?;
-    let manager = state.manager().clone();
-    let deleted = id.clone();
-    blocking(move || manager.delete_at(&caller, &id, expected))
-        .await?
+    state
+        .manager()
+        .delete_async(&caller, &id, expected)
+        .await
         .map_err(session_error)?;
+    let deleted = id;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Deleted {
@@ -545,9 +612,10 @@ pub async fn delete(
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Role::Admin)?;
     let caller = session_caller(&caller);
-    let manager = state.manager().clone();
-    let sessions = blocking(move || manager.list(&caller))
-        .await?
+    let sessions = state
+        .manager()
+        .list_async(&caller)
+        .await
         .map_err(session_error)?;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
@@ -627,18 +695,14 @@ pub async fn metadata(
         )),
         Some(id) => {
             let caller = require(&caller?, Role::SessionAdvance)?;
-            let manager = state.manager().clone();
-            blocking(move || {
-                manager.read(&caller, &id, |view| {
-                    render::to_bytes(&MetadataBody {
-                        registries: view.content.registries(),
-                        metadata: view.content.metadata(),
-                    })
+            read(&state, caller, id, |view| {
+                render::to_bytes(&MetadataBody {
+                    registries: view.content.registries(),
+                    metadata: view.content.metadata(),
                 })
             })
-            .await?
+            .await
             .map(|body| json(StatusCode::OK, body, None))
-            .map_err(session_error)
         }
     }
 }

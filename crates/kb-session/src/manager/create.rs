@@ -121,14 +121,14 @@ impl SessionManager {
     }
 
     /// The limit, when the count it applies to is the store's (shared mode).
-    pub(super) fn shared_capacity(&self) -> Option<usize> {
-        self.max_sessions.filter(|_| self.shared)
+    pub(super) fn stored_capacity(&self) -> Option<usize> {
+        self.strategy.stored_capacity(self.max_sessions)
     }
 
     /// Reserves room for one more session. The count is this process's
     /// sessions, or in shared mode `stored`, the store's: processes
     /// creating at the same instant can overshoot the limit by one each.
-    fn reserve_capacity(&self, stored: Option<usize>) -> Result<Reservation<'_>, SessionError> {
+    pub(super) fn reserve_capacity(&self, stored: Option<usize>) -> Result<Reservation<'_>, SessionError> {
         let reservation = Reservation(&self.pending_creates);
         self.pending_creates.fetch_add(1, Ordering::SeqCst);
         if let Some(max) = self.max_sessions {
@@ -140,7 +140,7 @@ impl SessionManager {
         Ok(reservation)
     }
 
-    fn fresh_id(&self) -> Result<Arc<str>, SessionError> {
+    pub(super) fn fresh_id(&self) -> Result<Arc<str>, SessionError> {
         let sessions = self.sessions.read().expect("sessions lock");
         for _ in 0..ID_ATTEMPTS {
             let id = (self.new_id)();
@@ -166,7 +166,7 @@ pub(super) fn capacity_count(count: u64, max: usize) -> usize {
 }
 
 /// Releases a capacity reservation.
-struct Reservation<'a>(&'a AtomicUsize);
+pub(super) struct Reservation<'a>(&'a AtomicUsize);
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {

@@ -79,11 +79,14 @@ use crate::error::SessionError;
 
 mod create;
 mod health;
+mod history;
+mod strategy;
 mod sync;
 mod upkeep;
 mod write;
 
 pub use health::StoreHealth;
+use strategy::Strategy;
 use write::{Mode, run_blocking};
 
 /// The meta key of the heartbeat (last time the server was known alive).
@@ -228,7 +231,8 @@ pub struct SessionManager {
     max_sessions: Option<usize>,
     checkpoint_every: u64,
     new_id: Arc<dyn Fn() -> String + Send + Sync>,
-    shared: bool,
+    /// Lone or shared: every behaviour that differs between them.
+    strategy: Strategy,
     contents: Contents,
     sessions: RwLock<HashMap<Arc<str>, Arc<Slot>>>,
     /// Creates between the capacity check and the insert.
@@ -237,6 +241,28 @@ pub struct SessionManager {
     closed: AtomicBool,
     /// Whether the store's writes work (see `health`).
     health: Mutex<health::HealthState>,
+    /// Live updates: a channel per session someone follows.
+    changes: Mutex<HashMap<Arc<str>, tokio::sync::broadcast::Sender<Committed>>>,
+}
+
+/// A change committed to a session, as published to its followers
+/// ([`SessionManager::follow`]). It says only where the log now ends:
+/// followers read the entries from the log, so what they send is the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The session's version after the change.
+    pub version: u64,
+    /// The session is gone (deleted or purged): nothing will follow.
+    pub ended: bool,
+}
+
+/// A page of a session's log ([`SessionManager::log_async`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogPage {
+    /// The session's version when the page was read.
+    pub version: u64,
+    /// `(version after the entry, the entry as JSON)`, in log order.
+    pub entries: Vec<(u64, String)>,
 }
 
 struct Slot {
@@ -316,13 +342,14 @@ impl SessionManager {
             max_sessions: options.max_sessions,
             checkpoint_every: options.checkpoint_every.max(1),
             new_id: options.new_id,
-            shared: options.shared,
+            strategy: Strategy::new(options.shared),
             contents: Contents::new(),
             sessions: RwLock::new(HashMap::new()),
             pending_creates: AtomicUsize::new(0),
             report: Mutex::new(HydrationReport::default()),
             closed: AtomicBool::new(false),
             health: Mutex::new(health::HealthState::default()),
+            changes: Mutex::new(HashMap::new()),
         };
         manager.hydrate()?;
         Ok(manager)
@@ -448,7 +475,7 @@ impl SessionManager {
     /// Whether other processes share the store (see
     /// [`ManagerOptions::shared`]).
     pub fn is_shared(&self) -> bool {
-        self.shared
+        self.strategy.is_shared()
     }
 
     /// The shared default content.
@@ -546,7 +573,7 @@ impl SessionManager {
         if let Err(error) = self.check_open() {
             return Some(Err(error));
         }
-        if self.shared {
+        if !self.strategy.reads_from_memory() {
             // Every read checks the stored header: I/O.
             return None;
         }
@@ -567,11 +594,107 @@ impl SessionManager {
         Some(Ok(result))
     }
 
+    /// Reads a session from an async task: on this thread when that cannot
+    /// wait (see [`SessionManager::try_read`]), else on a blocking thread.
+    pub async fn read_async<R: Send + 'static>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        f: impl FnOnce(&SessionView<'_>) -> R + Send + 'static,
+    ) -> Result<R, SessionError> {
+        let mut f = Some(f);
+        if let Some(result) = self.try_read(caller, session_id, |view| {
+            (f.take().expect("called once"))(view)
+        }) {
+            return result;
+        }
+        let f = f.expect("not called when try_read declines");
+        let (manager, caller, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
+        off_thread(move || manager.read(&caller, &id, f)).await
+    }
+
+    /// [`SessionManager::delete_at`] from an async task. It runs on a
+    /// blocking thread, which nothing cancels: a begun delete completes.
+    pub async fn delete_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        expected_version: Option<u64>,
+    ) -> Result<(), SessionError> {
+        let (manager, caller, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
+        off_thread(move || manager.delete_at(&caller, &id, expected_version)).await
+    }
+
+    /// [`SessionManager::list`] from an async task.
+    pub async fn list_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+    ) -> Result<Vec<SessionSummary>, SessionError> {
+        let (manager, caller) = (Arc::clone(self), caller.clone());
+        off_thread(move || manager.list(&caller)).await
+    }
+
+    /// Follows a session's committed changes made by this process: every
+    /// change committed after this call is announced, in commit order. A
+    /// receiver that lags is told so (`Lagged`) and should read the log.
+    pub fn follow(&self, session_id: &str) -> tokio::sync::broadcast::Receiver<Committed> {
+        let mut changes = self.changes.lock().expect("changes lock");
+        changes
+            .entry(Arc::from(session_id))
+            .or_insert_with(|| tokio::sync::broadcast::channel(256).0)
+            .subscribe()
+    }
+
+    /// Announces a committed change to the session's followers.
+    fn publish(&self, session_id: &str, change: Committed) {
+        let mut changes = self.changes.lock().expect("changes lock");
+        if let Some(sender) = changes.get(session_id) {
+            let delivered = sender.send(change.clone()).is_ok();
+            if !delivered || change.ended {
+                // Nobody follows any more, or nothing will follow.
+                changes.remove(session_id);
+            }
+        }
+    }
+
+    /// At most `limit` entries of a session's log after version `after`
+    /// (`None`: from the start), for `caller`. An `after` beyond the
+    /// session's version is [`SessionError::InvalidRequest`].
+    pub async fn log_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<LogPage, SessionError> {
+        let version = self.read_async(caller, session_id, |view| view.version).await?;
+        let after = after.unwrap_or(0);
+        if after > version {
+            return Err(SessionError::InvalidRequest(format!(
+                "Version {after} is ahead of the session (at version {version})."
+            )));
+        }
+        let store = Arc::clone(&self.store);
+        let id = session_id.to_owned();
+        let commands = off_thread(move || {
+            store
+                .load_range(&id, after, limit)
+                .map_err(SessionError::Unavailable)
+        })
+        .await?;
+        let entries = commands
+            .into_iter()
+            .zip(after + 1..)
+            .map(|(entry, at)| (at, entry))
+            .collect();
+        Ok(LogPage { version, entries })
+    }
+
     /// The sessions `caller` may see, ordered by id. In shared mode, the
     /// sessions in the store, with this process's later reads.
     pub fn list(&self, caller: &Caller) -> Result<Vec<SessionSummary>, SessionError> {
         let may_see = |owner: Option<&str>| caller.admin || owner == Some(caller.user_id.as_str());
-        let mut out: Vec<SessionSummary> = if self.shared {
+        let mut out: Vec<SessionSummary> = if self.strategy.lists_store() {
             let stored = self.store.load_all().map_err(SessionError::Unavailable)?;
             stored
                 .records

@@ -31,7 +31,7 @@ impl SessionManager {
         record: &SessionRecord,
         has_live: bool,
     ) -> Result<Synced, RebuildError> {
-        if has_live && !self.shared {
+        if has_live && self.strategy.trusts_memory() {
             return Ok(Synced::Header(record.clone()));
         }
         let Some(mut header) = self.stored_header(session_id)? else {
@@ -40,7 +40,7 @@ impl SessionManager {
         if has_live && header.version == record.version {
             return Ok(Synced::Header(header));
         }
-        if !self.shared && header.version != record.version {
+        if self.strategy.trusts_memory() && header.version != record.version {
             tracing::warn!(
                 session_id,
                 memory = record.version,

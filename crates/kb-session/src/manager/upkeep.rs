@@ -30,11 +30,11 @@ impl SessionManager {
         if self.closed.load(Ordering::SeqCst) {
             return 0;
         }
-        if self.shared {
-            self.flush_reads(0);
+        if let Some(lag) = self.strategy.read_flush_lag(self.idle_timeout) {
+            self.flush_reads(lag);
+        }
+        if self.strategy.reconciles() {
             self.reconcile();
-        } else if let Some(timeout) = self.idle_timeout {
-            self.flush_reads(timeout / 4);
         }
         let purged = self.purge_expired();
         self.heartbeat();
@@ -172,20 +172,7 @@ impl SessionManager {
         }
         let writes = expired
             .iter()
-            .map(|(slot, state)| {
-                let session_id = slot.id.to_string();
-                if self.shared {
-                    Write::DeleteIfIdle {
-                        session_id,
-                        idle_before: state.record.last_accessed_at + 1,
-                    }
-                } else {
-                    Write::Delete {
-                        session_id,
-                        at_version: None,
-                    }
-                }
-            })
+            .map(|(_, state)| self.strategy.purge_write(&state.record))
             .collect();
         if let Err(error) = self.commit_noted(writes) {
             tracing::warn!(%error, "could not purge idle sessions; will retry");
@@ -196,7 +183,7 @@ impl SessionManager {
         for (slot, state) in &mut expired {
             // Shared: not marked gone, as another process may have kept it;
             // a request still holding this slot checks the store.
-            state.gone = !self.shared;
+            state.gone = self.strategy.purge_is_final();
             state.live = None;
             sessions.remove(&slot.id);
         }
@@ -205,11 +192,11 @@ impl SessionManager {
             self.committed(Change::Purged {
                 session_id: &slot.id,
             });
-            if self.shared {
-                tracing::info!(session_id = %slot.id, "purged idle session (unless used elsewhere)");
-            } else {
-                tracing::info!(session_id = %slot.id, "purged idle session");
-            }
+            tracing::info!(
+                session_id = %slot.id,
+                final = self.strategy.purge_is_final(),
+                "purged idle session (unless used elsewhere, when not final)"
+            );
         }
         count
     }

@@ -31,8 +31,8 @@ use tokio::sync::MutexGuard;
 use super::create::capacity_count;
 use super::sync::{RebuildError, Synced};
 use super::{
-    COMMIT_ATTEMPTS, Caller, CreateSession, SessionManager, SessionView, Slot, SlotState,
-    not_found, off_thread, visible_to,
+    Caller, Committed, CreateSession, SessionManager, SessionView, Slot, SlotState, not_found, off_thread,
+    visible_to,
 };
 use crate::error::SessionError;
 use crate::log::{LogEntry, StartEntry};
@@ -92,12 +92,21 @@ impl SessionManager {
                     Outcome::PlayerName => "setPlayerName",
                 };
                 tracing::debug!(session_id = %view.session_id, version = view.version, command, "command committed");
+                self.publish(
+                    view.session_id,
+                    Committed {
+                        version: view.version,
+                        ended: false,
+                    },
+                );
             }
             Change::Deleted { session_id } => {
                 tracing::debug!(%session_id, "session deleted");
+                self.publish(session_id, Committed { version: 0, ended: true });
             }
             Change::Purged { session_id } => {
                 tracing::debug!(%session_id, "session purged");
+                self.publish(session_id, Committed { version: 0, ended: true });
             }
         }
     }
@@ -142,25 +151,29 @@ impl SessionManager {
         render: impl FnOnce(&SessionView<'_>) -> R,
     ) -> Result<R, SessionError> {
         self.check_open()?;
-        let stored = match self.shared_capacity() {
-            None => None,
-            Some(max) => {
-                let count = match mode {
-                    Mode::Blocking => self.store.count_sessions(),
-                    Mode::Async(_) => {
-                        let store = self.store.clone();
-                        off_thread(move || Ok(store.count_sessions())).await?
-                    }
-                };
-                Some(capacity_count(
-                    count.map_err(SessionError::Unavailable)?,
-                    max,
-                ))
-            }
-        };
+        let stored = self.stored_count(mode).await?;
         let (prepared, writes) = self.prepare_create(caller, request, stored)?;
         let committed = self.commit_in(mode, writes).await;
         self.finish_create(prepared, committed, render)
+    }
+
+    /// The stored session count, when the session limit counts the store's
+    /// sessions (shared mode with a limit).
+    pub(super) async fn stored_count(&self, mode: Mode<'_>) -> Result<Option<usize>, SessionError> {
+        let Some(max) = self.stored_capacity() else {
+            return Ok(None);
+        };
+        let count = match mode {
+            Mode::Blocking => self.store.count_sessions(),
+            Mode::Async(_) => {
+                let store = self.store.clone();
+                off_thread(move || Ok(store.count_sessions())).await?
+            }
+        };
+        Ok(Some(capacity_count(
+            count.map_err(SessionError::Unavailable)?,
+            max,
+        )))
     }
 
     // ----- commands ---------------------------------------------------------------
@@ -245,7 +258,7 @@ impl SessionManager {
     }
 
     /// Commits a batch (none for an empty one), waiting as `mode` says.
-    async fn commit_in(&self, mode: Mode<'_>, writes: Vec<Write>) -> Result<(), StoreError> {
+    pub(super) async fn commit_in(&self, mode: Mode<'_>, writes: Vec<Write>) -> Result<(), StoreError> {
         if writes.is_empty() {
             return Ok(());
         }
@@ -268,7 +281,7 @@ impl SessionManager {
     ) -> Result<Arc<Slot>, SessionError> {
         let slot = match self.lookup(session_id) {
             Some(slot) => slot,
-            None if self.shared => match mode {
+            None if self.strategy.looks_up_unknown() => match mode {
                 Mode::Blocking => self.load_slot(session_id)?,
                 Mode::Async(manager) => {
                     let (manager, id) = (Arc::clone(manager), session_id.to_owned());
@@ -295,7 +308,7 @@ impl SessionManager {
         if state.gone {
             return Err(not_found(&slot.id));
         }
-        if self.shared || state.live.is_none() {
+        if self.strategy.must_sync(state.live.is_some()) {
             let has_live = state.live.is_some();
             let synced = match mode {
                 Mode::Blocking => self.synchronize(&slot.id, &state.record, has_live),
@@ -319,9 +332,7 @@ impl SessionManager {
         committed: &Result<(), StoreError>,
         attempt: &mut usize,
     ) -> bool {
-        let retry = self.shared
-            && matches!(committed, Err(StoreError::Conflict { .. }))
-            && *attempt < COMMIT_ATTEMPTS;
+        let retry = self.strategy.retries(committed, *attempt);
         if retry {
             state.live = None;
             *attempt += 1;
@@ -467,7 +478,7 @@ impl SessionManager {
         if state.gone {
             return Err(not_found(session_id));
         }
-        if self.shared {
+        if self.strategy.lists_store() {
             // `If-Match` is checked against the stored version.
             let header = self.store.load_session(session_id);
             let synced = header
@@ -539,7 +550,7 @@ struct Staged {
 /// Runs a write in a task of its own and waits for its result: the caller
 /// may stop waiting (its request was cancelled), the write goes on to the
 /// end. A panic in it resumes here.
-async fn detached<T: Send + 'static>(
+pub(super) async fn detached<T: Send + 'static>(
     write: impl Future<Output = Result<T, SessionError>> + Send + 'static,
 ) -> Result<T, SessionError> {
     match tokio::spawn(write).await {

@@ -1,0 +1,153 @@
+//! The event stream against the real binary: a client resumes with
+//! `Last-Event-ID` after the server was killed with SIGKILL mid-game, and
+//! receives exactly the log after its version (no gap, no repeat, in
+//! order), then live changes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+use crate::util::{HANG, Launch, session_id, version};
+
+/// An open event stream and what it read so far.
+struct Stream {
+    body: Incoming,
+    buffer: String,
+}
+
+impl Stream {
+    async fn open(address: std::net::SocketAddr, id: &str, after: u64) -> Stream {
+        let client = HyperClient::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(format!("http://{address}/sessions/{id}/events"))
+            .header("authorization", "Bearer local-dev")
+            .header("last-event-id", after.to_string())
+            .body(Empty::new())
+            .unwrap();
+        let response = tokio::time::timeout(HANG, client.request(request))
+            .await
+            .expect("answers")
+            .expect("connects");
+        assert_eq!(response.status(), 200);
+        Stream {
+            body: response.into_body(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event's id and data (heartbeats skipped).
+    async fn next(&mut self) -> (u64, Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("id:") {
+                        id = value.trim().parse().ok();
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push_str(value.trim_start());
+                    }
+                }
+                if let Some(id) = id {
+                    return (id, serde_json::from_str(&data).expect("JSON data"));
+                }
+                continue;
+            }
+            let frame = tokio::time::timeout(HANG, self.body.frame())
+                .await
+                .expect("an event arrives")
+                .expect("the stream goes on")
+                .expect("readable");
+            if let Ok(data) = frame.into_data() {
+                self.buffer.push_str(std::str::from_utf8(&data).unwrap());
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumes_exactly_after_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let launch = Launch::new();
+    let server = launch.start(&db);
+    let client = server.client(Some("local-dev"));
+    let id = session_id(&client.create(&json!({"aiPlayers": []})).await);
+
+    // A stream from the start follows a few moves.
+    let mut first = Stream::open(server.address(), &id, 0).await;
+    let mut seen = 0;
+    for _ in 0..3 {
+        client
+            .post_expect(&format!("/sessions/{id}/advance"), None, 200)
+            .await;
+    }
+    let current = version(&client.snapshot(&id).await);
+    while seen < current {
+        let (event_id, _) = first.next().await;
+        assert_eq!(event_id, seen + 1, "no gap, no repeat");
+        seen = event_id;
+    }
+
+    // A mover keeps advancing while the server is killed.
+    let acked = Arc::new(AtomicU64::new(current));
+    let mover = {
+        let (client, id, acked) = (client.clone(), id.clone(), acked.clone());
+        tokio::spawn(async move {
+            loop {
+                match client
+                    .try_send(Method::POST, &format!("/sessions/{id}/advance"), None)
+                    .await
+                {
+                    Ok(reply) if reply.status == 200 => {
+                        acked.store(version(&reply.body), Ordering::SeqCst);
+                    }
+                    _ => break,
+                }
+            }
+        })
+    };
+    while acked.load(Ordering::SeqCst) < current + 5 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.kill();
+    let _ = mover.await;
+    drop(first);
+
+    // Restarted: the stream resumes after the version it had.
+    let server = launch.start(&db);
+    let client = server.client(Some("local-dev"));
+    let log = client.get_ok(&format!("/sessions/{id}/log")).await;
+    let entries = log["entries"].as_array().unwrap().clone();
+    let stored = log["version"].as_u64().unwrap();
+    assert!(
+        stored >= acked.load(Ordering::SeqCst),
+        "every acknowledged move survived"
+    );
+    let mut resumed = Stream::open(server.address(), &id, seen).await;
+    for entry in &entries[usize::try_from(seen).unwrap()..] {
+        let (event_id, data) = resumed.next().await;
+        assert_eq!(
+            Some(event_id),
+            entry["version"].as_u64(),
+            "in log order, no gap, no repeat"
+        );
+        assert_eq!(&data, entry, "the event is the log entry");
+    }
+    // Then live.
+    let next = client
+        .post_expect(&format!("/sessions/{id}/advance"), None, 200)
+        .await;
+    let (event_id, data) = resumed.next().await;
+    assert_eq!(event_id, version(&next));
+    assert_eq!(event_id, stored + 1);
+    assert_eq!(data["entry"]["type"], "advance");
+}

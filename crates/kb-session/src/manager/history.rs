@@ -1,0 +1,175 @@
+//! A session's past: the game as it was at a version (rebuilt from the
+//! log, never from memory) and forks, new sessions that start from a
+//! prefix of another's log.
+
+use std::sync::Arc;
+
+use kb_content::SessionContent;
+use kb_engine::Game;
+use kb_store::{SessionRecord, Write};
+use tokio::sync::Mutex as SlotLock;
+
+use super::write::{Change, Mode};
+use super::{Caller, Live, SessionManager, SessionView, Slot, SlotState, off_thread};
+use crate::error::SessionError;
+
+/// A session rebuilt at a version.
+struct Past {
+    record: SessionRecord,
+    content: Arc<SessionContent>,
+    game: Game,
+    commands: Vec<String>,
+}
+
+impl SessionManager {
+    /// Reads the session as it was at version `at` (1 to its version, else
+    /// [`SessionError::InvalidRequest`]), rebuilt from its log.
+    pub async fn read_at_async<R: Send + 'static>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        at: u64,
+        f: impl FnOnce(&SessionView<'_>) -> R + Send + 'static,
+    ) -> Result<R, SessionError> {
+        let (manager, caller, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
+        off_thread(move || {
+            let past = manager.past(&caller, &id, at)?;
+            let view = SessionView {
+                session_id: &id,
+                version: at,
+                created_at: past.record.created_at,
+                game: &past.game,
+                content: &past.content,
+            };
+            Ok(f(&view))
+        })
+        .await
+    }
+
+    /// Starts a new session, owned by `caller`, from the session's log up to
+    /// version `at` (its current version when `None`); `render` sees its
+    /// first view. Like a creation, it counts against the session limit
+    /// and runs in a task of its own.
+    pub async fn fork_async<R: Send + 'static>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        at: Option<u64>,
+        render: impl FnOnce(&SessionView<'_>) -> R + Send + 'static,
+    ) -> Result<R, SessionError> {
+        let at = match at {
+            Some(at) => at,
+            None => self.read_async(caller, session_id, |view| view.version).await?,
+        };
+        let (manager, reader, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
+        let past = off_thread(move || manager.past(&reader, &id, at)).await?;
+        let (manager, caller) = (Arc::clone(self), caller.clone());
+        super::write::detached(async move {
+            manager.check_open()?;
+            let stored = manager
+                .stored_count(Mode::Async(&manager))
+                .await?;
+            let reservation = manager.reserve_capacity(stored)?;
+            let id = manager.fresh_id()?;
+            let now = manager.clock.now_ms();
+            let mut record = SessionRecord {
+                session_id: id.to_string(),
+                created_at: now,
+                last_accessed_at: now,
+                dev_mode: past.game.state().dev_mode,
+                config: past.record.config.clone(),
+                content_id: past.record.content_id.clone(),
+                owner: Some(caller.user_id.clone()),
+                version: 0,
+            };
+            let mut writes: Vec<Write> = manager
+                .contents
+                .put_if_new(&past.content)
+                .into_iter()
+                .collect();
+            writes.push(Write::SaveSession(record.clone()));
+            record.version = at;
+            writes.push(Write::append(&record, past.commands));
+            let committed = manager.commit_in(Mode::Async(&manager), writes).await;
+            committed.map_err(SessionError::Unavailable)?;
+            drop(reservation);
+            let live = Live {
+                content: past.content,
+                game: past.game,
+            };
+            let view = SessionView {
+                session_id: &id,
+                version: at,
+                created_at: now,
+                game: &live.game,
+                content: &live.content,
+            };
+            manager.committed(Change::Created { view: &view });
+            let rendered = render(&view);
+            let slot = Arc::new(Slot {
+                id: id.clone(),
+                created_at: now,
+                owner: record.owner.clone(),
+                state: SlotLock::new(SlotState {
+                    record,
+                    last_access: now,
+                    read_unflushed: false,
+                    live: Some(live),
+                    gone: false,
+                }),
+            });
+            manager
+                .sessions
+                .write()
+                .expect("sessions lock")
+                .insert(id, slot);
+            Ok(rendered)
+        })
+        .await
+    }
+
+    /// The session at version `at`, rebuilt from its log. Blocks.
+    fn past(&self, caller: &Caller, session_id: &str, at: u64) -> Result<Past, SessionError> {
+        self.check_open()?;
+        let slot = self.slot(caller, session_id)?;
+        let state = self.open(&slot)?;
+        let version = state.record.version;
+        if at == 0 || at > version {
+            return Err(SessionError::InvalidRequest(format!(
+                "Version {at} is not in the session (versions 1 to {version})."
+            )));
+        }
+        let record = state.record.clone();
+        let content = state.live.as_ref().expect("opened").content.clone();
+        drop(state);
+        let limit = usize::try_from(at).unwrap_or(usize::MAX);
+        let commands = self
+            .store
+            .load_range(session_id, 0, limit)
+            .map_err(SessionError::Unavailable)?;
+        let (game, reached) = crate::log::replay(
+            content.content().clone(),
+            record.dev_mode,
+            None,
+            &commands,
+        )
+        .map_err(|reason| {
+            tracing::error!(session_id, reason, "a session's log does not replay");
+            SessionError::Concurrent {
+                session_id: session_id.to_owned(),
+            }
+        })?;
+        if reached != at {
+            // The session was deleted (or its log cut) meanwhile.
+            return Err(SessionError::NotFound {
+                session_id: session_id.to_owned(),
+            });
+        }
+        Ok(Past {
+            record,
+            content,
+            game,
+            commands,
+        })
+    }
+}
