@@ -65,11 +65,10 @@
 //! record of its moves: the engine's `Command::AiTurn` runs the same tax
 //! collector on replay, as the reference's sessions always have.
 //!
-//! Today `Game::apply` refuses a `Command::Action` for a seat flagged as AI
-//! (so clients cannot play the AI's seat); a server that records the AI's
-//! moves on an AI seat needs a command that marks them as the AI's (for
-//! example one entry holding the whole turn), which is the server
-//! integration's part.
+//! `Game::apply` refuses a `Command::Action` for a seat flagged as AI (so
+//! clients cannot play the AI's seat); a server records the AI's turn as
+//! one `Command::AiMoves` entry holding the moves ([`turn_moves`]), which
+//! the engine applies all or nothing.
 //!
 //! # Cost
 //!
@@ -96,7 +95,7 @@ use kb_engine::{AiMove, AiPolicy, Game, PlayerId, TaxCollector};
 
 pub use hard::{HARD_TURN_NODES, Hard};
 
-pub use moves::play_turn;
+pub use moves::{play_turn, turn_moves};
 pub use normal::Normal;
 pub use random::RandomMover;
 pub use rng::{SplitMix64, fingerprint};

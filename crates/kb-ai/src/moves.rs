@@ -2,7 +2,7 @@
 //! to copies of the game under a node budget, and driving turns.
 
 use kb_engine::content::Params;
-use kb_engine::{AiMove, AiPolicy, Command, EngineError, Game, Move, PlayerId};
+use kb_engine::{AiMove, AiPolicy, AiStep, Command, EngineError, Game, Move, PlayerId};
 
 /// The candidate moves of the active player, with land choices collapsed:
 /// of the moves that differ only in `landId`, only the one naming the
@@ -139,4 +139,24 @@ pub fn play_turn(
         log.push(Command::Advance);
     }
     Ok(log)
+}
+
+/// [`play_turn`] as the moves of one `Command::AiMoves`: the entry a
+/// session log records for the AI's turn, so that replaying it runs no AI
+/// code and the turn is one atomic change.
+pub fn turn_moves(
+    game: &mut Game,
+    player: PlayerId,
+    policy: &dyn AiPolicy,
+) -> Result<Vec<AiStep>, EngineError> {
+    let commands = play_turn(game, player, policy)?;
+    Ok(commands
+        .into_iter()
+        .map(|command| match command {
+            Command::Action {
+                action_id, params, ..
+            } => AiStep::Action { action_id, params },
+            _ => AiStep::Advance,
+        })
+        .collect())
 }

@@ -72,6 +72,7 @@ pub fn build_database(db: &Path, sessions: usize, commands: usize) -> anyhow::Re
         LogEntry::Start(StartEntry {
             dev_mode: false,
             ai_players: vec![PlayerId::B],
+            ai_level: None,
         })
         .to_json(),
     ];

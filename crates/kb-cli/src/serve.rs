@@ -95,7 +95,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
 
-    let state = AppState::new(auth, metrics, manager.clone()).with_cors(config.cors.clone());
+    let state = AppState::new(auth, metrics, manager.clone())
+        .with_cors(config.cors.clone())
+        .with_ai_threads(config.ai_threads);
     let limits = config.limits;
     app::serve_within(listener, app::router(state), limits, app::shutdown_signal())
         .await

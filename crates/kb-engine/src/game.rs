@@ -83,6 +83,17 @@ pub enum Command {
         /// The AI seat.
         player_id: PlayerId,
     },
+    /// A turn of the built-in AI as the moves it chose (a server records a
+    /// searching AI's turn this way, so a replay never runs AI code): each
+    /// an advance or an action of the seat, applied in order, all or
+    /// nothing. Refused unless `player_id` is played by the AI and active
+    /// before every move.
+    AiMoves {
+        /// The AI seat.
+        player_id: PlayerId,
+        /// The moves, in order.
+        moves: Vec<AiStep>,
+    },
     /// Set the dev-mode flag (changes nothing else).
     SetDevMode {
         /// The new flag.
@@ -94,6 +105,26 @@ pub enum Command {
         player_id: PlayerId,
         /// The new name (trimmed; 1 to 40 characters).
         player_name: String,
+    },
+}
+
+/// One move of a recorded AI turn ([`Command::AiMoves`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum AiStep {
+    /// Run the seat's current step (as [`Command::Advance`]).
+    Advance,
+    /// Perform an action.
+    Action {
+        /// The action.
+        action_id: Key,
+        /// Its parameters.
+        #[serde(default, skip_serializing_if = "Params::is_empty")]
+        params: Params,
     },
 }
 
@@ -239,6 +270,9 @@ impl Game {
             Command::AiTurn { player_id } => {
                 self.ai_turn(*player_id, &TaxCollector).map(Outcome::AiTurn)
             }
+            Command::AiMoves { player_id, moves } => {
+                self.ai_moves(*player_id, moves).map(Outcome::AiTurn)
+            }
             Command::SetDevMode { enabled } => {
                 self.state.dev_mode = *enabled;
                 Ok(Outcome::DevMode)
@@ -341,6 +375,58 @@ impl Game {
             return Err(error);
         }
         outcome.phase_complete = true;
+        Ok(outcome)
+    }
+
+    /// Plays the AI seat's recorded `moves` ([`Command::AiMoves`]), all or
+    /// nothing: each needs the seat active and the game going on.
+    pub fn ai_moves(
+        &mut self,
+        player: PlayerId,
+        moves: &[AiStep],
+    ) -> Result<AiTurnOutcome, EngineError> {
+        if !*self.state.ai.get(player) {
+            return Err(EngineError::NoAiController(player));
+        }
+        let mut outcome = AiTurnOutcome {
+            player_id: player,
+            ran_turn: !moves.is_empty(),
+            actions: Vec::new(),
+            advances: Vec::new(),
+            phase_complete: false,
+        };
+        let original = self.state.clone();
+        let result = (|| -> Result<(), EngineError> {
+            for step in moves {
+                if self.state.conclusion.is_some() {
+                    return Err(EngineError::GameConcluded);
+                }
+                if self.state.active != player {
+                    return Err(EngineError::NotActivePlayer {
+                        player,
+                        active: self.state.active,
+                    });
+                }
+                match step {
+                    AiStep::Advance => outcome.advances.push(self.advance()?),
+                    AiStep::Action { action_id, params } => {
+                        let done = self.perform(action_id, params)?;
+                        outcome.actions.push(AiAction {
+                            action_id: done.action_id,
+                            costs: done.costs,
+                            traces: done.traces,
+                            attack_logs: done.attack_logs,
+                        });
+                    }
+                }
+            }
+            Ok(())
+        })();
+        if let Err(error) = result {
+            self.state = original;
+            return Err(error);
+        }
+        outcome.phase_complete = self.state.conclusion.is_some() || self.state.active != player;
         Ok(outcome)
     }
 

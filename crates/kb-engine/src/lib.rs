@@ -63,7 +63,7 @@ pub use content::{Content, ContentDef, ContentError, GameConfig};
 pub use error::{CompareDetails, EngineError, RequirementFailure};
 pub use exec::MAX_GAME_VALUE;
 pub use game::{
-    Command, Game, GameOptions, MAX_PLAYER_NAME, Outcome, SimulateOptions, SimulationDelta,
+    AiStep, Command, Game, GameOptions, MAX_PLAYER_NAME, Outcome, SimulateOptions, SimulationDelta,
     SimulationResult, validate_player_name,
 };
 pub use legal::Move;

@@ -25,6 +25,10 @@ pub struct CreateSessionRequest {
     /// Seats the built-in AI plays (default: `["B"]`; `[]` for two humans).
     #[serde(default)]
     pub ai_players: Option<Vec<PlayerId>>,
+    /// The built-in AI's level: `easy` (the reference's AI, the default),
+    /// `normal` or `hard` (checked by the server).
+    #[serde(default)]
+    pub ai_level: Option<String>,
 }
 
 /// A string that must not be empty (whitespace is checked separately).

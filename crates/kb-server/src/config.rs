@@ -177,6 +177,12 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
 
+    /// Most AI decisions (normal or hard turns and steps) computed at once,
+    /// each on a blocking thread off the async workers [default: half the
+    /// cores, at least 1].
+    #[arg(long, value_name = "N", value_parser = parse_ai_threads)]
+    pub ai_threads: Option<NonZeroUsize>,
+
     /// Connection limits and time limits.
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
@@ -228,6 +234,8 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     /// What one connection may take.
     pub limits: crate::limits::Limits,
+    /// Most AI decisions computed at once (see [`crate::ai_pool`]).
+    pub ai_threads: usize,
 }
 
 /// Where a configuration value came from, for error messages.
@@ -327,8 +335,18 @@ impl ServeConfig {
             cors,
             log_format: args.log_format,
             limits: args.limits.into(),
+            ai_threads: args
+                .ai_threads
+                .map_or_else(crate::ai_pool::AiPool::default_threads, NonZeroUsize::get),
         })
     }
+}
+
+/// `--ai-threads`: a positive count.
+fn parse_ai_threads(text: &str) -> Result<NonZeroUsize, String> {
+    text.trim()
+        .parse::<NonZeroUsize>()
+        .map_err(|_| format!("{text:?} is not a positive number of threads"))
 }
 
 /// Reads a variable from the process environment; pass this to

@@ -6,6 +6,8 @@
 //!   middleware ([`app::router`]), binding and serving with graceful
 //!   shutdown ([`app::run`], [`app::shutdown_signal`]).
 //! - [`state`]: [`AppState`], the cheap-clone handle handlers receive.
+//! - [`ai_pool`]: [`AiPool`], the bounded pool the built-in AI thinks on,
+//!   off the async workers.
 //! - [`error`]: [`ApiError`], the one place errors become statuses and
 //!   `{code, message, issues?}` envelopes; panic and framework-error nets.
 //! - [`extract`]: [`ApiJson`], the JSON body extractor with envelope
@@ -29,6 +31,7 @@
 //! route's literal message, returning `Result<_, ApiError>`; then add it to
 //! [`app::api_routes`]. It is served at the root and under `/api`.
 
+pub mod ai_pool;
 pub mod app;
 pub mod auth;
 pub mod config;
@@ -41,6 +44,7 @@ pub mod routes;
 pub mod state;
 pub mod telemetry;
 
+pub use ai_pool::AiPool;
 pub use app::{router, run, shutdown_signal};
 pub use auth::{AuthContext, AuthError, Authenticator, Caller, Role, TokenTable};
 pub use config::{ServeArgs, ServeConfig};

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use kb_session::SessionManager;
 
+use crate::ai_pool::AiPool;
 use crate::auth::Authenticator;
 use crate::cors::CorsOrigins;
 use crate::metrics::Metrics;
@@ -29,6 +30,8 @@ struct Parts {
     manager: Arc<SessionManager>,
     /// Origins allowed to call the API from a browser (none by default).
     cors: CorsOrigins,
+    /// Where the built-in AI thinks (see [`crate::ai_pool`]).
+    ai: AiPool,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
                 metrics,
                 manager,
                 cors: CorsOrigins::none(),
+                ai: AiPool::default(),
             }),
         }
     }
@@ -47,15 +51,37 @@ impl AppState {
     /// The same state, allowing cross-origin requests from `origins`
     /// (see [`crate::cors`]). Call before the router is built.
     pub fn with_cors(self, cors: CorsOrigins) -> Self {
-        let parts = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Parts {
+        let parts = self.into_parts();
+        Self {
+            inner: Arc::new(Parts { cors, ..parts }),
+        }
+    }
+
+    /// The same state, with the AI thinking on at most `threads` threads at
+    /// once (see [`crate::ai_pool`]). Call before the router is built.
+    pub fn with_ai_threads(self, threads: usize) -> Self {
+        let parts = self.into_parts();
+        Self {
+            inner: Arc::new(Parts {
+                ai: AiPool::new(threads),
+                ..parts
+            }),
+        }
+    }
+
+    fn into_parts(self) -> Parts {
+        Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Parts {
             auth: shared.auth.clone(),
             metrics: shared.metrics.clone(),
             manager: shared.manager.clone(),
             cors: shared.cors.clone(),
-        });
-        Self {
-            inner: Arc::new(Parts { cors, ..parts }),
-        }
+            ai: shared.ai.clone(),
+        })
+    }
+
+    /// Where the built-in AI thinks.
+    pub fn ai_pool(&self) -> &AiPool {
+        &self.inner.ai
     }
 
     /// The origins allowed to make cross-origin requests.

@@ -26,6 +26,19 @@ pub struct StartEntry {
     /// Seats played by the built-in AI.
     #[serde(default = "default_ai", skip_serializing_if = "is_default_ai")]
     pub ai_players: Vec<PlayerId>,
+    /// The built-in AI's level as the session chose it at creation (a name
+    /// the server validated; `None` when it chose none, which plays as the
+    /// reference's AI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_level: Option<String>,
+}
+
+/// The AI level the start entry `first` (a log's entry 1) names, if any.
+pub(crate) fn ai_level_of(first: Option<&String>) -> Option<String> {
+    match LogEntry::parse(first?) {
+        Ok(LogEntry::Start(start)) => start.ai_level,
+        _ => None,
+    }
 }
 
 fn default_ai() -> Vec<PlayerId> {
@@ -116,6 +129,7 @@ pub(crate) fn replay(
                 let start = StartEntry {
                     dev_mode,
                     ai_players: default_ai(),
+                    ai_level: None,
                 };
                 let game = Game::new(engine, start.options())
                     .map_err(|e| format!("game cannot start: {e}"))?;
@@ -158,9 +172,22 @@ mod tests {
         let start = LogEntry::Start(StartEntry {
             dev_mode: true,
             ai_players: vec![PlayerId::B],
+            ai_level: None,
         });
         assert_eq!(start.to_json(), r#"{"devMode":true,"type":"start"}"#);
         assert_eq!(LogEntry::parse(&start.to_json()).unwrap(), start);
+        let hard = LogEntry::Start(StartEntry {
+            dev_mode: false,
+            ai_players: vec![PlayerId::B],
+            ai_level: Some("hard".into()),
+        });
+        assert_eq!(
+            hard.to_json(),
+            r#"{"aiLevel":"hard","devMode":false,"type":"start"}"#
+        );
+        assert_eq!(LogEntry::parse(&hard.to_json()).unwrap(), hard);
+        assert_eq!(ai_level_of(Some(&hard.to_json())).as_deref(), Some("hard"));
+        assert_eq!(ai_level_of(Some(&start.to_json())), None);
         let tax = LogEntry::Command(Command::Action {
             action_id: "tax".into(),
             params: Default::default(),

@@ -470,6 +470,7 @@ fn player_names_and_dev_mode_at_creation_survive() {
         config: None,
         player_names: vec![(PlayerId::A, "Alpha".into()), (PlayerId::B, "Beta".into())],
         ai_players: None,
+        ai_level: None,
     };
     let id = manager
         .create(&alice(), request, |v| v.session_id.to_owned())
@@ -780,6 +781,7 @@ fn a_damaged_content_row_is_repaired_by_the_next_session_not_spread() {
         config: Some((config_json.clone(), config.clone())),
         player_names: Vec::new(),
         ai_players: None,
+        ai_level: None,
     };
     let manager = SessionManager::new(options(open(), &clock)).unwrap();
     let first = manager
@@ -866,6 +868,41 @@ fn the_ai_can_play_either_seat_and_it_survives_a_restart() {
             assert!(v.game.state().ai.a && !v.game.state().ai.b)
         })
         .unwrap();
+}
+
+#[test]
+fn the_ai_level_is_kept_with_the_session_across_restarts_and_checkpoints() {
+    let memory = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(0));
+    let mut opts = options(Arc::new(memory.reopen()), &clock);
+    opts.checkpoint_every = 4;
+    let manager = SessionManager::new(opts.clone()).unwrap();
+    let chosen = manager
+        .create(
+            &alice(),
+            CreateSession {
+                ai_level: Some("hard".into()),
+                ..CreateSession::default()
+            },
+            |v| {
+                assert_eq!(v.ai_level, Some("hard"));
+                v.session_id.to_owned()
+            },
+        )
+        .unwrap();
+    let default = create(&manager, &alice());
+    // Past a checkpoint: a rebuild starts from it, not from entry 1.
+    play(&manager, &alice(), &chosen, 1);
+    drop(manager);
+    opts.store = Arc::new(memory.reopen());
+    let restarted = SessionManager::new(opts).unwrap();
+    let level = |id: &str| {
+        restarted
+            .read(&alice(), id, |v| v.ai_level.map(str::to_owned))
+            .unwrap()
+    };
+    assert_eq!(level(&chosen).as_deref(), Some("hard"));
+    assert_eq!(level(&default), None);
 }
 
 /// Polls `write` until the store holds `count` of its batches, then drops

@@ -311,7 +311,7 @@ impl Counts {
         match command {
             Command::Advance => self.advances += 1,
             Command::Action { .. } | Command::AiAction { .. } => self.actions += 1,
-            Command::AiTurn { .. } => self.ai_turns += 1,
+            Command::AiTurn { .. } | Command::AiMoves { .. } => self.ai_turns += 1,
             Command::SetDevMode { .. } | Command::SetPlayerName { .. } => {}
         }
         match result {

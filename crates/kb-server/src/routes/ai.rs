@@ -13,26 +13,34 @@
 //!   `ranTurn` is always `true`, as on the reference. The move is recorded
 //!   in the session's log as the AI chose it ([`Command::AiAction`]), so a
 //!   replay never runs AI code.
-//! * `"turn"` plays the seat's whole turn in one atomic change
-//!   ([`Command::AiTurn`]): its remaining steps and actions, up to the next
-//!   player's turn. `ranTurn: false` there means it was not the seat's turn
-//!   (nothing happened). Our browser client uses it.
+//! * `"turn"` plays the seat's whole turn in one atomic change: its
+//!   remaining steps and actions, up to the next player's turn. `easy`
+//!   records [`Command::AiTurn`] (the engine replays the tax collector);
+//!   `normal` and `hard` record the moves they chose as one
+//!   [`Command::AiMoves`] entry, so a replay never searches. `ranTurn:
+//!   false` means it was not the seat's turn (nothing happened).
 //!
-//! The policy comes from one place, `session_policy`: AI levels plug in
-//! there.
+//! The policy comes from one place, `session_policy`: the level the
+//! session chose at creation (`aiLevel`, `easy` when none), seeded from the
+//! session id and version. `normal` and `hard` think on the [`AiPool`]
+//! (off the async workers), on a copy of the game, and commit under the
+//! version they thought on; another write in between means thinking again.
+//!
+//! [`AiPool`]: crate::ai_pool::AiPool
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use kb_ai::{Level, Policy};
 use kb_engine::content::Params;
-use kb_engine::{AiMove, AiPolicy, Command, EngineError, Outcome, PlayerId, TaxCollector};
+use kb_engine::{AiMove, AiPolicy, Command, EngineError, Game, Outcome, PlayerId};
 use kb_protocol::messages;
 use kb_protocol::requests::{AiTurnMode, AiTurnRequest};
 use kb_session::{SessionError, SessionView};
 
 use super::render::{self, AiTurnExtra};
 use super::sessions::{
-    JsonBody, engine_error, if_match, json, mutate, read, require, session_error,
+    JsonBody, engine_error, if_match, json, mutate, outcome_response, read, require, session_error,
 };
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
@@ -43,18 +51,42 @@ use crate::state::AppState;
 /// came between deciding the move and committing it.
 const STEP_ATTEMPTS: usize = 8;
 
-/// The policy that plays `seat` of the session: the one place the ai-turn
-/// route asks, in both modes. Today every session plays the reference's
-/// tax collector (PRODUCT.md §7 `easy`).
-///
-/// Step mode asks it for each move and records the move itself. Turn mode
-/// records [`Command::AiTurn`], which the engine plays (and replays) with
-/// its own [`TaxCollector`]; a policy other than the tax collector must be
-/// recorded by its moves, or by its level in that command, so that a
-/// replay plays the same turn.
-pub(crate) fn session_policy(view: &SessionView<'_>, seat: PlayerId) -> Box<dyn AiPolicy> {
-    let _ = (view, seat);
-    Box::new(TaxCollector)
+/// The session's AI level: the one it chose at creation, `easy` when none
+/// (or one this build does not know).
+pub(crate) fn session_level(view: &SessionView<'_>) -> Level {
+    view.ai_level
+        .and_then(|name| name.parse().ok())
+        .unwrap_or_default()
+}
+
+/// The policy that plays the session's AI seats: the one place the ai-turn
+/// and proceed routes ask, in every mode. Its seed is the session id's
+/// mixed with the version decided on, so the same session at the same
+/// version always gets the same move, in any process.
+pub(crate) fn session_policy(view: &SessionView<'_>) -> Policy {
+    kb_ai::policy(session_level(view), seed(view.session_id, view.version))
+}
+
+pub(crate) fn seed(session_id: &str, version: u64) -> u64 {
+    kb_ai::session_seed(session_id) ^ version.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// The AI's whole turn for `seat` on `game`, as the command that records
+/// it: [`Command::AiTurn`] for `easy` (the engine replays it), else the
+/// moves chosen as one [`Command::AiMoves`]. Runs the search: call it on
+/// the AI pool for `normal` and `hard`.
+pub(crate) fn turn_command(mut game: Game, seat: PlayerId, policy: &Policy) -> Command {
+    if policy.level() == Level::Easy {
+        return Command::AiTurn { player_id: seat };
+    }
+    match kb_ai::turn_moves(&mut game, seat, policy) {
+        Ok(moves) => Command::AiMoves {
+            player_id: seat,
+            moves,
+        },
+        // Let the engine say why the turn cannot be played.
+        Err(_) => Command::AiTurn { player_id: seat },
+    }
 }
 
 /// `POST /sessions/:id/ai-turn` (`{playerId, mode?: "step" | "turn"}`).
@@ -70,12 +102,63 @@ pub async fn ai_turn(
     let expected = if_match(&headers)?;
     let seat = request.player_id;
     match request.mode {
-        AiTurnMode::Turn => {
-            let command = Command::AiTurn { player_id: seat };
-            mutate(state, caller, id, command, expected).await
-        }
+        AiTurnMode::Turn => turn(state, caller, id, seat, expected).await,
         AiTurnMode::Step => step(state, caller, id, seat, expected).await,
     }
+}
+
+/// A whole turn: `easy` as [`Command::AiTurn`]; `normal` and `hard` think
+/// on the AI pool on a copy of the game and commit their moves as one
+/// [`Command::AiMoves`] under the version they thought on.
+async fn turn(
+    state: AppState,
+    caller: kb_session::Caller,
+    id: String,
+    seat: PlayerId,
+    expected: Option<u64>,
+) -> Result<Response, ApiError> {
+    for _ in 0..STEP_ATTEMPTS {
+        let plan = read(&state, caller.clone(), id.clone(), move |view| {
+            let game = view.game.state();
+            // Not the seat's turn to search (or an error): the engine's
+            // own answer, as for `easy`.
+            let searching = session_level(view) != Level::Easy
+                && *game.ai.get(seat)
+                && game.conclusion.is_none()
+                && game.active == seat;
+            searching.then(|| (view.version, view.game.clone(), session_policy(view)))
+        })
+        .await?;
+        let Some((version, game, policy)) = plan else {
+            let command = Command::AiTurn { player_id: seat };
+            return mutate(state, caller, id, command, expected).await;
+        };
+        if let Some(expected) = expected
+            && expected != version
+        {
+            return Err(session_error(SessionError::Stale {
+                session_id: id,
+                expected,
+                actual: version,
+            }));
+        }
+        let command = state
+            .ai_pool()
+            .run(move || turn_command(game, seat, &policy))
+            .await?;
+        let committed = state
+            .manager()
+            .execute_async(&caller, &id, command, Some(version), outcome_response)
+            .await;
+        match committed {
+            Ok(response) => return Ok(response),
+            Err(SessionError::Stale { .. }) if expected.is_none() => {}
+            Err(error) => return Err(session_error(error)),
+        }
+    }
+    Err(ApiError::conflict(format!(
+        "Session \"{id}\" kept changing while the AI chose its moves; retry the request."
+    )))
 }
 
 /// What one step does, decided on the session as it is.
@@ -86,6 +169,12 @@ enum Decision {
     Move {
         command: Command,
         params: Params,
+        version: u64,
+    },
+    /// A searching level must think on a copy of the game at `version`.
+    Think {
+        game: Box<Game>,
+        policy: Box<Policy>,
         version: u64,
     },
 }
@@ -113,6 +202,36 @@ async fn step(
                 params,
                 version,
             } => (command, params, version),
+            Decision::Think {
+                game,
+                policy,
+                version,
+            } => {
+                let chosen = state
+                    .ai_pool()
+                    .run(move || chosen_command(&game, seat, &*policy))
+                    .await?;
+                match chosen {
+                    Some((command, params)) => (command, params, version),
+                    None => {
+                        // Done with its phase: say so for the game as it
+                        // was thought on.
+                        let answer = read(&state, caller.clone(), id.clone(), move |view| {
+                            (view.version == version).then(|| idle_answer(view, true))
+                        })
+                        .await?;
+                        match answer {
+                            Some(response) => return Ok(response),
+                            None if expected.is_none() => continue,
+                            None => {
+                                return Err(ApiError::conflict(format!(
+                                    "Session \"{id}\" changed while the AI chose its move."
+                                )));
+                            }
+                        }
+                    }
+                }
+            }
         };
         let committed = state
             .manager()
@@ -145,7 +264,8 @@ async fn step(
 }
 
 /// Decides one step for `seat`, as the reference's tax collector under the
-/// reference server's one-action overrides does.
+/// reference server's one-action overrides does (`easy`, at once), or
+/// hands a searching level a copy of the game to think on.
 fn decide(
     view: &SessionView<'_>,
     seat: PlayerId,
@@ -168,16 +288,40 @@ fn decide(
     if state.conclusion.is_some() {
         return Err(engine_error(&EngineError::GameConcluded));
     }
-    let answer = |phase_complete: bool| {
-        let body = render::session_state(view, Vec::new(), AiTurnExtra::idle(phase_complete));
-        Decision::Answer(json(StatusCode::OK, body, Some(view.version)))
-    };
+    let answer = |phase_complete: bool| Decision::Answer(idle_answer(view, phase_complete));
     let in_action_phase = game.content().phases()[state.phase_index].action;
     if state.active != seat || !in_action_phase {
         return Ok(answer(false));
     }
-    match session_policy(view, seat).next_move(game, seat) {
-        AiMove::EndTurn => Ok(answer(true)),
+    let policy = session_policy(view);
+    if policy.level() != Level::Easy {
+        return Ok(Decision::Think {
+            game: Box::new(game.clone()),
+            policy: Box::new(policy),
+            version: view.version,
+        });
+    }
+    match chosen_command(game, seat, &policy) {
+        None => Ok(answer(true)),
+        Some((command, params)) => Ok(Decision::Move {
+            command,
+            params,
+            version: view.version,
+        }),
+    }
+}
+
+/// The answer of a step that changes nothing.
+fn idle_answer(view: &SessionView<'_>, phase_complete: bool) -> Response {
+    let body = render::session_state(view, Vec::new(), AiTurnExtra::idle(phase_complete));
+    json(StatusCode::OK, body, Some(view.version))
+}
+
+/// The policy's next move for `seat` as the command that records it, or
+/// `None` when it ends its phase.
+fn chosen_command(game: &Game, seat: PlayerId, policy: &dyn AiPolicy) -> Option<(Command, Params)> {
+    match policy.next_move(game, seat) {
+        AiMove::EndTurn => None,
         AiMove::Act { action_id, params } => {
             let command = Command::AiAction {
                 player_id: seat,
@@ -186,14 +330,8 @@ fn decide(
             };
             // A move the engine refuses ends the AI's phase, as the
             // reference's controller gives up when its action throws.
-            if game.clone().apply(&command).is_err() {
-                return Ok(answer(true));
-            }
-            Ok(Decision::Move {
-                command,
-                params,
-                version: view.version,
-            })
+            game.clone().apply(&command).ok()?;
+            Some((command, params))
         }
     }
 }

@@ -35,8 +35,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use kb_engine::content::Params;
 use kb_engine::{
-    AdvanceResult, AiMove, AiPolicy, AiTurnOutcome, AttackLog, Command, Game, Outcome, PlayerId,
-    PlayerSnapshot, TaxCollector,
+    AdvanceResult, AiMove, AiPolicy, AiStep, AiTurnOutcome, AttackLog, Command, Game, Outcome,
+    PlayerId, PlayerSnapshot, TaxCollector,
 };
 use kb_session::{SessionError, SessionView};
 use serde::Serialize;
@@ -158,8 +158,12 @@ pub async fn proceed(
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
     let expected = if_match(&headers)?;
-    let (mut version, mut game) = read(&state, caller.clone(), id.clone(), |view| {
-        (view.version, view.game.clone())
+    let (mut version, mut game, level) = read(&state, caller.clone(), id.clone(), |view| {
+        (
+            view.version,
+            view.game.clone(),
+            super::ai::session_level(view),
+        )
     })
     .await?;
     if let Some(expected) = expected
@@ -183,8 +187,20 @@ pub async fn proceed(
         }
     };
     loop {
+        // A searching level thinks on the AI pool and records its moves.
+        if let Command::AiTurn { player_id } = command
+            && level != kb_ai::Level::Easy
+        {
+            let policy = kb_ai::policy(level, super::ai::seed(&id, version));
+            let copy = game.clone();
+            command = state
+                .ai_pool()
+                .run(move || super::ai::turn_command(copy, player_id, &policy))
+                .await?;
+        }
         let playback = match &command {
             Command::AiTurn { player_id } => Some(watch_ai_turn(&game, *player_id)),
+            Command::AiMoves { player_id, moves } => Some(watch_moves(&game, *player_id, moves)),
             _ => None,
         };
         let taken = steps.len() + 1;
@@ -342,6 +358,36 @@ impl AiPolicy for Watcher<'_> {
         let chosen = self.inner.next_move(game, player);
         self.seen.borrow_mut().push((chosen.clone(), seats(game)));
         chosen
+    }
+}
+
+/// Plays recorded AI `moves` on a copy of `game`, watching each action.
+fn watch_moves(game: &Game, player: PlayerId, moves: &[AiStep]) -> Playback {
+    let mut copy = game.clone();
+    let mut after_each_action = Vec::new();
+    let mut action_ids = Vec::new();
+    for step in moves {
+        let command = match step {
+            AiStep::Advance => Command::Advance,
+            AiStep::Action { action_id, params } => Command::AiAction {
+                player_id: player,
+                action_id: action_id.clone(),
+                params: params.clone(),
+            },
+        };
+        if copy.apply(&command).is_err() {
+            action_ids.push("(failed)".into());
+            break;
+        }
+        if let AiStep::Action { action_id, params } = step {
+            action_ids.push(action_id.clone());
+            after_each_action.push((params.clone(), seats(&copy)));
+        }
+    }
+    Playback {
+        after_each_action,
+        action_ids,
+        end: seats(&copy),
     }
 }
 

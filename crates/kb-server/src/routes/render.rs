@@ -85,6 +85,10 @@ pub(crate) fn snapshot<'a>(
 pub(crate) struct SessionState<'a, E: Serialize> {
     session_id: &'a str,
     version: u64,
+    /// The AI level chosen at creation (absent when none was chosen: the
+    /// reference's `easy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ai_level: Option<&'a str>,
     snapshot: WireSnapshot<'a>,
     registries: &'a kb_content::RenderedJson,
     #[serde(flatten)]
@@ -174,6 +178,7 @@ pub(crate) fn session_state<E: Serialize>(
     to_bytes(&SessionState {
         session_id: view.session_id,
         version: view.version,
+        ai_level: view.ai_level,
         snapshot: snapshot(view.game, view.content, attacks),
         registries: view.content.registries(),
         extra,

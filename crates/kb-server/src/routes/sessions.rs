@@ -182,11 +182,22 @@ pub async fn create(
             Some((json, parsed))
         }
     };
+    let ai_level = match request.ai_level.as_deref() {
+        None => None,
+        Some(name) => {
+            let level: kb_ai::Level = name.parse().map_err(|e: kb_ai::UnknownLevel| {
+                ApiError::invalid_request(messages::INVALID_SESSION_CREATE_REQUEST)
+                    .with_issues(vec![Issue::new(format!("aiLevel: {e}"))])
+            })?;
+            Some(level.as_str().to_owned())
+        }
+    };
     let create = CreateSession {
         dev_mode: request.dev_mode.unwrap_or(false),
         config,
         player_names,
         ai_players: request.ai_players,
+        ai_level,
     };
     state
         .manager()
@@ -414,30 +425,32 @@ pub(super) async fn mutate(
 ) -> Result<Response, ApiError> {
     state
         .manager()
-        .execute_async(&caller, &id, command, expected, |view, outcome| {
-            let body = match outcome {
-                Outcome::Advance(advance) => {
-                    render::session_state(view, Vec::new(), AdvanceExtra { advance })
-                }
-                Outcome::AiTurn(turn) => {
-                    let attacks = turn
-                        .actions
-                        .iter()
-                        .flat_map(|a| a.attack_logs.iter().cloned())
-                        .collect();
-                    render::session_state(view, attacks, AiTurnExtra::of(turn))
-                }
-                Outcome::Action(done) => {
-                    render::session_state(view, done.attack_logs.clone(), Nothing {})
-                }
-                Outcome::DevMode | Outcome::PlayerName => {
-                    render::session_state(view, Vec::new(), Nothing {})
-                }
-            };
-            json(StatusCode::OK, body, Some(view.version))
-        })
+        .execute_async(&caller, &id, command, expected, outcome_response)
         .await
         .map_err(session_error)
+}
+
+/// The answer to a committed command: the session state with the command's
+/// own fields.
+pub(super) fn outcome_response(view: &SessionView<'_>, outcome: &Outcome) -> Response {
+    let body = match outcome {
+        Outcome::Advance(advance) => {
+            render::session_state(view, Vec::new(), AdvanceExtra { advance })
+        }
+        Outcome::AiTurn(turn) => {
+            let attacks = turn
+                .actions
+                .iter()
+                .flat_map(|a| a.attack_logs.iter().cloned())
+                .collect();
+            render::session_state(view, attacks, AiTurnExtra::of(turn))
+        }
+        Outcome::Action(done) => render::session_state(view, done.attack_logs.clone(), Nothing {}),
+        Outcome::DevMode | Outcome::PlayerName => {
+            render::session_state(view, Vec::new(), Nothing {})
+        }
+    };
+    json(StatusCode::OK, body, Some(view.version))
 }
 
 /// `POST /sessions/:id/advance` (the body is ignored).

@@ -38,6 +38,7 @@ impl SessionManager {
         let start = StartEntry {
             dev_mode: request.dev_mode,
             ai_players,
+            ai_level: request.ai_level.clone(),
         };
         let mut game = Game::new(content.content().clone(), start.options())?;
         let mut entries = vec![LogEntry::Start(start)];
@@ -74,7 +75,11 @@ impl SessionManager {
             _reservation: reservation,
             id,
             record,
-            live: Live { content, game },
+            live: Live {
+                content,
+                game,
+                ai_level: request.ai_level,
+            },
         };
         Ok((prepared, writes))
     }
@@ -98,6 +103,7 @@ impl SessionManager {
             created_at: now,
             game: &live.game,
             content: &live.content,
+            ai_level: live.ai_level.as_deref(),
         };
         self.committed(Change::Created { view: &view });
         let rendered = render(&view);

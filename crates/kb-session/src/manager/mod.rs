@@ -178,6 +178,9 @@ pub struct CreateSession {
     pub player_names: Vec<(PlayerId, String)>,
     /// Seats the built-in AI plays; `None` for the default (B).
     pub ai_players: Option<Vec<PlayerId>>,
+    /// The built-in AI's level (a name the caller validated), stored in
+    /// the log's start entry; `None` for the reference's AI.
+    pub ai_level: Option<String>,
 }
 
 /// A session as a request sees it.
@@ -192,6 +195,8 @@ pub struct SessionView<'a> {
     pub game: &'a Game,
     /// The content it plays by.
     pub content: &'a SessionContent,
+    /// The built-in AI's level as chosen at creation (`None`: none chosen).
+    pub ai_level: Option<&'a str>,
 }
 
 /// A live session's summary (for listings).
@@ -298,6 +303,7 @@ impl Slot {
             created_at: self.created_at,
             game: &live.game,
             content: &live.content,
+            ai_level: live.ai_level.as_deref(),
         }
     }
 }
@@ -327,6 +333,8 @@ impl SlotState {
 struct Live {
     content: Arc<SessionContent>,
     game: Game,
+    /// The AI level from the log's start entry.
+    ai_level: Option<String>,
 }
 
 impl SessionManager {

@@ -157,7 +157,25 @@ impl SessionManager {
             &log.commands,
         )
         .map_err(RebuildError::Corrupt)?;
-        Ok((Live { content, game }, version))
+        // The AI level lives in the start entry (entry 1), which a log
+        // read from a checkpoint does not hold: read it on its own then.
+        let ai_level = if log.checkpoint.is_none() {
+            crate::log::ai_level_of(log.commands.first())
+        } else {
+            let all = self
+                .store
+                .load_commands(session_id, 0)
+                .map_err(RebuildError::Store)?;
+            crate::log::ai_level_of(all.first())
+        };
+        Ok((
+            Live {
+                content,
+                game,
+                ai_level,
+            },
+            version,
+        ))
     }
 }
 

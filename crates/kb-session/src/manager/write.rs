@@ -381,6 +381,7 @@ impl SessionManager {
             entries.push(LogEntry::Start(StartEntry {
                 dev_mode: state.record.dev_mode,
                 ai_players: vec![PlayerId::B],
+                ai_level: None,
             }));
         }
         entries.push(LogEntry::Command(command));
