@@ -28,6 +28,5 @@ pub use error::SessionError;
 pub use log::{LogEntry, StartEntry};
 pub use manager::{
     Caller, Committed, CreateSession, HydrationReport, LogPage, ManagerOptions, SessionManager,
-    SessionSummary,
-    SessionView, StoreHealth,
+    SessionSummary, SessionView, StoreHealth,
 };

@@ -817,9 +817,15 @@ mod cases {
         assert_eq!(store.load_range("s-1", 0, 2).unwrap(), commands(1..=2));
         assert_eq!(store.load_range("s-1", 2, 2).unwrap(), commands(3..=4));
         assert_eq!(store.load_range("s-1", 4, 10).unwrap(), commands(5..=5));
-        assert_eq!(store.load_range("s-1", 5, 10).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            store.load_range("s-1", 5, 10).unwrap(),
+            Vec::<String>::new()
+        );
         assert_eq!(store.load_range("s-1", 0, 0).unwrap(), Vec::<String>::new());
-        assert_eq!(store.load_range("none", 0, 5).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            store.load_range("none", 0, 5).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     pub fn load_commands_reads_the_whole_log_past_checkpoints(h: &dyn StoreHarness) {

@@ -134,7 +134,10 @@ impl SessionManager {
     /// Reserves room for one more session. The count is this process's
     /// sessions, or in shared mode `stored`, the store's: processes
     /// creating at the same instant can overshoot the limit by one each.
-    pub(super) fn reserve_capacity(&self, stored: Option<usize>) -> Result<Reservation<'_>, SessionError> {
+    pub(super) fn reserve_capacity(
+        &self,
+        stored: Option<usize>,
+    ) -> Result<Reservation<'_>, SessionError> {
         let reservation = Reservation(&self.pending_creates);
         self.pending_creates.fetch_add(1, Ordering::SeqCst);
         if let Some(max) = self.max_sessions {

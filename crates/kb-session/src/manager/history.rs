@@ -16,6 +16,8 @@ use crate::error::SessionError;
 /// A session rebuilt at a version.
 struct Past {
     record: SessionRecord,
+    /// The AI level its start entry names.
+    ai_level: Option<String>,
     content: Arc<SessionContent>,
     game: Game,
     commands: Vec<String>,
@@ -40,6 +42,7 @@ impl SessionManager {
                 created_at: past.record.created_at,
                 game: &past.game,
                 content: &past.content,
+                ai_level: past.ai_level.as_deref(),
             };
             Ok(f(&view))
         })
@@ -59,16 +62,17 @@ impl SessionManager {
     ) -> Result<R, SessionError> {
         let at = match at {
             Some(at) => at,
-            None => self.read_async(caller, session_id, |view| view.version).await?,
+            None => {
+                self.read_async(caller, session_id, |view| view.version)
+                    .await?
+            }
         };
         let (manager, reader, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
         let past = off_thread(move || manager.past(&reader, &id, at)).await?;
         let (manager, caller) = (Arc::clone(self), caller.clone());
         super::write::detached(async move {
             manager.check_open()?;
-            let stored = manager
-                .stored_count(Mode::Async(&manager))
-                .await?;
+            let stored = manager.stored_count(Mode::Async(&manager)).await?;
             let reservation = manager.reserve_capacity(stored)?;
             let id = manager.fresh_id()?;
             let now = manager.clock.now_ms();
@@ -96,6 +100,7 @@ impl SessionManager {
             let live = Live {
                 content: past.content,
                 game: past.game,
+                ai_level: past.ai_level,
             };
             let view = SessionView {
                 session_id: &id,
@@ -103,6 +108,7 @@ impl SessionManager {
                 created_at: now,
                 game: &live.game,
                 content: &live.content,
+                ai_level: live.ai_level.as_deref(),
             };
             manager.committed(Change::Created { view: &view });
             let rendered = render(&view);
@@ -147,25 +153,23 @@ impl SessionManager {
             .store
             .load_range(session_id, 0, limit)
             .map_err(SessionError::Unavailable)?;
-        let (game, reached) = crate::log::replay(
-            content.content().clone(),
-            record.dev_mode,
-            None,
-            &commands,
-        )
-        .map_err(|reason| {
-            tracing::error!(session_id, reason, "a session's log does not replay");
-            SessionError::Concurrent {
-                session_id: session_id.to_owned(),
-            }
-        })?;
+        let (game, reached) =
+            crate::log::replay(content.content().clone(), record.dev_mode, None, &commands)
+                .map_err(|reason| {
+                    tracing::error!(session_id, reason, "a session's log does not replay");
+                    SessionError::Concurrent {
+                        session_id: session_id.to_owned(),
+                    }
+                })?;
         if reached != at {
             // The session was deleted (or its log cut) meanwhile.
             return Err(SessionError::NotFound {
                 session_id: session_id.to_owned(),
             });
         }
+        let ai_level = crate::log::ai_level_of(commands.first());
         Ok(Past {
+            ai_level,
             record,
             content,
             game,

@@ -675,7 +675,9 @@ impl SessionManager {
         after: Option<u64>,
         limit: usize,
     ) -> Result<LogPage, SessionError> {
-        let version = self.read_async(caller, session_id, |view| view.version).await?;
+        let version = self
+            .read_async(caller, session_id, |view| view.version)
+            .await?;
         let after = after.unwrap_or(0);
         if after > version {
             return Err(SessionError::InvalidRequest(format!(

@@ -162,11 +162,11 @@ impl SessionManager {
         let ai_level = if log.checkpoint.is_none() {
             crate::log::ai_level_of(log.commands.first())
         } else {
-            let all = self
+            let first = self
                 .store
-                .load_commands(session_id, 0)
+                .load_range(session_id, 0, 1)
                 .map_err(RebuildError::Store)?;
-            crate::log::ai_level_of(all.first())
+            crate::log::ai_level_of(first.first())
         };
         Ok((
             Live {

@@ -31,8 +31,8 @@ use tokio::sync::MutexGuard;
 use super::create::capacity_count;
 use super::sync::{RebuildError, Synced};
 use super::{
-    Caller, Committed, CreateSession, SessionManager, SessionView, Slot, SlotState, not_found, off_thread,
-    visible_to,
+    Caller, Committed, CreateSession, SessionManager, SessionView, Slot, SlotState, not_found,
+    off_thread, visible_to,
 };
 use crate::error::SessionError;
 use crate::log::{LogEntry, StartEntry};
@@ -102,11 +102,23 @@ impl SessionManager {
             }
             Change::Deleted { session_id } => {
                 tracing::debug!(%session_id, "session deleted");
-                self.publish(session_id, Committed { version: 0, ended: true });
+                self.publish(
+                    session_id,
+                    Committed {
+                        version: 0,
+                        ended: true,
+                    },
+                );
             }
             Change::Purged { session_id } => {
                 tracing::debug!(%session_id, "session purged");
-                self.publish(session_id, Committed { version: 0, ended: true });
+                self.publish(
+                    session_id,
+                    Committed {
+                        version: 0,
+                        ended: true,
+                    },
+                );
             }
         }
     }
@@ -258,7 +270,11 @@ impl SessionManager {
     }
 
     /// Commits a batch (none for an empty one), waiting as `mode` says.
-    pub(super) async fn commit_in(&self, mode: Mode<'_>, writes: Vec<Write>) -> Result<(), StoreError> {
+    pub(super) async fn commit_in(
+        &self,
+        mode: Mode<'_>,
+        writes: Vec<Write>,
+    ) -> Result<(), StoreError> {
         if writes.is_empty() {
             return Ok(());
         }
