@@ -174,10 +174,13 @@ pub async fn serve_within(
             crate::telemetry::log_request_summary();
         }
     });
+    // Event streams would hold graceful shutdown forever: they end when
+    // it begins.
+    let (end_streams, streams) = routes::events::StreamsShutdown::new();
+    let app = app.layer(axum::Extension(streams));
     let shutdown = async move {
         shutdown.await;
-        // Event streams would hold graceful shutdown forever.
-        routes::events::end_streams();
+        let _ = end_streams.send(true);
     };
     let served = crate::limits::serve(listener, app, limits, shutdown).await;
     summary.abort();

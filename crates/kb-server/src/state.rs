@@ -1,6 +1,7 @@
 //! [`AppState`]: the cheap-to-clone handle every handler receives.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kb_session::SessionManager;
 
@@ -32,6 +33,8 @@ struct Parts {
     cors: CorsOrigins,
     /// Where the built-in AI thinks (see [`crate::ai_pool`]).
     ai: AiPool,
+    /// Interval of the event streams' heartbeats.
+    event_heartbeat: Duration,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
                 manager,
                 cors: CorsOrigins::none(),
                 ai: AiPool::default(),
+                event_heartbeat: crate::routes::events::HEARTBEAT,
             }),
         }
     }
@@ -69,6 +73,24 @@ impl AppState {
         }
     }
 
+    /// The same state, with event streams sending a heartbeat every
+    /// `interval` (default [`crate::routes::events::HEARTBEAT`]; shorter in
+    /// tests). Call before the router is built.
+    pub fn with_event_heartbeat(self, interval: Duration) -> Self {
+        let parts = self.into_parts();
+        Self {
+            inner: Arc::new(Parts {
+                event_heartbeat: interval,
+                ..parts
+            }),
+        }
+    }
+
+    /// Interval of the event streams' heartbeats.
+    pub fn event_heartbeat(&self) -> Duration {
+        self.inner.event_heartbeat
+    }
+
     fn into_parts(self) -> Parts {
         Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Parts {
             auth: shared.auth.clone(),
@@ -76,6 +98,7 @@ impl AppState {
             manager: shared.manager.clone(),
             cors: shared.cors.clone(),
             ai: shared.ai.clone(),
+            event_heartbeat: shared.event_heartbeat,
         })
     }
 

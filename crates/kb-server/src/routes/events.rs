@@ -3,35 +3,50 @@
 //! same entries as pages for clients that cannot hold a stream.
 //!
 //! **The log is what is sent.** An event is one log entry: its `id` is the
-//! session's version after it, its data `{"version", "entry"}` (the command
-//! as recorded, with who made it where the command says). A stream first
-//! replays the log after the client's version (`Last-Event-ID` or
-//! `?after=`), then waits for the manager's announcement of a commit (made
-//! on the write path once the commit is durable) and reads the log again
-//! after the last version it sent. So it sends each entry once, in order,
-//! whatever it missed (a lagging receiver, a restart, another process's
-//! write): nothing is sent from memory that the log does not hold. In
-//! shared mode the manager hears only its own commits, so a stream also
-//! reads the log every [`SHARED_POLL`].
+//! session's version after it, its data (see [`EventData`]) the entry as
+//! logged, the seat that made it, the engine's result of it and the game's
+//! state after it, so a client updates its view from the event alone. The
+//! result and state are not stored: the stream plays the entry on a replica
+//! of the game at the version before it (the engine is deterministic, so
+//! this is what the write produced). The streams of one session in one
+//! process share one replica and the last few rendered events ([`Feed`]);
+//! a stream resuming further back plays from a replica of its own, rebuilt
+//! from the log, and hands it over once it has caught up.
 //!
-//! A stream sends a comment line every [`HEARTBEAT`], ends with an `end`
-//! event when the session is deleted or purged, and ends when the server
-//! shuts down (clients resume with `Last-Event-ID`). A caller holds at
-//! most [`MAX_STREAMS_PER_CALLER`] streams (429 beyond).
+//! A stream first replays the log after the client's version
+//! (`Last-Event-ID` or `?after=`), then waits for the manager's
+//! announcement of a commit (made on the write path once the commit is
+//! durable) and reads the log again after the last version it sent. So it
+//! sends each entry once, in order, whatever it missed (a lagging receiver,
+//! a restart, another process's write): nothing is sent that the log does
+//! not hold. In shared mode the manager hears only its own commits, so a
+//! stream also reads the log every [`SHARED_POLL`] (on PostgreSQL the
+//! manager's store wakes it sooner, see `SessionManager::follow`).
+//!
+//! A stream sends a comment line every [`HEARTBEAT`] (configurable, see
+//! `AppState::with_event_heartbeat`), ends with an `end` event when the game
+//! concludes (`reason: "concluded"`, after the event that concluded it) or
+//! the session is deleted or purged (`reason: "deleted"`), and ends when the
+//! server shuts down (clients resume with `Last-Event-ID`). A caller holds
+//! at most [`MAX_STREAMS_PER_CALLER`] streams (429 beyond).
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use kb_engine::{
+    ByPlayer, Command, Conclusion, Gain, Game, GameSnapshot, Outcome, PassiveRecordView, PlayerId,
+};
 use kb_protocol::ErrorCode;
-use kb_session::{SessionError, SessionManager};
-use serde::Deserialize;
-use tokio::sync::Notify;
+use kb_session::{LogEntry, SessionError, SessionManager};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::sessions::{json, require, session_error};
@@ -51,15 +66,6 @@ pub const SHARED_POLL: Duration = Duration::from_millis(200);
 const PAGE: usize = 256;
 /// The most entries `GET …/log` answers at once.
 const MAX_LOG_LIMIT: usize = 1000;
-
-/// Wakes every open stream at shutdown, so graceful shutdown does not wait
-/// for clients that would stay forever.
-static SHUTDOWN: LazyLock<Notify> = LazyLock::new(Notify::new);
-
-/// Ends every open stream (called when the server begins to shut down).
-pub fn end_streams() {
-    SHUTDOWN.notify_waiters();
-}
 
 /// Open streams per caller.
 static OPEN: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
@@ -165,12 +171,27 @@ fn entry_json(version: u64, entry: &str) -> String {
     format!("{{\"version\":{version},\"entry\":{entry}}}")
 }
 
+/// Ends the event streams of a server when it begins to shut down:
+/// [`crate::app::serve_within`] adds it to the router as an extension and
+/// fires it when its shutdown signal completes.
+#[derive(Clone)]
+pub struct StreamsShutdown(tokio::sync::watch::Receiver<bool>);
+
+impl StreamsShutdown {
+    /// A trigger and the extension it fires.
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, StreamsShutdown) {
+        let (trigger, watch) = tokio::sync::watch::channel(false);
+        (trigger, StreamsShutdown(watch))
+    }
+}
+
 /// `GET /sessions/:id/events`: see the module doc.
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
+    shutdown: Option<Extension<StreamsShutdown>>,
     query: Result<Query<AfterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
@@ -193,41 +214,211 @@ pub async fn events(
     // Checks that the session exists for the caller and that `after` is
     // not ahead of it; without `after`, the stream starts at the current
     // version.
-    let first = manager
-        .log_async(&caller, &id, after, if after.is_some() { PAGE } else { 0 })
+    let (version, conclusion) = manager
+        .read_async(&caller, &id, |view| {
+            (view.version, view.game.state().conclusion.clone())
+        })
+        .await
+        .map_err(session_error)?;
+    manager
+        .log_async(&caller, &id, after, 0)
         .await
         .map_err(session_error)?;
     let permit = StreamPermit::take(&caller.user_id)?;
-    let pending: VecDeque<Event> = first
-        .entries
-        .iter()
-        .map(|(version, entry)| entry_event(*version, entry))
-        .collect();
-    let last = first
-        .entries
-        .last()
-        .map_or(after.unwrap_or(first.version), |(version, _)| *version);
-    let stream = Stream {
+    let last = after.unwrap_or(version);
+    let mut stream = Stream {
         manager,
         caller,
+        feed: Feed::of(&id),
         id,
         last,
-        pending,
+        pending: VecDeque::new(),
         follow,
         done: false,
-        caught_up: first.entries.len() < PAGE,
+        caught_up: false,
+        own: None,
+        shutdown: shutdown.map(|Extension(StreamsShutdown(watch))| watch),
         _permit: permit,
     };
+    if last == version
+        && let Some(conclusion) = conclusion
+    {
+        // Over already: nothing will follow.
+        stream.end_concluded(&conclusion);
+    }
     let events = futures_util::stream::unfold(stream, Stream::next);
     Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
+        .keep_alive(KeepAlive::new().interval(state.event_heartbeat()))
         .into_response())
 }
 
-fn entry_event(version: u64, entry: &str) -> Event {
-    Event::default()
-        .id(version.to_string())
-        .data(entry_json(version, entry))
+/// The data of an event: the log entry, who made it, what it did and the
+/// state after it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventData<'a> {
+    /// The session's version after the entry (the event's `id`).
+    pub version: u64,
+    /// The entry as logged (`{"type":"start",…}` or an engine command).
+    pub entry: &'a RawValue,
+    /// The seat that made it (`None` for the start entry and dev mode).
+    pub player_id: Option<PlayerId>,
+    /// Whether the built-in AI made it.
+    pub ai: bool,
+    /// The engine's result (`None` for the start entry): the route's own
+    /// fields (`advance`, an action's `costs`/`traces`/`attackLogs`, an AI
+    /// turn's actions).
+    pub result: Option<&'a Outcome>,
+    /// The game after it (`snapshot.game` of the session state).
+    pub game: GameSnapshot,
+    /// `snapshot.recentResourceGains` after it.
+    pub recent_resource_gains: &'a [Gain],
+    /// `snapshot.passiveRecords` after it.
+    pub passive_records: ByPlayer<Vec<PassiveRecordView<'a>>>,
+}
+
+/// One rendered event.
+#[derive(Clone)]
+struct Rendered {
+    version: u64,
+    /// The entry it was rendered from.
+    entry: Arc<str>,
+    data: Arc<str>,
+    conclusion: Option<Conclusion>,
+}
+
+/// The game at a version.
+#[derive(Clone)]
+struct Replica {
+    version: u64,
+    game: Game,
+}
+
+/// Renders the event of entry `version` of a log, played on `before` (the
+/// game at `version - 1`; for the start entry, the game it created).
+fn render(game: &mut Game, version: u64, entry: &str) -> Result<Rendered, String> {
+    let raw: &RawValue = serde_json::from_str(entry).map_err(|e| e.to_string())?;
+    let (player_id, ai, result) = match LogEntry::parse(entry).map_err(|e| e.to_string())? {
+        LogEntry::Start(_) => (None, false, None),
+        LogEntry::Command(command) => {
+            let active = game.state().active;
+            let (player_id, ai) = match &command {
+                Command::AiAction { player_id, .. }
+                | Command::AiTurn { player_id }
+                | Command::AiMoves { player_id, .. } => (Some(*player_id), true),
+                Command::SetPlayerName { player_id, .. } => (Some(*player_id), false),
+                Command::Action {
+                    player_id: Some(player_id),
+                    ..
+                } => (Some(*player_id), false),
+                Command::SetDevMode { .. } => (None, false),
+                _ => (Some(active), false),
+            };
+            let outcome = game.apply(&command).map_err(|e| e.to_string())?;
+            (player_id, ai, Some(outcome))
+        }
+    };
+    let snapshot = game.snapshot();
+    let data = serde_json::to_string(&EventData {
+        version,
+        entry: raw,
+        player_id,
+        ai,
+        result: result.as_ref(),
+        game: snapshot.game,
+        recent_resource_gains: snapshot.recent_resource_gains,
+        passive_records: snapshot.passive_records,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(Rendered {
+        version,
+        entry: Arc::from(entry),
+        data: Arc::from(data),
+        conclusion: game.state().conclusion.clone(),
+    })
+}
+
+/// Rendered events kept per session for the streams that follow it live.
+const RECENT: usize = 16;
+
+/// What the streams of one session in this process share: a replica of the
+/// game at the newest version any of them rendered, and the last events
+/// rendered, so a commit is played and rendered once however many streams
+/// follow it.
+#[derive(Default)]
+struct Feed {
+    replica: Option<Replica>,
+    recent: VecDeque<Rendered>,
+}
+
+/// The feeds of the sessions someone streams (dropped with their last
+/// stream).
+static FEEDS: LazyLock<Mutex<HashMap<String, Weak<Mutex<Feed>>>>> = LazyLock::new(Default::default);
+
+impl Feed {
+    fn of(session_id: &str) -> Arc<Mutex<Feed>> {
+        let mut feeds = FEEDS.lock().expect("feeds lock");
+        if let Some(feed) = feeds.get(session_id).and_then(Weak::upgrade) {
+            return feed;
+        }
+        feeds.retain(|_, feed| feed.strong_count() > 0);
+        let feed = Arc::new(Mutex::new(Feed::default()));
+        feeds.insert(session_id.to_owned(), Arc::downgrade(&feed));
+        feed
+    }
+
+    fn remember(&mut self, rendered: Rendered) {
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(rendered);
+    }
+
+    /// The event of entry `version`, if this feed has it or can render it
+    /// (its replica is at the version before).
+    fn get(&mut self, version: u64, entry: &str) -> Option<Result<Rendered, String>> {
+        if let Some(done) = self
+            .recent
+            .iter()
+            .rev()
+            .find(|r| r.version == version && &*r.entry == entry)
+        {
+            return Some(Ok(done.clone()));
+        }
+        let replica = self.replica.as_mut()?;
+        if replica.version + 1 != version {
+            return None;
+        }
+        let mut game = replica.game.clone();
+        let rendered = render(&mut game, version, entry);
+        if let Ok(rendered) = &rendered {
+            *replica = Replica { version, game };
+            self.remember(rendered.clone());
+        }
+        Some(rendered)
+    }
+
+    /// Takes a stream's replica (and its last event) if it is ahead.
+    fn adopt(&mut self, replica: Replica, last: Option<Rendered>) {
+        if self
+            .replica
+            .as_ref()
+            .is_none_or(|r| r.version < replica.version)
+        {
+            self.replica = Some(replica);
+            if let Some(last) = last {
+                self.remember(last);
+            }
+        }
+    }
+}
+
+/// Why an event could not be rendered.
+enum Unrendered {
+    /// The session could not be read (gone, or the store failed).
+    Session(SessionError),
+    /// The entry does not play (a log the engine refuses).
+    Entry(String),
 }
 
 /// One open stream's state.
@@ -235,14 +426,19 @@ struct Stream {
     manager: Arc<SessionManager>,
     caller: kb_session::Caller,
     id: String,
+    feed: Arc<Mutex<Feed>>,
     /// The version of the last entry sent (or the client had).
     last: u64,
-    /// Events read from the log, not sent yet.
+    /// Events rendered, not sent yet.
     pending: VecDeque<Event>,
     follow: tokio::sync::broadcast::Receiver<kb_session::Committed>,
     done: bool,
     /// The last read of the log found less than a page.
     caught_up: bool,
+    /// This stream's replica while it plays entries the feed is past, and
+    /// the last event it rendered.
+    own: Option<(Replica, Rendered)>,
+    shutdown: Option<tokio::sync::watch::Receiver<bool>>,
     _permit: StreamPermit,
 }
 
@@ -256,7 +452,8 @@ impl Stream {
                 return None;
             }
             if !self.caught_up {
-                // A full page was read: read on before waiting.
+                // A full page was read (or none yet): read on before
+                // waiting.
                 self.caught_up = true;
             } else {
                 self.wait().await;
@@ -268,38 +465,118 @@ impl Stream {
         }
     }
 
-    /// Reads the log after the last entry sent.
+    /// Reads the log after the last entry sent and renders its entries.
     async fn read_log(&mut self) {
-        match self
+        let page = match self
             .manager
             .log_async(&self.caller, &self.id, Some(self.last), PAGE)
             .await
         {
-            Ok(page) => {
-                self.caught_up = page.entries.len() < PAGE;
-                for (version, entry) in &page.entries {
-                    self.pending.push_back(entry_event(*version, entry));
-                    self.last = *version;
-                }
-            }
-            Err(SessionError::NotFound { .. }) => self.end("deleted"),
+            Ok(page) => page,
+            Err(SessionError::NotFound { .. }) => return self.end_deleted(),
             // The client resumes from its last event id.
-            Err(_) => self.done = true,
+            Err(_) => {
+                self.done = true;
+                return;
+            }
+        };
+        self.caught_up = page.entries.len() < PAGE;
+        for (version, entry) in &page.entries {
+            let rendered = match self.rendered(*version, entry).await {
+                Ok(rendered) => rendered,
+                Err(Unrendered::Session(SessionError::NotFound { .. })) => {
+                    return self.end_deleted();
+                }
+                Err(Unrendered::Entry(reason)) => {
+                    tracing::error!(session_id = %self.id, version, reason, "a log entry does not play");
+                    self.done = true;
+                    return;
+                }
+                // The client resumes from its last event id.
+                Err(Unrendered::Session(_)) => {
+                    self.done = true;
+                    return;
+                }
+            };
+            self.pending.push_back(
+                Event::default()
+                    .id(version.to_string())
+                    .data(&*rendered.data),
+            );
+            self.last = *version;
+            if let Some(conclusion) = &rendered.conclusion {
+                self.end_concluded(conclusion);
+                break;
+            }
+        }
+        if self.caught_up || self.done {
+            // Live from here: the feed's replica serves, not this one.
+            if let Some((replica, last)) = self.own.take() {
+                self.feed
+                    .lock()
+                    .expect("feed lock")
+                    .adopt(replica, Some(last));
+            }
         }
     }
 
-    fn end(&mut self, reason: &str) {
+    /// The event of entry `version`: from the feed when it has it, else
+    /// played on this stream's replica (rebuilt from the log when needed).
+    async fn rendered(&mut self, version: u64, entry: &str) -> Result<Rendered, Unrendered> {
+        let unrenderable = Unrendered::Entry;
+        if self.own.is_none()
+            && let Some(done) = self.feed.lock().expect("feed lock").get(version, entry)
+        {
+            return done.map_err(unrenderable);
+        }
+        let at = version.saturating_sub(1).max(1);
+        let mut replica = match self.own.take() {
+            Some((replica, _)) if replica.version + 1 == version => replica,
+            _ => {
+                let game = self
+                    .manager
+                    .read_at_async(&self.caller, &self.id, at, |view| view.game.clone())
+                    .await
+                    .map_err(Unrendered::Session)?;
+                Replica { version: at, game }
+            }
+        };
+        let rendered = if version == 1 {
+            // The start entry: the replica at 1 is the game it created.
+            render_start(&replica.game, entry)
+        } else {
+            let rendered = render(&mut replica.game, version, entry);
+            replica.version = version;
+            rendered
+        }
+        .map_err(unrenderable)?;
+        self.own = Some((replica, rendered.clone()));
+        Ok(rendered)
+    }
+
+    fn end_deleted(&mut self) {
+        self.end(format!(
+            "{{\"reason\":\"deleted\",\"version\":{}}}",
+            self.last
+        ));
+    }
+
+    fn end_concluded(&mut self, conclusion: &Conclusion) {
+        self.end(format!(
+            "{{\"reason\":\"concluded\",\"version\":{},\"conclusion\":{}}}",
+            self.last,
+            serde_json::to_string(conclusion).expect("plain data")
+        ));
+    }
+
+    fn end(&mut self, data: String) {
         self.pending
-            .push_back(Event::default().event("end").data(format!(
-                "{{\"reason\":\"{reason}\",\"version\":{}}}",
-                self.last
-            )));
+            .push_back(Event::default().event("end").data(data));
         self.done = true;
     }
 
     /// Waits until there may be something new in the log.
     async fn wait(&mut self) {
-        let shutdown = SHUTDOWN.notified();
         let poll = async {
             if self.manager.is_shared() {
                 tokio::time::sleep(SHARED_POLL).await;
@@ -307,10 +584,17 @@ impl Stream {
                 std::future::pending::<()>().await;
             }
         };
+        let shutdown = async {
+            match &mut self.shutdown {
+                Some(watch) => {
+                    let _ = watch.wait_for(|stopping| *stopping).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             change = self.follow.recv() => match change {
-                Ok(change) if change.ended => self.end("deleted"),
-                Ok(change) if change.version <= self.last => {}
+                Ok(change) if change.ended => self.end_deleted(),
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => {
                     // Nobody publishes on this channel any more (the
@@ -322,4 +606,11 @@ impl Stream {
             () = shutdown => self.done = true,
         }
     }
+}
+
+/// The event of the start entry (version 1), `game` being the game it
+/// created.
+fn render_start(game: &Game, entry: &str) -> Result<Rendered, String> {
+    let mut game = game.clone();
+    render(&mut game, 1, entry)
 }

@@ -1,11 +1,12 @@
 //! The live routes: `GET /sessions/:id/log` and the event stream
-//! `GET /sessions/:id/events` (replay, then live, end on delete, bad input,
-//! the per-caller stream limit).
+//! `GET /sessions/:id/events` (replay, then live, what an event carries, end
+//! on delete and on the game's conclusion, heartbeats, bad input, the
+//! per-caller stream limit, graceful shutdown).
 
 use axum::body::{Body, BodyDataStream};
 use axum::http::Method;
 use futures_util::StreamExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::helpers::*;
@@ -136,7 +137,8 @@ async fn a_stream_replays_the_log_then_goes_on_live_and_ends_on_delete() {
         assert_eq!(name, None);
         assert_eq!(event_id, entry["version"].as_u64());
         let data: Value = serde_json::from_str(&data).unwrap();
-        assert_eq!(&data, entry);
+        assert_eq!(data["version"], entry["version"]);
+        assert_eq!(data["entry"], entry["entry"]);
     }
     // Live: the next commit arrives, with the version after it.
     let after = version(&app.advance(ALICE, &id).await);
@@ -221,4 +223,217 @@ async fn a_caller_holds_a_bounded_number_of_streams() {
     held.pop();
     let (status, _) = open(&app, &path, BOB, &[]).await;
     assert_eq!(status, 200, "a closed stream makes room");
+}
+
+/// The session state's `snapshot` of `id`.
+async fn state_snapshot(app: &TestApp, id: &str) -> Value {
+    app.snapshot(ALICE, id).await["snapshot"].clone()
+}
+
+#[tokio::test]
+async fn an_event_carries_the_entry_who_made_it_its_result_and_the_state_after_it() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let (_, mut body) = open(&app, &format!("/sessions/{id}/events?after=0"), ALICE, &[]).await;
+    let mut buffer = String::new();
+    // The start entry: the game it created, no result.
+    let (_, event_id, data) = next_event(&mut body, &mut buffer).await;
+    assert_eq!(event_id, Some(1));
+    let start: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(start["entry"]["type"], "start");
+    assert_eq!(start["result"], Value::Null);
+    assert_eq!(start["playerId"], Value::Null);
+    assert_eq!(start["game"], state_snapshot(&app, &id).await["game"]);
+    // A command: who made it, what it did, the state after it, equal to
+    // what the route answered.
+    let answer = app.advance(ALICE, &id).await;
+    let (_, event_id, data) = next_event(&mut body, &mut buffer).await;
+    assert_eq!(event_id, Some(version(&answer)));
+    let event: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(event["entry"]["type"], "advance");
+    assert_eq!(event["playerId"], "A");
+    assert_eq!(event["ai"], false);
+    assert_eq!(event["result"]["type"], "advance");
+    assert_eq!(event["result"]["phase"], answer["advance"]["phase"]);
+    assert_eq!(event["game"], answer["snapshot"]["game"]);
+    assert_eq!(
+        event["recentResourceGains"],
+        answer["snapshot"]["recentResourceGains"]
+    );
+    assert_eq!(
+        event["passiveRecords"],
+        answer["snapshot"]["passiveRecords"]
+    );
+    // The AI's turn says so.
+    let mut last = version(&answer);
+    for _ in 0..40 {
+        let state = app.advance(ALICE, &id).await;
+        last = version(&state);
+        if state["snapshot"]["game"]["activePlayerId"] == "B" {
+            break;
+        }
+    }
+    let turn = app.ai_whole_turn(ALICE, &id, "B").await;
+    let mut seen = None;
+    while seen
+        .as_ref()
+        .is_none_or(|e: &Value| e["version"] != version(&turn))
+    {
+        let (_, _, data) = next_event(&mut body, &mut buffer).await;
+        seen = Some(serde_json::from_str(&data).unwrap());
+    }
+    let ai = seen.unwrap();
+    assert!(version(&turn) > last);
+    assert_eq!(ai["playerId"], "B");
+    assert_eq!(ai["ai"], true);
+    assert_eq!(ai["game"], turn["snapshot"]["game"]);
+}
+
+#[tokio::test]
+async fn a_resumed_stream_renders_the_same_events_as_a_live_one() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let (_, mut live) = open(&app, &format!("/sessions/{id}/events"), ALICE, &[]).await;
+    let now = version(&app.advance_times(ALICE, &id, 6).await);
+    let mut buffer = String::new();
+    let mut seen = Vec::new();
+    for _ in 2..=now {
+        seen.push(next_event(&mut live, &mut buffer).await);
+    }
+    // A stream resuming from 3 plays its own replica from the log.
+    let (_, mut resumed) = open(
+        &app,
+        &format!("/sessions/{id}/events"),
+        ALICE,
+        &[("last-event-id", "3")],
+    )
+    .await;
+    let mut buffer = String::new();
+    for expected in &seen[2..] {
+        let event = next_event(&mut resumed, &mut buffer).await;
+        assert_eq!(&event, expected);
+    }
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_the_game_concludes() {
+    let app = TestApp::game();
+    // Dev mode gives A a legion and B a castle of 1 HP: one attack wins.
+    let id = session_id(&app.create_session(ALICE, r#"{"devMode": true}"#).await);
+    app.to_main(ALICE, &id).await;
+    let (_, mut body) = open(&app, &format!("/sessions/{id}/events"), ALICE, &[]).await;
+    let response = app.act(ALICE, &id, "army_attack", json!({})).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let won = version(&response.json());
+    let mut buffer = String::new();
+    let (name, event_id, data) = next_event(&mut body, &mut buffer).await;
+    assert_eq!((name, event_id), (None, Some(won)));
+    let event: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(event["game"]["conclusion"]["winnerId"], "A");
+    let (name, event_id, data) = next_event(&mut body, &mut buffer).await;
+    assert_eq!(name.as_deref(), Some("end"));
+    assert_eq!(event_id, None);
+    let end: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(end["reason"], "concluded");
+    assert_eq!(end["version"], won);
+    assert_eq!(end["conclusion"]["winnerId"], "A");
+    assert_eq!(end["conclusion"]["loserId"], "B");
+    assert!(body.next().await.is_none(), "the stream ends");
+
+    // Opened on a concluded game: the end event at once.
+    let (_, mut late) = open(&app, &format!("/sessions/{id}/events"), ALICE, &[]).await;
+    let (name, _, data) = next_event(&mut late, &mut String::new()).await;
+    assert_eq!(name.as_deref(), Some("end"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["reason"],
+        "concluded"
+    );
+    assert!(late.next().await.is_none());
+    // Resumed from before the end: the rest of the log, then the end.
+    let (_, mut resumed) = open(
+        &app,
+        &format!("/sessions/{id}/events?after={}", won - 1),
+        ALICE,
+        &[],
+    )
+    .await;
+    let mut buffer = String::new();
+    assert_eq!(next_event(&mut resumed, &mut buffer).await.1, Some(won));
+    assert_eq!(
+        next_event(&mut resumed, &mut buffer).await.0.as_deref(),
+        Some("end")
+    );
+    assert!(resumed.next().await.is_none());
+}
+
+#[tokio::test]
+async fn a_quiet_stream_sends_heartbeats() {
+    let app = TestApp::game_with_heartbeat(std::time::Duration::from_millis(20));
+    let id = app.new_session(ALICE).await;
+    let (status, mut body) = open(&app, &format!("/sessions/{id}/events"), ALICE, &[]).await;
+    assert_eq!(status, 200);
+    // Nothing happens in the session: what arrives is comment lines only.
+    let mut text = String::new();
+    while text.matches("\n\n").count() < 3 {
+        let chunk = body.next().await.expect("the stream goes on").unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    for block in text.split_terminator("\n\n") {
+        assert!(block.starts_with(':'), "a heartbeat comment: {block:?}");
+    }
+    // And the stream still delivers.
+    let now = version(&app.advance(ALICE, &id).await);
+    let (_, event_id, _) = next_event(&mut body, &mut String::new()).await;
+    assert_eq!(event_id, Some(now));
+}
+
+#[tokio::test]
+async fn graceful_shutdown_ends_open_streams_cleanly() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = kb_server::app::bind("127.0.0.1", 0).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let table = kb_server::auth::TokenTable::from_json(GAME_TOKENS).unwrap();
+    let state = kb_server::AppState::new(
+        kb_server::Authenticator::new(table),
+        kb_server::Metrics::new(),
+        memory_manager(),
+    );
+    let id = state
+        .manager()
+        .create_async(
+            &kb_session::Caller::user("alice"),
+            kb_session::CreateSession::default(),
+            |view| view.session_id.to_owned(),
+        )
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(kb_server::run(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /sessions/{id}/events HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {ALICE}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !String::from_utf8_lossy(&head).contains("\r\n\r\n") {
+        let mut byte = [0; 256];
+        let read = stream.read(&mut byte).await.unwrap();
+        assert!(read > 0, "the stream opens");
+        head.extend_from_slice(&byte[..read]);
+    }
+    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 200"));
+    stop.send(()).unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).await.unwrap();
+    let all = [head, rest].concat();
+    let text = String::from_utf8_lossy(&all);
+    assert!(
+        text.ends_with("0\r\n\r\n"),
+        "the chunked body is terminated, not cut: {text:?}"
+    );
+    server.await.unwrap().unwrap();
 }

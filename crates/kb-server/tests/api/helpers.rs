@@ -491,6 +491,16 @@ impl TestApp {
         Self { state, router }
     }
 
+    /// The app over [`GAME_TOKENS`], a fresh in-memory store, and event
+    /// streams that send a heartbeat every `interval`.
+    pub fn game_with_heartbeat(interval: std::time::Duration) -> Self {
+        let table = TokenTable::from_json(GAME_TOKENS).expect("valid token table");
+        let state = AppState::new(Authenticator::new(table), Metrics::new(), memory_manager())
+            .with_event_heartbeat(interval);
+        let router = router_with(state.clone(), Router::new());
+        Self { state, router }
+    }
+
     /// Sends `method path` as `token` (none when `None`) with a JSON body
     /// (and its content type) when `body` is given, plus `extra` headers.
     pub async fn call_with(
