@@ -97,7 +97,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let state = AppState::new(auth, metrics, manager.clone())
         .with_cors(config.cors.clone())
-        .with_ai_threads(config.ai_threads);
+        .with_ai_threads(config.ai_threads)
+        .with_event_heartbeat(config.event_heartbeat);
     let limits = config.limits;
     app::serve_within(listener, app::router(state), limits, app::shutdown_signal())
         .await

@@ -183,6 +183,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = parse_ai_threads)]
     pub ai_threads: Option<NonZeroUsize>,
 
+    /// Interval of the event streams' heartbeat comments, in milliseconds
+    /// (hidden: for tests and benchmarks; default 15000).
+    #[arg(long, value_name = "MS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub event_heartbeat_ms: Option<u64>,
+
     /// Connection limits and time limits.
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
@@ -236,6 +241,8 @@ pub struct ServeConfig {
     pub limits: crate::limits::Limits,
     /// Most AI decisions computed at once (see [`crate::ai_pool`]).
     pub ai_threads: usize,
+    /// Interval of the event streams' heartbeats.
+    pub event_heartbeat: Duration,
 }
 
 /// Where a configuration value came from, for error messages.
@@ -338,6 +345,9 @@ impl ServeConfig {
             ai_threads: args
                 .ai_threads
                 .map_or_else(crate::ai_pool::AiPool::default_threads, NonZeroUsize::get),
+            event_heartbeat: args
+                .event_heartbeat_ms
+                .map_or(crate::routes::events::HEARTBEAT, Duration::from_millis),
         })
     }
 }

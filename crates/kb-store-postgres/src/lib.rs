@@ -62,10 +62,11 @@
 #![deny(missing_docs)]
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use kb_store::{
     Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession, Scan,
@@ -198,6 +199,12 @@ pub struct PostgresSessionStore {
     readers: Vec<Mutex<Option<Connection>>>,
     /// Where a read waits when every read connection is busy.
     next_reader: AtomicUsize,
+    /// The server, for the listening connection.
+    config: postgres::Config,
+    /// The channel commits are announced on (see [`SessionStore::watch_changes`]).
+    channel: String,
+    /// The listening thread, once started, and its stop flag.
+    listener: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
 }
 
 impl fmt::Debug for PostgresSessionStore {
@@ -286,6 +293,9 @@ impl PostgresSessionStore {
             writer: Mutex::new(Some(handle)),
             readers,
             next_reader: AtomicUsize::new(0),
+            config,
+            channel: names.channel(),
+            listener: Mutex::new(None),
         })
     }
 
@@ -595,7 +605,37 @@ impl SessionStore for PostgresSessionStore {
         })
     }
 
+    fn watch_changes(&self, on_change: kb_store::OnChange) -> bool {
+        let mut listener = lock(&self.listener);
+        if listener.is_some() {
+            return true;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let (config, channel) = (self.config.clone(), self.channel.clone());
+        let stopping = Arc::clone(&stop);
+        let spawned = std::thread::Builder::new()
+            .name(format!(
+                "kb-store-postgres-listen-{}",
+                self.options.table_name
+            ))
+            .spawn(move || listen(&config, &channel, &stopping, &*on_change));
+        match spawned {
+            Ok(handle) => {
+                *listener = Some((stop, handle));
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot start the PostgreSQL listener; followers poll");
+                false
+            }
+        }
+    }
+
     fn close(&self) -> Result<(), StoreError> {
+        if let Some((stop, handle)) = lock(&self.listener).take() {
+            stop.store(true, Ordering::Relaxed);
+            let _ = handle.join();
+        }
         // No new commits from here on; the queued ones still run.
         let jobs = self.queue.shut();
         let readers: Vec<Connection> = self
@@ -629,6 +669,74 @@ impl Drop for PostgresSessionStore {
     fn drop(&mut self) {
         if let Err(error) = self.close() {
             tracing::warn!(%error, "closing the session store failed");
+        }
+    }
+}
+
+/// How long the listening thread waits for a notification before it looks
+/// at its stop flag.
+const LISTEN_TICK: Duration = Duration::from_millis(250);
+
+/// The listening thread: `LISTEN`s on `channel` and passes every
+/// notification to `on_change` until `stop` is set, reconnecting (and
+/// telling `on_change` that it may have missed some) after the server
+/// dropped it.
+fn listen(
+    config: &postgres::Config,
+    channel: &str,
+    stop: &AtomicBool,
+    on_change: &(dyn Fn(Option<(&str, u64)>) + Send + Sync),
+) {
+    use postgres::fallible_iterator::FallibleIterator;
+
+    let mut failing = false;
+    while !stop.load(Ordering::Relaxed) {
+        let connected = Connection::open(config, Role::Read).and_then(|mut conn| {
+            conn.client().batch_execute(&format!("LISTEN {channel}"))?;
+            Ok(conn)
+        });
+        let mut conn = match connected {
+            Ok(conn) => conn,
+            Err(error) => {
+                if !failing {
+                    tracing::warn!(%error, "the PostgreSQL listener cannot connect; followers poll meanwhile");
+                    failing = true;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        if failing {
+            tracing::info!("the PostgreSQL listener is connected again");
+            failing = false;
+        }
+        // Whatever was committed before the LISTEN took effect.
+        on_change(None);
+        while !stop.load(Ordering::Relaxed) {
+            let error = {
+                let mut notifications = conn.client().notifications();
+                let mut batch = notifications.timeout_iter(LISTEN_TICK);
+                loop {
+                    match batch.next() {
+                        Ok(Some(notification)) => {
+                            if let Some((id, version)) = notification.payload().rsplit_once(' ')
+                                && let Ok(version) = version.parse::<u64>()
+                            {
+                                on_change(Some((id, version)));
+                            }
+                        }
+                        Ok(None) => break None,
+                        Err(error) => break Some(error),
+                    }
+                }
+            };
+            if let Some(error) = error {
+                tracing::warn!(%error, "the PostgreSQL listener lost its connection");
+                break;
+            }
+            if conn.is_closed() {
+                break;
+            }
         }
     }
 }

@@ -69,6 +69,19 @@ impl Names {
         }
     }
 
+    /// The `LISTEN`/`NOTIFY` channel on which commits to this store are
+    /// announced: `kb_` and a hash of the schema and table (a channel name
+    /// is an identifier of at most 63 bytes; this one needs no quoting).
+    pub fn channel(&self) -> String {
+        // FNV-1a: the same in every process and every build.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in self.schema.bytes().chain([b'.']).chain(self.table.bytes()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("kb_{hash:016x}")
+    }
+
     /// The unquoted name of the table with this suffix, as `pg_class`
     /// lists it.
     fn raw(&self, suffix: &str) -> String {

@@ -54,6 +54,9 @@ const HEADER_FIELDS: &str = "session_key, session_id, dev_mode, created_at, last
 #[derive(Debug)]
 pub(crate) struct Sql {
     // Writer.
+    /// Announces a change (`$1`: `"<session id> <version>"`) on the
+    /// store's channel, delivered when the transaction commits.
+    pub notify: String,
     pub session_version: String,
     pub content_exists: String,
     pub put_content: String,
@@ -110,6 +113,7 @@ impl Sql {
             )
         };
         Self {
+            notify: format!("SELECT pg_notify('{}', $1)", names.channel()),
             session_version: format!("SELECT version FROM {sessions} WHERE session_id = $1"),
             content_exists: format!(
                 "SELECT EXISTS (SELECT 1 FROM {contents} WHERE content_id = $1)"

@@ -415,6 +415,7 @@ impl Writer {
                     let actual = self.stored_version(id)?.unwrap_or(0);
                     return Err(StoreError::conflict(id, expected, actual).into());
                 }
+                self.announce(id, *version)?;
             }
             Write::Checkpoint {
                 session_id,
@@ -466,6 +467,7 @@ impl Writer {
                 };
                 if let Some(row) = deleted {
                     self.delete_log(id, get(Some(id), &row, 0)?)?;
+                    self.announce(id, 0)?;
                 }
             }
             Write::DeleteIfIdle {
@@ -477,6 +479,7 @@ impl Writer {
                     self.query_opt(Some(id), &sql.delete_idle_session, &[&id, idle_before])?;
                 if let Some(row) = deleted {
                     self.delete_log(id, get(Some(id), &row, 0)?)?;
+                    self.announce(id, 0)?;
                 }
             }
             Write::Quarantine {
@@ -492,6 +495,17 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// Announces that the session's log now ends at `version` (0:
+    /// deleted) to the processes listening on the store's channel. The
+    /// notification is delivered at `COMMIT`, and dropped with a batch
+    /// rolled back to its savepoint.
+    fn announce(&mut self, session_id: &str, version: u64) -> Result<(), Failure> {
+        let sql = Arc::clone(&self.sql);
+        let payload = format!("{session_id} {version}");
+        self.execute(Some(session_id), &sql.notify, &[&payload])
+            .map(|_| ())
     }
 
     fn execute(

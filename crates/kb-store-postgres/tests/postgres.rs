@@ -1205,3 +1205,60 @@ fn the_store_reconnects_after_its_connections_are_terminated() {
     // (the others reconnect when next used).
     assert_eq!(h.backends(&mut admin), 2);
 }
+
+// ---------------------------------------------------------------- announcements
+
+/// What a store announced, in order.
+type Heard = std::sync::Arc<std::sync::Mutex<Vec<Option<(String, u64)>>>>;
+
+fn listening(store: &PostgresSessionStore) -> Heard {
+    let heard: Heard = Heard::default();
+    let sink = heard.clone();
+    let watching = store.watch_changes(std::sync::Arc::new(move |change| {
+        sink.lock()
+            .unwrap()
+            .push(change.map(|(id, version)| (id.to_owned(), version)));
+    }));
+    assert!(watching, "PostgreSQL announces changes");
+    heard
+}
+
+#[test]
+fn commits_of_another_store_are_announced_in_order_and_rolled_back_ones_are_not() {
+    let h = PgHarness::new();
+    let here = h.store();
+    let there = h.store();
+    let heard = listening(&here);
+    // Listening first announces "you may have missed some".
+    wait_until("the listener is ready", || {
+        heard.lock().unwrap().first() == Some(&None)
+    });
+    let mut record = header("s-1");
+    create(&there, &record);
+    for command in ["a", "b", "c"] {
+        record = append(&there, &record, command);
+    }
+    // A batch that fails (a stale version) announces nothing.
+    let stale = there.commit(vec![Write::append(&header("s-1"), vec!["x".to_owned()])]);
+    assert!(stale.is_err());
+    // Nor does another table's commit on the same schema.
+    let other = PostgresSessionStore::open(h.options().table_name("elsewhere")).unwrap();
+    create(&other, &header("s-1"));
+    append(&other, &header("s-1"), "elsewhere");
+    there.delete("s-1").unwrap();
+    wait_until("the delete is announced", || {
+        heard.lock().unwrap().last() == Some(&Some(("s-1".to_owned(), 0)))
+    });
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(
+        heard,
+        [
+            None,
+            Some(("s-1".to_owned(), 1)),
+            Some(("s-1".to_owned(), 2)),
+            Some(("s-1".to_owned(), 3)),
+            Some(("s-1".to_owned(), 0)),
+        ]
+    );
+    here.close().unwrap();
+}

@@ -393,6 +393,9 @@ pub fn warn_header_repaired(session_id: &str, stored: u64, log: u64) {
     );
 }
 
+/// Receives the changes a store announces ([`SessionStore::watch_changes`]).
+pub type OnChange = std::sync::Arc<dyn Fn(Option<(&str, u64)>) + Send + Sync>;
+
 /// Persistent storage of sessions. See the [crate docs](crate) for the
 /// contract every implementation keeps.
 pub trait SessionStore: Send + Sync {
@@ -457,6 +460,19 @@ pub trait SessionStore: Send + Sync {
     /// Releases the store's resources (flushes, closes files). Later calls
     /// fail with [`StoreError::Closed`]; closing twice is fine.
     fn close(&self) -> Result<(), StoreError>;
+
+    /// Announces commits made by any process on this store to `on_change`,
+    /// from a thread of the store's, where the store can (PostgreSQL's
+    /// `LISTEN`/`NOTIFY`): `Some((session_id, version))` after a commit
+    /// moved a session's log to `version` (0: the session was deleted),
+    /// `None` when announcements may have been missed (at start and after
+    /// the store reconnected), so that followers read what they have.
+    /// Returns whether the store will announce; the default cannot, and
+    /// followers of such a store poll.
+    fn watch_changes(&self, on_change: OnChange) -> bool {
+        let _ = on_change;
+        false
+    }
 
     /// Queues a batch and returns at once; the ticket resolves when
     /// [`commit`](SessionStore::commit) would have returned, with the same

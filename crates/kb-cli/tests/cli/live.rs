@@ -1,7 +1,9 @@
 //! The event stream against the real binary: a client resumes with
 //! `Last-Event-ID` after the server was killed with SIGKILL mid-game, and
 //! receives exactly the log after its version (no gap, no repeat, in
-//! order), then live changes.
+//! order), then live changes; and two servers on one PostgreSQL database:
+//! a stream on one follows the writes made through the other, and resumes
+//! across a kill of its server.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +15,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
+use crate::on_postgres::Schema;
 use crate::util::{HANG, Launch, session_id, version};
 
 /// An open event stream and what it read so far.
@@ -140,7 +143,8 @@ async fn a_stream_resumes_exactly_after_a_sigkill() {
             entry["version"].as_u64(),
             "in log order, no gap, no repeat"
         );
-        assert_eq!(&data, entry, "the event is the log entry");
+        assert_eq!(data["version"], entry["version"]);
+        assert_eq!(data["entry"], entry["entry"], "the event is the log entry");
     }
     // Then live.
     let next = client
@@ -150,4 +154,78 @@ async fn a_stream_resumes_exactly_after_a_sigkill() {
     assert_eq!(event_id, version(&next));
     assert_eq!(event_id, stored + 1);
     assert_eq!(data["entry"]["type"], "advance");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_on_one_postgres_server_follows_writes_through_another() {
+    let schema = Schema::new();
+    let url = schema.url();
+    let db = std::path::Path::new(&url);
+    let launch_one = Launch::new();
+    let (one, two) = (launch_one.start(db), Launch::new().start(db));
+    let writer = two.client(Some("local-dev"));
+    let id = session_id(&writer.create(&json!({"aiPlayers": []})).await);
+
+    // Every write through two reaches a stream on one: in order, once.
+    let mut stream = Stream::open(one.address(), &id, 0).await;
+    let mut seen = 0;
+    // Seven advances reach A's main phase (as in `on_postgres`).
+    for _ in 0..7 {
+        let written = writer
+            .post_expect(&format!("/sessions/{id}/advance"), None, 200)
+            .await;
+        while seen < version(&written) {
+            let (event_id, data) = stream.next().await;
+            assert_eq!(event_id, seen + 1, "no gap, no repeat");
+            assert_eq!(data["version"], event_id);
+            seen = event_id;
+        }
+        assert_eq!(seen, version(&written));
+    }
+    // Its data is the state two answered with.
+    let written = writer
+        .post_expect(
+            &format!("/sessions/{id}/actions"),
+            Some(&json!({"actionId": "tax"})),
+            200,
+        )
+        .await;
+    let (event_id, data) = stream.next().await;
+    assert_eq!(event_id, version(&written));
+    assert_eq!(data["game"], written["snapshot"]["game"]);
+    assert_eq!(data["result"]["type"], "action");
+    seen = event_id;
+
+    // One is killed; two goes on; a restarted one resumes the stream.
+    one.kill();
+    drop(stream);
+    for _ in 0..3 {
+        writer
+            .post_expect(&format!("/sessions/{id}/advance"), None, 200)
+            .await;
+    }
+    let one = launch_one.start(db);
+    let log = writer.get_ok(&format!("/sessions/{id}/log")).await;
+    let entries = log["entries"].as_array().unwrap().clone();
+    let mut resumed = Stream::open(one.address(), &id, seen).await;
+    for entry in &entries[usize::try_from(seen).unwrap()..] {
+        let (event_id, data) = resumed.next().await;
+        assert_eq!(
+            Some(event_id),
+            entry["version"].as_u64(),
+            "no gap, no repeat"
+        );
+        assert_eq!(data["entry"], entry["entry"]);
+    }
+    // And live again, from two.
+    let next = writer
+        .post_expect(&format!("/sessions/{id}/advance"), None, 200)
+        .await;
+    let (event_id, _) = resumed.next().await;
+    assert_eq!(event_id, version(&next));
+    assert_eq!(
+        event_id,
+        log["version"].as_u64().unwrap() + 1,
+        "nothing between"
+    );
 }

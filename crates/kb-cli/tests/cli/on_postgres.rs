@@ -21,13 +21,13 @@ const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A schema on the test server, dropped with everything in it at the end.
-struct Schema {
+pub(crate) struct Schema {
     admin_url: String,
     name: String,
 }
 
 impl Schema {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let admin_url = std::env::var("KB_TEST_POSTGRES_URL")
             .ok()
             .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
@@ -46,7 +46,7 @@ impl Schema {
     }
 
     /// The URL a server is given: the test server, this schema first.
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let separator = if self.admin_url.contains('?') {
             '&'
         } else {

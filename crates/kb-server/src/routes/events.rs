@@ -19,9 +19,11 @@
 //! durable) and reads the log again after the last version it sent. So it
 //! sends each entry once, in order, whatever it missed (a lagging receiver,
 //! a restart, another process's write): nothing is sent that the log does
-//! not hold. In shared mode the manager hears only its own commits, so a
-//! stream also reads the log every [`SHARED_POLL`] (on PostgreSQL the
-//! manager's store wakes it sooner, see `SessionManager::follow`).
+//! not hold. In shared mode on PostgreSQL, the store announces every
+//! process's commits (`LISTEN`/`NOTIFY`, see `SessionManager::follow`), and
+//! a stream also reads the log every [`ANNOUNCED_POLL`] in case an
+//! announcement was lost; on shared SQLite, which cannot announce, a
+//! stream reads the log every [`SHARED_POLL`].
 //!
 //! A stream sends a comment line every [`HEARTBEAT`] (configurable, see
 //! `AppState::with_event_heartbeat`), ends with an `end` event when the game
@@ -59,9 +61,13 @@ pub const MAX_STREAMS_PER_CALLER: usize = 64;
 /// Interval of the comment lines that keep proxies from closing a quiet
 /// stream.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
-/// Shared mode: how often a stream reads the log for other processes'
-/// commits.
+/// Shared mode on a store that does not announce other processes' commits
+/// (shared SQLite): how often a stream reads the log for them.
 pub const SHARED_POLL: Duration = Duration::from_millis(200);
+/// Shared mode on a store that announces every process's commits
+/// (PostgreSQL `LISTEN`/`NOTIFY`): how often a stream reads the log anyway,
+/// in case an announcement was lost.
+pub const ANNOUNCED_POLL: Duration = Duration::from_secs(5);
 /// Entries read from the log at once.
 const PAGE: usize = 256;
 /// The most entries `GET …/log` answers at once.
@@ -578,10 +584,12 @@ impl Stream {
     /// Waits until there may be something new in the log.
     async fn wait(&mut self) {
         let poll = async {
-            if self.manager.is_shared() {
-                tokio::time::sleep(SHARED_POLL).await;
-            } else {
+            if !self.manager.is_shared() {
                 std::future::pending::<()>().await;
+            } else if self.manager.hears_other_processes() {
+                tokio::time::sleep(ANNOUNCED_POLL).await;
+            } else {
+                tokio::time::sleep(SHARED_POLL).await;
             }
         };
         let shutdown = async {

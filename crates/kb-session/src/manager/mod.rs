@@ -78,6 +78,7 @@ use crate::contents::Contents;
 use crate::error::SessionError;
 
 mod create;
+mod follow;
 mod health;
 mod history;
 mod strategy;
@@ -247,7 +248,9 @@ pub struct SessionManager {
     /// Whether the store's writes work (see `health`).
     health: Mutex<health::HealthState>,
     /// Live updates: a channel per session someone follows.
-    changes: Mutex<HashMap<Arc<str>, tokio::sync::broadcast::Sender<Committed>>>,
+    changes: Arc<follow::Followers>,
+    /// The store announces other processes' commits (see `follow.rs`).
+    others_announced: AtomicBool,
 }
 
 /// A change committed to a session, as published to its followers
@@ -357,9 +360,11 @@ impl SessionManager {
             report: Mutex::new(HydrationReport::default()),
             closed: AtomicBool::new(false),
             health: Mutex::new(health::HealthState::default()),
-            changes: Mutex::new(HashMap::new()),
+            changes: Arc::default(),
+            others_announced: AtomicBool::new(false),
         };
         manager.hydrate()?;
+        manager.watch_others();
         Ok(manager)
     }
 
@@ -640,29 +645,6 @@ impl SessionManager {
     ) -> Result<Vec<SessionSummary>, SessionError> {
         let (manager, caller) = (Arc::clone(self), caller.clone());
         off_thread(move || manager.list(&caller)).await
-    }
-
-    /// Follows a session's committed changes made by this process: every
-    /// change committed after this call is announced, in commit order. A
-    /// receiver that lags is told so (`Lagged`) and should read the log.
-    pub fn follow(&self, session_id: &str) -> tokio::sync::broadcast::Receiver<Committed> {
-        let mut changes = self.changes.lock().expect("changes lock");
-        changes
-            .entry(Arc::from(session_id))
-            .or_insert_with(|| tokio::sync::broadcast::channel(256).0)
-            .subscribe()
-    }
-
-    /// Announces a committed change to the session's followers.
-    fn publish(&self, session_id: &str, change: Committed) {
-        let mut changes = self.changes.lock().expect("changes lock");
-        if let Some(sender) = changes.get(session_id) {
-            let delivered = sender.send(change.clone()).is_ok();
-            if !delivered || change.ended {
-                // Nobody follows any more, or nothing will follow.
-                changes.remove(session_id);
-            }
-        }
     }
 
     /// At most `limit` entries of a session's log after version `after`
