@@ -116,6 +116,7 @@ fn a_custom_table_name_names_every_table() {
             "games_checkpoints",
             "games_commands",
             "games_contents",
+            "games_grants",
             "games_meta",
             "games_quarantine",
         ]
