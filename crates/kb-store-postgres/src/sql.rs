@@ -53,6 +53,8 @@ const HEADER_FIELDS: &str = "session_key, session_id, dev_mode, created_at, last
 /// Statement texts for one store.
 #[derive(Debug)]
 pub(crate) struct Sql {
+    /// The grants table's statements.
+    pub grants: crate::grants::GrantSql,
     // Writer.
     pub session_version: String,
     pub content_exists: String,
@@ -241,6 +243,7 @@ impl Sql {
                 "SELECT COALESCE(session_id, ''), reason, quarantined_at FROM {quarantine}
                  ORDER BY quarantined_at, quarantine_id"
             ),
+            grants: crate::grants::GrantSql::new(&names.grants),
         }
     }
 }

@@ -155,7 +155,7 @@ fn valid_table_names_open_and_work() {
         let record = append(&store, &header("s-1"), "c");
         assert_eq!(store.load_all().unwrap().records, [record], "{name:?}");
     }
-    // Each name got its own six tables, none truncated into another.
+    // Each name got its own seven tables, none truncated into another.
     let mut sql = h.sql();
     let tables = count(
         &mut sql,
@@ -164,7 +164,7 @@ fn valid_table_names_open_and_work() {
             h.schema()
         ),
     );
-    assert_eq!(tables, 7 * 6);
+    assert_eq!(tables, 7 * 7);
 }
 
 #[test]
@@ -219,6 +219,7 @@ fn a_custom_table_name_names_every_table() {
             "games_checkpoints",
             "games_commands",
             "games_contents",
+            "games_grants",
             "games_meta",
             "games_quarantine",
         ]

@@ -67,7 +67,7 @@ pub(crate) fn create_table(grants: &str, index_prefix: &str) -> String {
              revoked_at INTEGER,
              invitation_id TEXT
          );
-         CREATE INDEX \"{index_prefix}_grants_session\" ON {grants} (session_id);
+         CREATE INDEX \"{index_prefix}_grants_sid\" ON {grants} (session_id);
          CREATE UNIQUE INDEX \"{index_prefix}_grants_seat\" ON {grants} (session_id, role)
              WHERE kind = 'credential' AND role <> 'spectator' AND revoked_at IS NULL;"
     )
