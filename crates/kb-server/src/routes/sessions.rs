@@ -38,6 +38,7 @@ fn session_caller(context: &AuthContext) -> kb_session::Caller {
     kb_session::Caller {
         user_id: context.user_id.clone(),
         admin: context.is_admin(),
+        grant: context.grant.clone(),
     }
 }
 
@@ -104,6 +105,9 @@ pub(crate) fn session_error(error: SessionError) -> ApiError {
         SessionError::Engine(error) => engine_error(&error),
         SessionError::Unavailable(source) => ApiError::storage_unavailable(source),
         SessionError::Closed => ApiError::service_unavailable("The server is shutting down."),
+        SessionError::Forbidden(message) => ApiError::forbidden(message),
+        SessionError::GrantNotFound(message) => ApiError::not_found(message),
+        SessionError::GrantConflict(message) => ApiError::conflict(message),
         other => ApiError::internal(other),
     }
 }
@@ -198,6 +202,8 @@ pub async fn create(
         player_names,
         ai_players: request.ai_players,
         ai_level,
+        seat: request.seat,
+        credential: None,
     };
     state
         .manager()
