@@ -30,5 +30,6 @@ mod queries;
 mod reference;
 mod restart;
 mod schemas;
+mod seats;
 mod sessions;
 mod unavailable;

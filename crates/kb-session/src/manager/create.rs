@@ -87,7 +87,7 @@ impl SessionManager {
         if let Some(seat) = holder_seat {
             let (grant_id, digest) = match request.credential {
                 Some((grant_id, digest)) => (grant_id, Some(digest)),
-                None => ((self.new_id)(), None),
+                None => (uuid::Uuid::new_v4().to_string(), None),
             };
             writes.push(Write::PutGrant(GrantRecord {
                 grant_id,
