@@ -305,7 +305,8 @@ pub enum AuthSetupError {
          \"local-dev\" token is only allowed on a loopback address. Configure tokens \
          with --tokens FILE or the KB_SERVER_AUTH_TOKENS environment variable (JSON like \
          {{\"<secret token>\": {{\"userId\": \"alice\", \"roles\": [\"session:create\", \
-         \"session:advance\"]}}}}), or bind to 127.0.0.1"
+         \"session:advance\"]}}}}), allow anonymous players with --guests, or bind to \
+         127.0.0.1"
     )]
     PublicBindWithoutTokens {
         /// The address the server is bound to.
@@ -361,6 +362,32 @@ impl Authenticator {
         match tokens {
             Some(table) => Ok(Self::new(table)),
             None => Self::local_dev(address),
+        }
+    }
+
+    /// [`Authenticator::for_listener`] for a server that may allow guests:
+    /// with guests and no token table, a public address is allowed and
+    /// accepts no token at all (guests and the seat credentials they get
+    /// are the only callers); on loopback the dev token still works.
+    pub fn for_listener_with_guests(
+        tokens: Option<TokenTable>,
+        address: SocketAddr,
+        guests: bool,
+    ) -> Result<Self, AuthSetupError> {
+        match tokens {
+            None if guests && !is_loopback(address.ip()) => {
+                tracing::warn!(
+                    %address,
+                    "no token table configured: serving guests only (no admin token)"
+                );
+                Ok(Self {
+                    table: TokenTable {
+                        entries: Vec::new().into(),
+                    },
+                    dev_token: false,
+                })
+            }
+            tokens => Self::for_listener(tokens, address),
         }
     }
 

@@ -32,6 +32,8 @@ struct Parts {
     cors: CorsOrigins,
     /// Where the built-in AI thinks (see [`crate::ai_pool`]).
     ai: AiPool,
+    /// Anonymous creation (`--guests`), if allowed.
+    guests: Option<Arc<crate::guests::GuestGate>>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
                 manager,
                 cors: CorsOrigins::none(),
                 ai: AiPool::default(),
+                guests: None,
             }),
         }
     }
@@ -76,7 +79,26 @@ impl AppState {
             manager: shared.manager.clone(),
             cors: shared.cors.clone(),
             ai: shared.ai.clone(),
+            guests: shared.guests.clone(),
         })
+    }
+
+    /// The same state, letting anyone create sessions without a token
+    /// within `gate`'s per-address limit (see [`crate::guests`]). Call
+    /// before the router is built.
+    pub fn with_guests(self, gate: crate::guests::GuestGate) -> Self {
+        let parts = self.into_parts();
+        Self {
+            inner: Arc::new(Parts {
+                guests: Some(Arc::new(gate)),
+                ..parts
+            }),
+        }
+    }
+
+    /// The guest gate, when guests may create sessions.
+    pub fn guests(&self) -> Option<&crate::guests::GuestGate> {
+        self.inner.guests.as_deref()
     }
 
     /// Where the built-in AI thinks.

@@ -400,3 +400,91 @@ async fn a_credential_still_works_after_a_restart() {
         .await;
     assert_eq!(response.status, 403, "still A's turn: {}", response.text());
 }
+
+/// An app over the game tokens that lets guests create `per_hour`
+/// sessions per address.
+fn guests_app(per_hour: usize) -> TestApp {
+    use kb_server::guests::GuestGate;
+    let base = TestApp::game();
+    let state = base
+        .state
+        .clone()
+        .with_guests(GuestGate::new(per_hour.try_into().unwrap()));
+    let router = kb_server::app::router(state.clone());
+    TestApp { state, router }
+}
+
+/// `POST /sessions` without a token, from `address`.
+async fn create_as_guest(app: &TestApp, address: &str, body: &str) -> crate::helpers::TestResponse {
+    let mut request = crate::helpers::request(
+        Method::POST,
+        "/sessions",
+        &[("content-type", "application/json")],
+        axum::body::Body::from(body.to_owned()),
+    );
+    let peer: std::net::SocketAddr = format!("{address}:40000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn a_guest_creates_without_a_token_plays_its_seat_and_invites_a_friend() {
+    let app = guests_app(2);
+    let created = create_as_guest(&app, "192.0.2.7", r#"{"aiPlayers": []}"#).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let body = created.json();
+    let id = session_id(&body);
+    assert_eq!(body["seat"], "A");
+    let guest = body["credential"].as_str().unwrap().to_owned();
+    // Its seat, its session: it plays A, invites B, and is refused B.
+    let advanced = app
+        .call(
+            Method::POST,
+            &format!("/sessions/{id}/advance"),
+            Some(&guest),
+            None,
+        )
+        .await;
+    assert_eq!(advanced.status, 200, "{}", advanced.text());
+    let invitation = invite(&app, &guest, &id, json!({"seat": "B"})).await;
+    assert_eq!(invitation.status, 201, "{}", invitation.text());
+    let friend = accept(&app, invitation.json()["code"].as_str().unwrap()).await;
+    assert_eq!(friend.status, 200);
+    let rename_b = json!({"playerId": "B", "playerName": "Not me"}).to_string();
+    let response = app
+        .call(
+            Method::PATCH,
+            &format!("/sessions/{id}/player"),
+            Some(&guest),
+            Some(&rename_b),
+        )
+        .await;
+    assert_eq!(response.status, 403);
+    // Tokens work as before beside guests.
+    assert_eq!(version(&app.snapshot(ADMIN, &id).await), 2);
+}
+
+#[tokio::test]
+async fn guests_are_limited_per_address_with_a_429() {
+    let app = guests_app(2);
+    for _ in 0..2 {
+        assert_eq!(create_as_guest(&app, "192.0.2.7", "{}").await.status, 201);
+    }
+    let refused = create_as_guest(&app, "192.0.2.7", "{}").await;
+    let envelope = refused.envelope(429);
+    assert_eq!(envelope.code, ErrorCode::TooManyRequests);
+    assert_eq!(
+        create_as_guest(&app, "198.51.100.1", "{}").await.status,
+        201
+    );
+    // A bad body is a 400 and changes nothing.
+    let bad = create_as_guest(&app, "198.51.100.2", r#"{"seat": "Z"}"#).await;
+    bad.envelope(400);
+    // Without --guests, no token is still a 401.
+    let plain = TestApp::game();
+    create_as_guest(&plain, "192.0.2.9", "{}")
+        .await
+        .envelope(401);
+}
