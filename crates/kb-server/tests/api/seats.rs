@@ -482,6 +482,9 @@ async fn guests_are_limited_per_address_with_a_429() {
     // A bad body is a 400 and changes nothing.
     let bad = create_as_guest(&app, "198.51.100.2", r#"{"seat": "Z"}"#).await;
     bad.envelope(400);
+    // A guest must hold a seat.
+    let no_seat = create_as_guest(&app, "198.51.100.3", r#"{"aiPlayers": ["A", "B"]}"#).await;
+    no_seat.envelope(400);
     // Without --guests, no token is still a 401.
     let plain = TestApp::game();
     create_as_guest(&plain, "192.0.2.9", "{}")

@@ -64,6 +64,11 @@ impl SessionManager {
                 .into_iter()
                 .find(|seat| !ai_seats.contains(seat)),
         };
+        if holder_seat.is_none() && request.credential.is_some() {
+            return Err(SessionError::InvalidRequest(
+                "A guest must hold a seat: leave one seat to a human.".to_owned(),
+            ));
+        }
         let reservation = self.reserve_capacity(stored)?;
         let id = self.fresh_id()?;
         let now = self.clock.now_ms();
