@@ -286,3 +286,53 @@ async fn two_joiners_racing_for_one_seat_exactly_one_wins() {
         assert_eq!(wins, 1);
     }
 }
+
+/// A shared manager (one of several processes on one SQLite file).
+fn shared(path: &std::path::Path, clock: &Arc<ManualClock>) -> Arc<SessionManager> {
+    let mut options = ManagerOptions::new(sqlite(path));
+    options.clock = clock.clone();
+    options.shared = true;
+    Arc::new(SessionManager::new(options).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_hold_across_two_servers_on_one_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let owner = Caller::user("olga");
+    let (one, two) = (shared(&path, &clock), shared(&path, &clock));
+    let id = two_humans(&one, &owner).await;
+    let invitation = one.invite_async(&owner, &id, "B", HOUR).await.unwrap();
+    // Two joiners, one on each server, race for the seat: one wins.
+    let (a, b) = tokio::join!(
+        one.accept_async(&invitation.code),
+        two.accept_async(&invitation.code)
+    );
+    let accepted = match (a, b) {
+        (Ok(won), Err(SessionError::GrantConflict(_)))
+        | (Err(SessionError::GrantConflict(_)), Ok(won)) => won,
+        other => panic!("exactly one should win: {other:?}"),
+    };
+    // The credential works on the other server, for its seat only.
+    let bea = as_credential(&two, &accepted.credential).await;
+    assert!(matches!(
+        run(&two, &bea, &id, Command::Advance).await,
+        Err(SessionError::Forbidden(_))
+    ));
+    let version = run(&two, &bea, &id, rename(PlayerId::B)).await.unwrap();
+    assert_eq!(
+        one.read_async(&owner, &id, |v| v.version).await.unwrap(),
+        version
+    );
+    // Revoked on one server, it is refused on the other at once.
+    one.revoke_async(&owner, &id, &accepted.grant_id, GrantKind::Credential)
+        .await
+        .unwrap();
+    assert_eq!(
+        two.resolve_credential_async(&accepted.credential)
+            .await
+            .unwrap(),
+        None
+    );
+}
