@@ -198,6 +198,8 @@ pub async fn events(
         .await
         .map_err(session_error)?;
     let permit = StreamPermit::take(&caller.user_id)?;
+    // A seat credential's open stream shows its seat as connected.
+    let presence = manager.present(&caller);
     let pending: VecDeque<Event> = first
         .entries
         .iter()
@@ -217,6 +219,7 @@ pub async fn events(
         done: false,
         caught_up: first.entries.len() < PAGE,
         _permit: permit,
+        _presence: presence,
     };
     let events = futures_util::stream::unfold(stream, Stream::next);
     Ok(Sse::new(events)
@@ -244,6 +247,8 @@ struct Stream {
     /// The last read of the log found less than a page.
     caught_up: bool,
     _permit: StreamPermit,
+    /// Counts this stream for its credential's presence.
+    _presence: Option<kb_session::Presence>,
 }
 
 impl Stream {
