@@ -366,3 +366,42 @@ async fn a_seat_is_connected_while_its_stream_is_open_or_just_after_a_request() 
         "a token's caller is not counted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_session_keeps_its_seats_where_it_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let owner = Caller::user("olga");
+    let from = sqlite(&dir.path().join("from.db"));
+    let m = manager(from.clone(), &clock);
+    let id = two_humans(&m, &owner).await;
+    let invitation = m.invite_async(&owner, &id, "B", HOUR).await.unwrap();
+    let accepted = m.accept_async(&invitation.code).await.unwrap();
+    let archive = kb_session::archive::export(from.as_ref(), &id).unwrap();
+    assert_eq!(
+        archive.grants.len(),
+        3,
+        "owner's seat, invitation, credential"
+    );
+    let text = serde_json::to_string(&archive).unwrap();
+    assert!(
+        !text.contains(&accepted.credential),
+        "no secret in an archive"
+    );
+    assert!(!text.contains(&invitation.code), "no secret in an archive");
+
+    let to = sqlite(&dir.path().join("to.db"));
+    let parsed: kb_session::archive::SessionArchive = serde_json::from_str(&text).unwrap();
+    kb_session::archive::import(to.as_ref(), &parsed).unwrap();
+    let there = manager(to, &clock);
+    let bea = as_credential(&there, &accepted.credential).await;
+    assert!(there.read_async(&bea, &id, |v| v.version).await.is_ok());
+    let seats = there.seats_async(&owner, &id).await.unwrap();
+    assert_eq!(seats[0].holder, SeatHolder::Owner);
+    assert!(matches!(seats[1].holder, SeatHolder::Credential { .. }));
+    // The used invitation stays used.
+    assert!(matches!(
+        there.accept_async(&invitation.code).await,
+        Err(SessionError::GrantConflict(_))
+    ));
+}
