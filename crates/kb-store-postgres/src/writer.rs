@@ -490,6 +490,8 @@ impl Writer {
             } => {
                 let id = session_id.as_str();
                 self.execute(Some(id), &sql.quarantine_by_id, &[&id, reason, at])?;
+                // Its grants are of no use any more (its log stays).
+                self.execute(Some(id), &sql.grants.delete_of_session, &[&id])?;
             }
             Write::PutMeta { key, value } => {
                 self.execute(None, &sql.put_meta, &[key, value])?;

@@ -441,7 +441,11 @@ impl Writer {
         self.stmt(session_id, &self.sql.delete_session, |stmt| {
             stmt.execute([key])
         })?;
-        Ok(())
+        // Its grants are of no use any more (its log stays for inspection).
+        match session_id {
+            Some(id) => grants::delete_of_session(&self.conn, &self.sql.grants, id),
+            None => Ok(()),
+        }
     }
 
     /// Every readable header, in session id order; unreadable rows are

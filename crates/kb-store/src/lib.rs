@@ -198,7 +198,7 @@ pub enum Write {
         idle_before: Millis,
     },
     /// Move a session (header, log, checkpoint) out of the live set and
-    /// into quarantine, with the reason. `load_all` no longer returns it;
+    /// into quarantine, with the reason; its grants are deleted. `load_all` no longer returns it;
     /// [`SessionStore::list_quarantined`] does. Idempotent.
     Quarantine {
         /// The session.

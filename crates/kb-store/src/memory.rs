@@ -251,6 +251,7 @@ impl Data {
                 at,
             } => {
                 if let Some(live) = self.sessions.remove(&session_id) {
+                    self.delete_grants(&session_id, undo);
                     let entry = QuarantinedSession {
                         session_id: session_id.clone(),
                         reason,

@@ -144,7 +144,7 @@ macro_rules! __kb_store_cases {
             a_held_seat_refuses_a_second_credential_until_revoked,
             racing_accepts_of_one_invitation_exactly_one_wins,
             grants_survive_close_and_reopen,
-            deleting_a_session_deletes_its_grants,
+            deleting_or_quarantining_a_session_deletes_its_grants,
         }
     };
 }
@@ -1746,7 +1746,7 @@ mod cases {
         assert_eq!(cred.revoked_at, Some(T0 + 6));
     }
 
-    pub fn deleting_a_session_deletes_its_grants(h: &dyn StoreHarness) {
+    pub fn deleting_or_quarantining_a_session_deletes_its_grants(h: &dyn StoreHarness) {
         let store = h.open();
         create(&*store, "s");
         create(&*store, "keep");
@@ -1759,5 +1759,16 @@ mod cases {
         // A new session under the same id starts with no grants.
         create(&*store, "s");
         assert_eq!(store.load_grants("s").unwrap(), vec![]);
+        // Quarantine drops them too (the log stays for inspection).
+        put_grant(&*store, &credential("keep", "k2", "spectator"));
+        store
+            .commit(vec![Write::Quarantine {
+                session_id: "keep".to_owned(),
+                reason: "test".to_owned(),
+                at: T0,
+            }])
+            .unwrap();
+        assert_eq!(store.load_grants("keep").unwrap(), vec![]);
+        assert_eq!(store.find_grant("digest-of-k").unwrap(), None);
     }
 }
