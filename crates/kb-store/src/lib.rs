@@ -18,6 +18,10 @@
 //! metadata) is stored once per distinct content in [`ContentRecord`]s and
 //! referenced by id, so a default session's row stays small.
 //!
+//! Beside each session, its **grants** ([`GrantRecord`]): invitations and
+//! seat credentials, stored by the SHA-256 digest of their secret, with
+//! rules the store checks as it writes (see the `grant` module).
+//!
 //! The store knows nothing of the engine: commands and checkpoints are
 //! opaque. This keeps backends small and lets one conformance suite check
 //! them all.
