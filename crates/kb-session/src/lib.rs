@@ -28,6 +28,6 @@ pub use error::SessionError;
 pub use log::{LogEntry, StartEntry};
 pub use manager::{
     Accepted, Caller, Committed, CreateSession, HydrationReport, Invitation, LogPage,
-    ManagerOptions, Presence, SeatGrant, SeatHolder, SeatView, SessionManager, SessionSummary,
-    SessionView, StoreHealth, digest_secret, new_guest_credential,
+    ManagerOptions, SeatGrant, SeatHolder, SeatView, SessionManager, SessionSummary, SessionView,
+    StoreHealth, digest_secret, new_guest_credential,
 };

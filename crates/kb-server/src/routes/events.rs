@@ -94,6 +94,17 @@ impl Drop for StreamPermit {
     }
 }
 
+/// The event streams `user_id` holds open in this process (a seat
+/// credential's user id is `grant:<grant id>`; `GET …/seats` shows its
+/// seat as connected while it streams).
+pub(crate) fn open_streams(user_id: &str) -> usize {
+    OPEN.lock()
+        .expect("streams lock")
+        .get(user_id)
+        .copied()
+        .unwrap_or(0)
+}
+
 /// Query of the event and log routes (numbers as text, so that a bad one is
 /// this route's 400, not a generic rejection).
 #[derive(Deserialize)]
@@ -198,8 +209,6 @@ pub async fn events(
         .await
         .map_err(session_error)?;
     let permit = StreamPermit::take(&caller.user_id)?;
-    // A seat credential's open stream shows its seat as connected.
-    let presence = manager.present(&caller);
     let pending: VecDeque<Event> = first
         .entries
         .iter()
@@ -219,7 +228,6 @@ pub async fn events(
         done: false,
         caught_up: first.entries.len() < PAGE,
         _permit: permit,
-        _presence: presence,
     };
     let events = futures_util::stream::unfold(stream, Stream::next);
     Ok(Sse::new(events)
@@ -247,8 +255,6 @@ struct Stream {
     /// The last read of the log found less than a page.
     caught_up: bool,
     _permit: StreamPermit,
-    /// Counts this stream for its credential's presence.
-    _presence: Option<kb_session::Presence>,
 }
 
 impl Stream {

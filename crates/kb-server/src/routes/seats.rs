@@ -185,7 +185,15 @@ struct SeatsBody {
     spectators: Vec<SeatBody>,
 }
 
+/// A seat as sent; a credential holding an event stream open here counts
+/// as connected.
 fn seat_body(view: SeatView) -> SeatBody {
+    let streaming = match &view.holder {
+        SeatHolder::Credential { grant_id } => {
+            super::events::open_streams(&format!("grant:{grant_id}")) > 0
+        }
+        _ => false,
+    };
     let (holder, grant_id) = match view.holder {
         SeatHolder::Ai => ("ai", None),
         SeatHolder::Owner => ("owner", None),
@@ -197,7 +205,7 @@ fn seat_body(view: SeatView) -> SeatBody {
         holder,
         grant_id,
         last_seen_at: view.last_seen_at,
-        connected: view.connected,
+        connected: view.connected || streaming,
     }
 }
 

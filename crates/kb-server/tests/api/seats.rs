@@ -491,3 +491,35 @@ async fn guests_are_limited_per_address_with_a_429() {
         .await
         .envelope(401);
 }
+
+#[tokio::test]
+async fn a_seat_is_connected_while_its_credential_streams_events() {
+    use tower::ServiceExt;
+    let clock = Arc::new(kb_session::ManualClock::new(1_800_000_000_000));
+    let mut options = ManagerOptions::new(Arc::new(MemoryStore::new()));
+    options.clock = clock.clone();
+    let app = TestApp::game_over(Arc::new(SessionManager::new(options).unwrap()));
+    let id = two_humans(&app).await;
+    let bea = join(&app, &id, "B").await;
+    app.snapshot(&bea, &id).await;
+    let connected = || async { seats(&app, ALICE, &id).await["seats"][1]["connected"].clone() };
+    assert_eq!(connected().await, true, "just used");
+    clock.advance(120_000);
+    assert_eq!(connected().await, false, "used two minutes ago");
+    let stream = app
+        .router
+        .clone()
+        .oneshot(crate::helpers::request(
+            Method::GET,
+            &format!("/sessions/{id}/events"),
+            &[("authorization", &format!("Bearer {bea}"))],
+            axum::body::Body::empty(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    clock.advance(120_000);
+    assert_eq!(connected().await, true, "streaming for two minutes");
+    drop(stream);
+    assert_eq!(connected().await, false, "stream closed");
+}

@@ -9,9 +9,7 @@
 //! digest. The store checks the rules as it writes (a seat invitation
 //! works once, a seat has one live holder), so two joiners racing for one
 //! seat cannot both win, even on two servers. Presence (when a credential
-//! was last used, and whether it holds an event stream open, see
-//! [`SessionManager::present`]) is kept in memory only: a read never
-//! writes a row.
+//! was last used here) is kept in memory only: a read never writes a row.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,28 +83,9 @@ pub struct SeatView {
     pub holder: SeatHolder,
     /// When its credential was last used on this server.
     pub last_seen_at: Option<Millis>,
-    /// Whether its credential holds an event stream open here, or was
-    /// used in the last minute.
+    /// Whether its credential was used here in the last minute (the
+    /// server adds whether it holds an event stream open).
     pub connected: bool,
-}
-
-/// A credential's open event stream, counted while this lives (see
-/// [`SessionManager::present`]).
-pub struct Presence {
-    grant_id: String,
-    streams: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
-}
-
-impl Drop for Presence {
-    fn drop(&mut self) {
-        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = streams.get_mut(&self.grant_id) {
-            *count -= 1;
-            if *count == 0 {
-                streams.remove(&self.grant_id);
-            }
-        }
-    }
 }
 
 /// The hex SHA-256 digest of a secret, as grants store it.
@@ -353,14 +332,9 @@ impl SessionManager {
         let grants = self.grants_of(session_id).await?;
         let now = self.clock.now_ms();
         let seen = self.seen.lock().expect("seen lock").clone();
-        let streams = self.streams.lock().expect("streams lock").clone();
         let presence = |grant_id: &str| {
             let last = seen.get(grant_id).copied();
-            let streaming = streams.get(grant_id).is_some_and(|open| *open > 0);
-            (
-                last,
-                streaming || last.is_some_and(|at| now - at < CONNECTED_WITHIN),
-            )
+            (last, last.is_some_and(|at| now - at < CONNECTED_WITHIN))
         };
         let any_holder = grants
             .iter()
@@ -438,23 +412,6 @@ impl SessionManager {
             grant_id: grant.grant_id,
             session_id: grant.session_id,
         }))
-    }
-
-    /// Counts an open event stream of `caller`'s credential (none for a
-    /// token's caller) until the returned guard drops: its seat shows as
-    /// connected meanwhile.
-    pub fn present(&self, caller: &Caller) -> Option<Presence> {
-        let grant = caller.grant.as_ref()?;
-        *self
-            .streams
-            .lock()
-            .expect("streams lock")
-            .entry(grant.grant_id.clone())
-            .or_insert(0) += 1;
-        Some(Presence {
-            grant_id: grant.grant_id.clone(),
-            streams: Arc::clone(&self.streams),
-        })
     }
 
     /// [`SessionManager::resolve_credential`] from an async task.

@@ -87,9 +87,7 @@ mod sync;
 mod upkeep;
 mod write;
 
-pub use grants::{
-    Accepted, Invitation, Presence, SeatHolder, SeatView, digest_secret, new_guest_credential,
-};
+pub use grants::{Accepted, Invitation, SeatHolder, SeatView, digest_secret, new_guest_credential};
 pub use health::StoreHealth;
 use strategy::Strategy;
 use write::{Mode, run_blocking};
@@ -288,8 +286,6 @@ pub struct SessionManager {
     /// Presence: when each credential was last used here (memory only: a
     /// read never writes a row).
     seen: Mutex<HashMap<String, Millis>>,
-    /// Presence: the open streams of each credential here.
-    streams: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 /// A change committed to a session, as published to its followers
@@ -401,7 +397,6 @@ impl SessionManager {
             health: Mutex::new(health::HealthState::default()),
             changes: Mutex::new(HashMap::new()),
             seen: Mutex::new(HashMap::new()),
-            streams: Arc::new(Mutex::new(HashMap::new())),
         };
         manager.hydrate()?;
         Ok(manager)
