@@ -20,6 +20,12 @@
 //! and at the end every acknowledged state is what the log replays to
 //! (`snapshot?at=V`), and `kingdom replay` of each whole log ends in the
 //! state the server serves.
+//!
+//! A kill rarely falls between an AI turn's commit and its answer, so each
+//! round also has a client that never reads its answer: it sends one AI
+//! turn on a raw connection and waits, through another connection, until
+//! the turn is committed before the kill may come. Its turn must be found
+//! wholly done after the restart, though its client never heard so.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +33,8 @@ use std::time::Duration;
 
 use hyper::Method;
 use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 use crate::run::{kingdom, replay_file};
 use crate::util::{Client, HANG, Launch, session_id, version};
@@ -263,6 +271,46 @@ async fn check_restored(client: &Client, run: &mut Run) -> (Option<Mutation>, bo
     (in_flight, landed)
 }
 
+/// A new hard session brought to B's turn, whose AI turn is then sent on
+/// a raw connection that nobody reads; returns once the turn is committed
+/// (the session's version moved), with the connection, which must stay
+/// open until the kill.
+async fn unheard_ai_turn(client: &Client, address: std::net::SocketAddr) -> (Run, TcpStream) {
+    let mut run = Run::new(client.create(&json!({"aiLevel": "hard"})).await);
+    while run.next() == Mutation::Advance {
+        let state = send(client, &run.id, Mutation::Advance)
+            .await
+            .expect("an answer");
+        run.acked.push(Acked {
+            version: version(&state),
+            snapshot: shown(&state),
+        });
+        run.last = state;
+    }
+    let body = json!({"playerId": "B", "mode": "turn"}).to_string();
+    let request = format!(
+        "POST /sessions/{}/ai-turn HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer local-dev\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        run.id,
+        body.len()
+    );
+    let mut stream = TcpStream::connect(address).await.expect("connects");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the request is sent");
+    run.in_flight = Some(Mutation::AiTurn);
+    let before = version(&run.last);
+    tokio::time::timeout(HANG, async {
+        while version(&client.snapshot(&run.id).await) == before {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the unheard AI turn is committed");
+    (run, stream)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_during_hard_ai_turns_leaves_each_turn_done_or_not_begun() {
     let dir = tempfile::tempdir().unwrap();
@@ -279,12 +327,16 @@ async fn sigkill_during_hard_ai_turns_leaves_each_turn_done_or_not_begun() {
         clients.push(vec![Run::new(created)]);
     }
     let (mut ai_at_kills, mut ai_landed, mut ai_acked) = (0, 0, 0);
+    // The sessions whose AI turn was never heard, one per round.
+    let mut unheard: Vec<Run> = Vec::new();
     for round in 0..ROUNDS {
         let pace = Arc::new(Pace::default());
         let drivers: Vec<_> = clients
             .into_iter()
             .map(|runs| tokio::spawn(drive(client.clone(), runs, pace.clone())))
             .collect();
+        let (run, connection) = unheard_ai_turn(&client, server.address()).await;
+        unheard.push(run);
         // Kill once some AI turns were answered this round and another is
         // in flight.
         tokio::time::timeout(HANG, async {
@@ -297,6 +349,7 @@ async fn sigkill_during_hard_ai_turns_leaves_each_turn_done_or_not_begun() {
         .await
         .expect("the clients reach the kill point");
         server.kill();
+        drop(connection);
         clients = Vec::new();
         for driver in drivers {
             clients.push(driver.await.expect("a client task"));
@@ -325,6 +378,13 @@ async fn sigkill_during_hard_ai_turns_leaves_each_turn_done_or_not_begun() {
                 }
             }
         }
+        for (n, run) in unheard.iter_mut().enumerate() {
+            let (in_flight, landed) = check_restored(&client, run).await;
+            if n == round {
+                assert_eq!(in_flight, Some(Mutation::AiTurn));
+                assert!(landed, "{}: a committed AI turn was lost", run.id);
+            }
+        }
     }
     assert!(
         ai_at_kills >= 1,
@@ -334,7 +394,7 @@ async fn sigkill_during_hard_ai_turns_leaves_each_turn_done_or_not_begun() {
     // Every acknowledged state is what its log replays to, and the whole
     // log replayed by the engine alone ends where the server is.
     let mut sessions = 0;
-    for run in clients.iter().flatten() {
+    for run in clients.iter().flatten().chain(&unheard) {
         sessions += 1;
         for acked in &run.acked {
             let past = client
@@ -370,6 +430,7 @@ async fn sigkill_during_hard_ai_turns_leaves_each_turn_done_or_not_begun() {
     }
     eprintln!(
         "ai kill test: {ROUNDS} kills, {sessions} hard sessions, {ai_acked} AI turns acknowledged, \
-         {ai_at_kills} in flight at a kill, {ai_landed} of them committed"
+         {ai_at_kills} in flight at a kill, {ai_landed} of them committed, {ROUNDS} more committed \
+         and never heard"
     );
 }
