@@ -4,6 +4,7 @@
 //! a 5xx by a real route.
 
 mod actions;
+mod ai_level;
 mod ai_turn;
 mod auth;
 mod bodies;
