@@ -7,7 +7,9 @@
 //! copy only when the whole command succeeded, which is what makes every
 //! command atomic.
 
-use crate::content::{CompareOp, Content, Effect, Effects, EvalOp, GroupOp, Operand};
+use crate::content::{
+    CompareOp, Content, Effect, Effects, EvalOp, GroupOp, Operand, WinTriggerKind,
+};
 use crate::error::{CompareDetails, EngineError, RequirementFailure};
 use crate::num::{Num, Rounding, round_opt};
 use crate::player::PlayerId;
@@ -313,7 +315,7 @@ impl<'a> Ctx<'a> {
         }
         for condition in &self.content.rules().win_conditions {
             let trigger = &condition.trigger;
-            if trigger.kind != "resource" || trigger.key != key {
+            if trigger.kind != WinTriggerKind::Resource || trigger.key != key {
                 continue;
             }
             let whose = match trigger.target {

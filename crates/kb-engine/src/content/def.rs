@@ -539,7 +539,7 @@ pub enum WinTie {
 pub struct WinTrigger {
     /// `resource` or `bankruptcy`.
     #[serde(rename = "type")]
-    pub kind: Key,
+    pub kind: WinTriggerKind,
     /// The resource key.
     pub key: Key,
     /// Comparison of a `resource` trigger.
@@ -555,6 +555,44 @@ pub struct WinTrigger {
     /// Whose value a `resource` trigger compares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<WinTarget>,
+}
+
+/// The type of a win trigger, parsed at load (written as its name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Key", into = "Key")]
+pub enum WinTriggerKind {
+    /// `resource`.
+    Resource,
+    /// `bankruptcy`.
+    Bankruptcy,
+    /// Any other name: refused by content validation.
+    Unknown(Key),
+}
+
+impl Default for WinTriggerKind {
+    fn default() -> Self {
+        WinTriggerKind::Unknown(Key::default())
+    }
+}
+
+impl From<Key> for WinTriggerKind {
+    fn from(name: Key) -> Self {
+        match name.as_str() {
+            "resource" => WinTriggerKind::Resource,
+            "bankruptcy" => WinTriggerKind::Bankruptcy,
+            _ => WinTriggerKind::Unknown(name),
+        }
+    }
+}
+
+impl From<WinTriggerKind> for Key {
+    fn from(kind: WinTriggerKind) -> Self {
+        match kind {
+            WinTriggerKind::Resource => "resource".into(),
+            WinTriggerKind::Bankruptcy => "bankruptcy".into(),
+            WinTriggerKind::Unknown(name) => name,
+        }
+    }
 }
 
 /// A comparison operator of a win trigger.

@@ -8,6 +8,7 @@
 use super::op::{CompareOp, EvalOp, MAX_REPETITIONS, Op, Operand, RefKind};
 use super::{
     ActionEffect, Content, ContentDef, ContentError, Effect, Effects, Params, PlayerStart,
+    WinTriggerKind,
 };
 
 /// Structural checks on a definition.
@@ -108,8 +109,8 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
                 "a score needs at least one term, each with a key and a finite weight",
             ));
         }
-        match condition.trigger.kind.as_str() {
-            "resource" => {
+        match &condition.trigger.kind {
+            WinTriggerKind::Resource => {
                 if condition.trigger.comparison.is_none() || condition.trigger.value.is_none() {
                     return Err(ContentError::new(
                         path,
@@ -117,11 +118,11 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
                     ));
                 }
             }
-            "bankruptcy" => {}
-            other => {
+            WinTriggerKind::Bankruptcy => {}
+            WinTriggerKind::Unknown(other) => {
                 return Err(ContentError::new(
                     path,
-                    format!("unknown win trigger type {other:?}"),
+                    format!("unknown win trigger type {:?}", other.as_str()),
                 ));
             }
         }
