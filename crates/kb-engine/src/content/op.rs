@@ -746,3 +746,117 @@ fn evaluation_target(evaluator: &Evaluator) -> String {
         None => evaluator.kind.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::content::Effect;
+
+    fn compile(value: Value) -> Effect {
+        serde_json::from_value(value).expect("an effect")
+    }
+
+    #[test]
+    fn parameters_become_typed_with_the_reference_defaults() {
+        let effect =
+            compile(json!({"type": "resource", "method": "add", "params": {"key": "gold"}}));
+        assert_eq!(
+            *effect.op(),
+            Op::ResourceAdd {
+                key: "gold".into(),
+                amount: 0.0
+            }
+        );
+        let effect = compile(json!({"type": "land", "method": "add"}));
+        assert_eq!(*effect.op(), Op::LandAdd { count: 1.0 });
+    }
+
+    #[test]
+    fn a_missing_parameter_compiles_to_the_handlers_refusal() {
+        let effect = compile(json!({"type": "stat", "method": "remove", "params": {}}));
+        assert_eq!(
+            *effect.op(),
+            Op::Invalid(Box::new(("stat:add", "missing `key`".to_owned())))
+        );
+        let effect = compile(
+            json!({"type": "cost_mod", "method": "add", "params": {"id": "x", "key": "ap"}}),
+        );
+        assert_eq!(
+            *effect.op(),
+            Op::Invalid(Box::new((
+                "cost_mod:add",
+                "needs `amount` or `percent`".to_owned()
+            )))
+        );
+    }
+
+    #[test]
+    fn unknown_names_compile_to_unknown_and_serialize_as_written() {
+        let written = json!({"type": "gold", "method": "print", "params": {"x": 1}});
+        let effect = compile(written.clone());
+        assert_eq!(*effect.op(), Op::Unknown("gold:print".into()));
+        assert_eq!(serde_json::to_value(&effect).unwrap(), written);
+        let group = compile(json!({"evaluator": {"type": "moon"}, "effects": []}));
+        let Op::Group(group) = group.op() else {
+            panic!("a group");
+        };
+        assert_eq!(group.eval, EvalOp::Unknown("moon".into()));
+    }
+
+    #[test]
+    fn substitution_and_reversal_recompile() {
+        let list: Effects = serde_json::from_value(json!([
+            {"type": "development", "method": "remove", "params": {"id": "$id", "landId": "$landId"}},
+            {"type": "stat", "method": "add", "params": {"key": "k", "amount": 2}}
+        ]))
+        .unwrap();
+        let mut vars = Params::new();
+        vars.insert("id".into(), json!("farm"));
+        vars.insert("landId".into(), json!("A-L1"));
+        let done = list.substitute(&vars);
+        assert_eq!(
+            *done.as_slice()[0].op(),
+            Op::DevelopmentRemove {
+                id: "farm".into(),
+                land_id: "A-L1".into()
+            }
+        );
+        let reversed = done.reversed();
+        assert_eq!(
+            *reversed.as_slice()[0].op(),
+            Op::DevelopmentAdd {
+                id: "farm".into(),
+                land_id: Some("A-L1".into())
+            }
+        );
+        assert!(matches!(
+            reversed.as_slice()[1].op(),
+            Op::StatAdd { sign, .. } if *sign == -1.0
+        ));
+    }
+
+    #[test]
+    fn comparisons_compile_operands_and_operators() {
+        let params: Params = serde_json::from_value(json!({
+            "left": {"type": "stat", "params": {"key": "maxPopulation"}},
+            "right": 3,
+            "operator": "gte"
+        }))
+        .unwrap();
+        let op = CompareOp::compile(Some(&params));
+        assert_eq!(op.right, Operand::Num(3.0));
+        assert_eq!(
+            op.left,
+            Operand::Eval(Box::new(EvalOp::Stat {
+                key: "maxPopulation".into()
+            }))
+        );
+        assert_eq!(op.operator, Some(Operator::Gte));
+        assert!(Operator::Gte.holds(3.0, 3.0) && !Operator::Gt.holds(3.0, 3.0));
+        let mut bad = params.clone();
+        bad.insert("operator".into(), json!("approx"));
+        assert_eq!(CompareOp::compile(Some(&bad)).operator, None);
+    }
+}
