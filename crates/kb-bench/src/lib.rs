@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //!
-//! * `load`: scenarios (play, actions, snapshots, creates) and the clients.
+//! * `load`: scenarios (play, actions, snapshots, creates, ai) and the clients.
 //! * `restore`: building a large database, timing start-up, memory.
 //! * `server`: the server under test as a child process.
 //! * `client`: one keep-alive HTTP/1.1 connection per client.

@@ -7,6 +7,13 @@
 //! the mirror, sends them, applies them to the mirror, and checks that the
 //! server's answer (status, version, turn, phase, active player, every
 //! player's resources) matches. Any difference counts as an error.
+//!
+//! The `ai` scenario runs `hard` AI turns beside snapshot reads, to show
+//! that a thinking AI does not stall other requests. Its AI clients cannot
+//! mirror the AI's search without doing the server's work a second time on
+//! the same machine, so after each AI turn they read the move the server
+//! logged (`GET /sessions/:id/log?after=V`), play it on the mirror, and
+//! check the AI turn's answer against that.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -37,6 +44,10 @@ pub enum Scenario {
     Snapshots,
     /// Session creation.
     Creates,
+    /// Snapshot reads (as [`Scenario::Snapshots`]) while other clients
+    /// play `hard` AI sessions: seat A advances through its turn, seat B
+    /// plays whole turns by `ai-turn`.
+    Ai,
 }
 
 impl std::str::FromStr for Scenario {
@@ -47,8 +58,9 @@ impl std::str::FromStr for Scenario {
             "actions" => Ok(Scenario::Actions),
             "snapshots" => Ok(Scenario::Snapshots),
             "creates" => Ok(Scenario::Creates),
+            "ai" => Ok(Scenario::Ai),
             other => Err(format!(
-                "unknown scenario {other:?} (play, actions, snapshots, creates)"
+                "unknown scenario {other:?} (play, actions, snapshots, creates, ai)"
             )),
         }
     }
@@ -71,7 +83,13 @@ pub struct LoadOptions {
     pub seed: u64,
     /// What to do.
     pub scenario: Scenario,
+    /// Clients playing `hard` AI sessions beside the others
+    /// ([`Scenario::Ai`] only).
+    pub ai_clients: usize,
 }
+
+/// The creation body of an AI client's sessions.
+const HARD_SESSION: &[u8] = br#"{"aiLevel":"hard"}"#;
 
 /// What a run measured.
 #[derive(Debug)]
@@ -259,10 +277,22 @@ pub async fn run(options: &LoadOptions) -> anyhow::Result<LoadResult> {
         setup.merge(recorder);
         prepared.push((connection, mirrors));
     }
+    // The AI clients of the `ai` scenario, one hard session each to start.
+    let mut ai_prepared = Vec::new();
+    if options.scenario == Scenario::Ai {
+        for _ in 0..options.ai_clients {
+            let mut connection = Connection::open(options.address, &options.token).await?;
+            let mirror = create(&mut connection, &mut setup, &engine, HARD_SESSION).await?;
+            ai_prepared.push((connection, mirror));
+        }
+    }
     let setup_elapsed = setup_started.elapsed();
 
     // Scenario-specific preparation outside the measured phase.
-    if matches!(options.scenario, Scenario::Actions | Scenario::Snapshots) {
+    if matches!(
+        options.scenario,
+        Scenario::Actions | Scenario::Snapshots | Scenario::Ai
+    ) {
         let mut tasks = Vec::new();
         for (mut connection, mut mirrors) in prepared {
             tasks.push(tokio::spawn(async move {
@@ -292,6 +322,12 @@ pub async fn run(options: &LoadOptions) -> anyhow::Result<LoadResult> {
         let rng = Rng(options.seed ^ (0x5851_f42d_4c95_7f2d_u64.wrapping_mul(i as u64 + 1)));
         tasks.push(tokio::spawn(async move {
             client(scenario, connection, mirrors, rng, deadline, engine, body).await
+        }));
+    }
+    for (connection, mirror) in ai_prepared {
+        let engine = engine.clone();
+        tasks.push(tokio::spawn(async move {
+            ai_client(connection, mirror, deadline, engine).await
         }));
     }
     let mut measured = Recorder::default();
@@ -334,7 +370,7 @@ async fn client(
             Scenario::Creates => {
                 create(&mut connection, &mut recorder, &engine, &create_body).await?;
             }
-            Scenario::Snapshots => {
+            Scenario::Snapshots | Scenario::Ai => {
                 let index = rng.below(mirrors.len());
                 snapshot(&mut connection, &mut recorder, &mirrors[index]).await?;
             }
@@ -367,6 +403,89 @@ async fn client(
         }
     }
     Ok(recorder)
+}
+
+/// An AI client of [`Scenario::Ai`]: plays `hard` sessions until the
+/// deadline, seat A advancing through its turn and seat B by whole AI
+/// turns, each checked against the mirror after the logged move is played
+/// on it; a finished game is replaced by a new one.
+async fn ai_client(
+    mut connection: Connection,
+    mut mirror: Mirror,
+    deadline: Instant,
+    engine: Arc<Content>,
+) -> anyhow::Result<Recorder> {
+    let mut recorder = Recorder::default();
+    while Instant::now() < deadline {
+        let state = mirror.game.state();
+        if state.conclusion.is_some() {
+            mirror = create(&mut connection, &mut recorder, &engine, HARD_SESSION).await?;
+            continue;
+        }
+        if !*state.ai.get(state.active) {
+            step(
+                &mut connection,
+                &mut recorder,
+                &mut mirror,
+                Command::Advance,
+            )
+            .await?;
+            continue;
+        }
+        let seat = state.active;
+        let path = format!("/sessions/{}/ai-turn", mirror.id);
+        let body = serde_json::to_vec(&json!({"playerId": seat.as_str(), "mode": "turn"}))?;
+        let started = Instant::now();
+        let (status, bytes) = connection.send(Method::POST, &path, Some(body)).await?;
+        let latency = started.elapsed();
+        // The move the server logged for the turn.
+        let log_path = format!("/sessions/{}/log?after={}", mirror.id, mirror.version);
+        let log_started = Instant::now();
+        let (log_status, log_bytes) = connection.send(Method::GET, &log_path, None).await?;
+        let log_latency = log_started.elapsed();
+        let logged = (log_status == StatusCode::OK)
+            .then(|| logged_command(&log_bytes, mirror.version + 1))
+            .flatten();
+        recorder.record("log", log_latency, log_bytes.len(), logged.is_some());
+        let applied = match logged {
+            Some(command @ Command::AiMoves { player_id, .. }) if player_id == seat => {
+                mirror.game.apply(&command).is_ok()
+            }
+            _ => false,
+        };
+        if applied {
+            mirror.version += 1;
+        }
+        let ok = applied
+            && status == StatusCode::OK
+            && parse_state(&bytes).is_some_and(|body| matches(&body, &mirror));
+        recorder.record("ai-turn", latency, bytes.len(), ok);
+        if !ok {
+            bail!(
+                "the hard AI turn on {} was not one logged aiMoves entry the mirror accepts",
+                mirror.id
+            );
+        }
+    }
+    Ok(recorder)
+}
+
+/// The command of a log page that holds exactly the entry `version`.
+fn logged_command(page: &[u8], version: u64) -> Option<Command> {
+    #[derive(Deserialize)]
+    struct Page {
+        entries: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        version: u64,
+        entry: Command,
+    }
+    let page: Page = serde_json::from_slice(page).ok()?;
+    match <[Entry; 1]>::try_from(page.entries) {
+        Ok([entry]) if entry.version == version => Some(entry.entry),
+        _ => None,
+    }
 }
 
 /// A legal next command for the mirror's game.

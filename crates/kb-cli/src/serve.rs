@@ -41,7 +41,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    let auth = Authenticator::for_listener(config.tokens, address)?;
+    let auth =
+        Authenticator::for_listener_with_guests(config.tokens, address, config.guests.is_some())?;
 
     let database = config.database.clone();
     let (store, _lock) = {
@@ -95,10 +96,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
 
-    let state = AppState::new(auth, metrics, manager.clone())
+    let mut state = AppState::new(auth, metrics, manager.clone())
         .with_cors(config.cors.clone())
         .with_ai_threads(config.ai_threads)
         .with_event_heartbeat(config.event_heartbeat);
+    if let Some(per_hour) = config.guests {
+        tracing::info!(per_hour, "guests may create sessions without a token");
+        state = state.with_guests(kb_server::guests::GuestGate::new(per_hour));
+    }
     let limits = config.limits;
     app::serve_within(listener, app::router(state), limits, app::shutdown_signal())
         .await

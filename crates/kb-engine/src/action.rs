@@ -4,10 +4,11 @@
 
 use serde_json::Value;
 
-use crate::content::{ActionDef, ActionEffect, Bag, Effect, EffectGroup, Effects, Params};
+use crate::content::{
+    ActionDef, ActionEffect, Bag, Effect, EffectGroup, Effects, Op, Params, PerformOp,
+};
 use crate::error::{EngineError, RequirementFailure};
 use crate::exec::{Ctx, Frame};
-use crate::handlers::str_param;
 use crate::num::{Num, round_opt};
 use crate::result::{ActionOutcome, ActionTrace};
 use crate::{Key, num};
@@ -115,15 +116,12 @@ pub(crate) fn costs(
 ) -> Result<Bag, EngineError> {
     let mut bag = action.base_costs.clone().unwrap_or_default();
     for effect in resolved {
-        if effect.handler() == Some(("building", "add")) {
-            let Some(id) = str_param(effect, "id") else {
-                continue;
-            };
+        if let Op::BuildingAdd { id } = effect.op() {
             let building = ctx
                 .content
                 .buildings()
                 .get(id)
-                .ok_or_else(|| EngineError::UnknownBuilding(id.into()))?;
+                .ok_or_else(|| EngineError::UnknownBuilding(id.clone()))?;
             for (key, cost) in building.costs.iter() {
                 let current = bag.value(key);
                 bag.set(key, current + cost.0);
@@ -227,11 +225,10 @@ fn perform_found(
     }
     let resolved = resolve(action, params, true)?;
     for effect in &resolved {
-        if effect.handler() == Some(("building", "add"))
-            && let Some(id) = str_param(effect, "id")
+        if let Op::BuildingAdd { id } = effect.op()
             && ctx.actor_state().buildings.iter().any(|b| b == id)
         {
-            return Err(EngineError::AlreadyBuilt(id.into()));
+            return Err(EngineError::AlreadyBuilt(id.clone()));
         }
     }
     let costs = costs(ctx, action, &resolved)?;
@@ -330,31 +327,21 @@ fn unbound<'e>(
 /// requirements or lock, tracing the actor before and after.
 pub(crate) fn perform_nested(
     ctx: &mut Ctx<'_>,
-    effect: &Effect,
+    op: &PerformOp,
     mult: f64,
 ) -> Result<(), EngineError> {
-    let candidates = ["__actionId", "actionId", "id"];
-    let ids: Vec<&str> = candidates
-        .iter()
-        .filter_map(|n| str_param(effect, n))
-        .collect();
-    let target = ids
+    let target = op
+        .ids
         .iter()
         .find(|id| ctx.content.actions().contains(id))
-        .or(ids.first())
-        .copied()
+        .or(op.ids.first())
         .ok_or_else(|| EngineError::invalid("action:perform", "missing action id"))?;
     let action = find(ctx, target)?;
-    let mut forwarded = effect.params.clone().unwrap_or_default();
-    forwarded.remove("__actionId");
-    forwarded.remove("actionId");
-    if let Some(dev) = forwarded.get("developmentId").cloned() {
-        forwarded.insert("id".into(), dev);
-    }
+    let forwarded = &op.forwarded;
     let repeat = crate::handlers::repetitions("action:perform", mult)?;
     for _ in 0..repeat {
         let before = ctx.trace_of(ctx.actor);
-        let resolved = resolve(action, &forwarded, true)?;
+        let resolved = resolve(action, forwarded, true)?;
         ctx.action_depth += 1;
         let result = ctx.in_frame(Frame::Action(action.id.clone()), |ctx| {
             ctx.run_effects(&resolved, 1.0)?;

@@ -10,7 +10,7 @@
 //!   leave (the default content's `bankruptcy`: gold below 0).
 
 use crate::Key;
-use crate::content::Effect;
+use crate::content::{Effect, WinTriggerKind};
 use crate::error::EngineError;
 use crate::exec::{Ctx, Frame, GainMode, conclusion_for, trigger_holds};
 use crate::num::Num;
@@ -164,13 +164,13 @@ fn bankruptcy_condition(
     content.rules().win_conditions.iter().position(|c| {
         let trigger = &c.trigger;
         trigger.key == key
-            && match trigger.kind.as_str() {
-                "bankruptcy" => true,
-                "resource" => {
+            && match &trigger.kind {
+                WinTriggerKind::Bankruptcy => true,
+                WinTriggerKind::Resource => {
                     trigger.target != Some(crate::content::WinTarget::Opponent)
                         && trigger_holds(trigger, balance)
                 }
-                _ => false,
+                WinTriggerKind::Unknown(_) => false,
             }
     })
 }

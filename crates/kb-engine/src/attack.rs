@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::content::{Effect, Effects};
+use crate::content::{AttackOp, AttackTarget as Target, Effect};
 use crate::error::EngineError;
 use crate::exec::{Ctx, GainMode};
 use crate::num::Num;
@@ -13,31 +13,24 @@ use crate::result::{
     TargetLog, diff,
 };
 use crate::state::Gain;
-use crate::{Key, triggers};
+use crate::triggers;
 
 const ARMY: &str = "armyStrength";
 const ABSORPTION: &str = "absorption";
 const FORTIFICATION: &str = "fortificationStrength";
 
-enum Target {
-    Resource(Key),
-    Stat(Key),
-    Building(Key),
-}
-
-pub(crate) fn perform(ctx: &mut Ctx<'_>, effect: &Effect) -> Result<(), EngineError> {
-    let Some(target) = effect.param("target").and_then(parse_target) else {
+pub(crate) fn perform(ctx: &mut Ctx<'_>, op: &AttackOp) -> Result<(), EngineError> {
+    let Some(target) = &op.target else {
         return Ok(());
     };
-    let flag = |name: &str| effect.param(name).and_then(Value::as_bool).unwrap_or(false);
-    let ignore_absorption = flag("ignoreAbsorption");
-    let ignore_fortification = flag("ignoreFortification");
+    let ignore_absorption = op.ignore_absorption;
+    let ignore_fortification = op.ignore_fortification;
     let attacker = ctx.actor;
     let defender = attacker.other();
     let rules = ctx.content.rules();
 
     let base = ctx.player(attacker).stats.value(ARMY);
-    let target_key = match &target {
+    let target_key = match target {
         Target::Resource(k) | Target::Stat(k) | Target::Building(k) => k.clone(),
     };
     let gains = vec![Gain {
@@ -73,7 +66,7 @@ pub(crate) fn perform(ctx: &mut Ctx<'_>, effect: &Effect) -> Result<(), EngineEr
     };
     let damage = (after_absorption - fort_damage).max(0.0);
 
-    let target_log = match &target {
+    let target_log = match target {
         Target::Resource(key) | Target::Stat(key) => {
             let is_resource = matches!(target, Target::Resource(_));
             let bag = if is_resource {
@@ -123,15 +116,18 @@ pub(crate) fn perform(ctx: &mut Ctx<'_>, effect: &Effect) -> Result<(), EngineEr
     }
 
     let mut on_damage = Vec::new();
-    if damage > 0.0
-        && let Some(lists) = effect.param("onDamage").and_then(Value::as_object)
-    {
-        for (owner, side) in [("defender", defender), ("attacker", attacker)] {
-            let Some(list) = lists.get(owner) else {
+    if damage > 0.0 {
+        let sides = [
+            ("defender", defender, &op.on_damage_defender),
+            ("attacker", attacker, &op.on_damage_attacker),
+        ];
+        for (owner, side, list) in sides {
+            let Some(list) = list else {
                 continue;
             };
-            let list: Effects = serde_json::from_value(list.clone())
-                .map_err(|e| EngineError::invalid("attack:perform", format!("onDamage: {e}")))?;
+            let list = list
+                .as_ref()
+                .map_err(|e| EngineError::invalid("attack:perform", e.clone()))?;
             for entry in list.iter() {
                 let (a0, d0) = (ctx.trace_of(attacker), ctx.trace_of(defender));
                 ctx.as_player(side, |ctx| ctx.run_effect(entry, 1.0))?;
@@ -168,17 +164,6 @@ pub(crate) fn perform(ctx: &mut Ctx<'_>, effect: &Effect) -> Result<(), EngineEr
         on_damage,
     });
     Ok(())
-}
-
-fn parse_target(value: &Value) -> Option<Target> {
-    let kind = value.get("type")?.as_str()?;
-    let text = |name: &str| value.get(name).and_then(Value::as_str).map(Key::from);
-    match kind {
-        "resource" => text("key").map(Target::Resource),
-        "stat" => text("key").map(Target::Stat),
-        "building" => text("id").map(Target::Building),
-        _ => None,
-    }
 }
 
 fn id_params(id: &str) -> crate::content::Params {

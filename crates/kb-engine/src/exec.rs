@@ -7,9 +7,9 @@
 //! copy only when the whole command succeeded, which is what makes every
 //! command atomic.
 
-use serde_json::Value;
-
-use crate::content::{Content, Effect, Effects, Evaluator, Params};
+use crate::content::{
+    CompareOp, Content, Effect, Effects, EvalOp, GroupOp, Operand, WinTriggerKind,
+};
 use crate::error::{CompareDetails, EngineError, RequirementFailure};
 use crate::num::{Num, Rounding, round_opt};
 use crate::player::PlayerId;
@@ -149,42 +149,40 @@ impl<'a> Ctx<'a> {
             return Err(EngineError::TooMuchWork(MAX_EFFECTS));
         }
         self.depth += 1;
-        let result = self.run_effect_unguarded(effect, mult);
+        let result = handlers::run(self, effect, mult);
         self.depth -= 1;
         result
     }
 
-    fn run_effect_unguarded(&mut self, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-        if let Some(evaluator) = &effect.evaluator {
-            let count = self.evaluate(evaluator)?;
-            let total = count * mult;
-            if total == 0.0 {
-                return Ok(());
-            }
-            let target = evaluation_target(evaluator);
-            self.state.recent_resource_gains.clear();
-            if let Some(nested) = &effect.effects {
-                self.run_effects(nested.as_slice(), total)?;
-            }
-            let gains = self.state.recent_resource_gains.clone();
-            self.run_evaluation_modifiers(&target, gains, GainMode::ApplyToResources)?;
+    /// Runs an evaluator group: the evaluator's count times `mult`
+    /// multiplies the nested effects, then the evaluation modifiers of the
+    /// group's target apply to the gains they made.
+    pub fn run_group(
+        &mut self,
+        group: &GroupOp,
+        nested: Option<&Effects>,
+        mult: f64,
+    ) -> Result<(), EngineError> {
+        let count = self.evaluate(&group.eval)?;
+        let total = count * mult;
+        if total == 0.0 {
             return Ok(());
         }
-        match effect.handler() {
-            Some((kind, method)) => handlers::run(self, kind, method, effect, mult),
-            None => Ok(()),
+        self.state.recent_resource_gains.clear();
+        if let Some(nested) = nested {
+            self.run_effects(nested.as_slice(), total)?;
         }
+        let gains = self.state.recent_resource_gains.clone();
+        self.run_evaluation_modifiers(&group.target, gains, GainMode::ApplyToResources)?;
+        Ok(())
     }
 
     // ----- evaluators and requirements ------------------------------------
 
-    pub fn evaluate(&self, evaluator: &Evaluator) -> Result<f64, EngineError> {
-        let params = evaluator.params.as_ref();
-        let get = |name: &str| params.and_then(|p| p.get(name));
+    pub fn evaluate(&self, evaluator: &EvalOp) -> Result<f64, EngineError> {
         let player = self.actor_state();
-        Ok(match evaluator.kind.as_str() {
-            "development" => {
-                let id = get("id").and_then(Value::as_str).unwrap_or_default();
+        Ok(match evaluator {
+            EvalOp::Development { id } => {
                 let count = player
                     .lands
                     .iter()
@@ -193,44 +191,36 @@ impl<'a> Ctx<'a> {
                     .count();
                 count as f64
             }
-            "population" => match get("role").and_then(Value::as_str) {
+            EvalOp::Population { role } => match role {
                 Some(role) => f64::from(player.population.get(role).copied().unwrap_or(0)),
                 None => f64::from(player.total_population()),
             },
-            "stat" => {
-                let key = get("key").and_then(Value::as_str).unwrap_or_default();
-                player.stats.value(key)
+            EvalOp::Stat { key } => player.stats.value(key),
+            EvalOp::Compare(compare) => {
+                let (left, right) = self.compare_sides(compare)?;
+                f64::from(u8::from(holds(compare, left, right)))
             }
-            "compare" => {
-                let (left, right) = self.compare_sides(params)?;
-                f64::from(u8::from(compare(
-                    left,
-                    right,
-                    get("operator").and_then(Value::as_str),
-                )))
-            }
-            other => {
+            EvalOp::Unknown(other) => {
                 return Err(EngineError::invalid(
                     "evaluator",
-                    format!("unknown evaluator {other:?}"),
+                    format!("unknown evaluator {:?}", other.as_str()),
                 ));
             }
         })
     }
 
-    fn compare_sides(&self, params: Option<&Params>) -> Result<(f64, f64), EngineError> {
-        let side = |name: &str| -> Result<f64, EngineError> {
-            match params.and_then(|p| p.get(name)) {
-                Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(0.0)),
-                Some(value @ Value::Object(_)) => {
-                    let nested: Evaluator = serde_json::from_value(value.clone())
-                        .map_err(|e| EngineError::invalid("evaluator:compare", e.to_string()))?;
-                    self.evaluate(&nested)
+    fn compare_sides(&self, compare: &CompareOp) -> Result<(f64, f64), EngineError> {
+        let side = |operand: &Operand| -> Result<f64, EngineError> {
+            match operand {
+                Operand::Num(n) => Ok(*n),
+                Operand::Eval(nested) => self.evaluate(nested),
+                Operand::Malformed(message) => {
+                    Err(EngineError::invalid("evaluator:compare", message.clone()))
                 }
-                _ => Ok(0.0),
+                Operand::Absent => Ok(0.0),
             }
         };
-        Ok((side("left")?, side("right")?))
+        Ok((side(&compare.left)?, side(&compare.right)?))
     }
 
     /// Checks a requirement; `Some(failure)` when it does not hold.
@@ -238,12 +228,9 @@ impl<'a> Ctx<'a> {
         &self,
         requirement: &crate::content::RequirementDef,
     ) -> Result<Option<RequirementFailure>, EngineError> {
-        let params = requirement.params.as_ref();
-        let (left, right) = self.compare_sides(params)?;
-        let operator = params
-            .and_then(|p| p.get("operator"))
-            .and_then(Value::as_str);
-        if compare(left, right, operator) {
+        let compare = requirement.compare();
+        let (left, right) = self.compare_sides(compare)?;
+        if holds(compare, left, right) {
             return Ok(None);
         }
         Ok(Some(RequirementFailure {
@@ -328,7 +315,7 @@ impl<'a> Ctx<'a> {
         }
         for condition in &self.content.rules().win_conditions {
             let trigger = &condition.trigger;
-            if trigger.kind != "resource" || trigger.key != key {
+            if trigger.kind != WinTriggerKind::Resource || trigger.key != key {
                 continue;
             }
             let whose = match trigger.target {
@@ -602,25 +589,8 @@ pub(crate) fn finite(key: &str, value: f64) -> Result<f64, EngineError> {
     Ok(value.clamp(-MAX_GAME_VALUE, MAX_GAME_VALUE))
 }
 
-/// `"<type>:<params.id>"` when the evaluator has an `id` param, else the type.
-pub(crate) fn evaluation_target(evaluator: &Evaluator) -> String {
-    match evaluator.params.as_ref().and_then(|p| p.get("id")) {
-        Some(Value::String(id)) => format!("{}:{id}", evaluator.kind),
-        Some(other) => format!("{}:{other}", evaluator.kind),
-        None => evaluator.kind.to_string(),
-    }
-}
-
-fn compare(left: f64, right: f64, operator: Option<&str>) -> bool {
-    match operator {
-        Some("lt") => left < right,
-        Some("lte") => left <= right,
-        Some("gt") => left > right,
-        Some("gte") => left >= right,
-        Some("eq") => left == right,
-        Some("ne") => left != right,
-        _ => false,
-    }
+fn holds(compare: &CompareOp, left: f64, right: f64) -> bool {
+    compare.operator.is_some_and(|op| op.holds(left, right))
 }
 
 /// The tier index for `value`: the last tier whose range holds it, scanning

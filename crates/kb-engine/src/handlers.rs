@@ -1,78 +1,93 @@
-//! The effect handlers, one function per `type:method`, dispatched by
-//! [`run`]. Every handler acts for the context's actor.
+//! The effect handlers: the execution of every compiled effect ([`Op`]),
+//! dispatched by [`run`] with one exhaustive `match`. Every handler acts
+//! for the context's actor.
 
 use serde_json::Value;
 
-use crate::content::{Effect, Effects, Params, Triggers};
+use crate::content::{
+    CostModOp, Effect, Effects, Op, Params, PassiveOp, ResultModKind, ResultModOp, Triggers,
+};
 use crate::error::EngineError;
 use crate::exec::{Ctx, Frame, GainMode};
 use crate::num::{Rounding, round_opt, round_toward};
 use crate::player::PlayerId;
-use crate::state::{
-    CostModifier, EvaluationModifier, Gain, Land, PassiveRecord, Percent, ResultModifier,
-    SkipConfig,
-};
+use crate::state::{CostModifier, EvaluationModifier, Gain, Land, PassiveRecord, ResultModifier};
 use crate::{Key, attack};
 
-/// Runs the handler `kind:method`.
-pub(crate) fn run(
-    ctx: &mut Ctx<'_>,
-    kind: &str,
-    method: &str,
-    effect: &Effect,
-    mult: f64,
-) -> Result<(), EngineError> {
-    match (kind, method) {
-        ("resource", "add") => resource_add(ctx, effect, mult),
-        ("resource", "remove") => resource_remove(ctx, effect, mult),
-        ("resource", "transfer") => resource_transfer(ctx, effect),
-        ("stat", "add") => stat_add(ctx, effect, mult, 1.0),
-        ("stat", "remove") => stat_add(ctx, effect, mult, -1.0),
-        ("stat", "add_pct") => stat_add_pct(ctx, effect, mult),
-        ("land", "add") => land_add(ctx, effect, mult),
-        ("land", "till") => land_till(ctx, effect, mult),
-        ("development", "add") => development_add(ctx, effect, mult),
-        ("development", "remove") => development_remove(ctx, effect, mult),
-        ("building", "add") => building_add(ctx, effect, mult),
-        ("building", "remove") => building_remove(ctx, effect, mult),
-        ("passive", "add") => passive_add(ctx, effect, mult),
-        ("passive", "remove") => passive_remove(ctx, effect, mult),
-        ("cost_mod", "add") => cost_mod(ctx, effect, true),
-        ("cost_mod", "remove") => cost_mod(ctx, effect, false),
-        ("result_mod", "add") => result_mod(ctx, effect, true),
-        ("result_mod", "remove") => result_mod(ctx, effect, false),
-        ("population", "add") => population_add(ctx, effect, mult),
-        ("population", "remove") => population_remove(ctx, effect, mult),
-        ("action", "add") => action_unlock(ctx, effect, true),
-        ("action", "remove") => action_unlock(ctx, effect, false),
-        ("action", "perform") => crate::action::perform_nested(ctx, effect, mult),
-        ("attack", "perform") => attack::perform(ctx, effect),
-        _ => Err(EngineError::invalid(
-            &format!("{kind}:{method}"),
-            "unknown effect handler",
-        )),
+/// Runs one compiled effect for the actor: the one dispatch, an exhaustive
+/// `match` on [`Op`].
+pub(crate) fn run(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
+    let round = effect.round;
+    match effect.op() {
+        Op::Nothing | Op::Incomplete => Ok(()),
+        Op::Unknown(handler) => Err(EngineError::invalid(handler, "unknown effect handler")),
+        Op::Invalid(refusal) => Err(EngineError::invalid(refusal.0, refusal.1.clone())),
+        Op::Group(group) => ctx.run_group(group, effect.effects.as_ref(), mult),
+        Op::ResourceAdd { key, amount } => add_resource(ctx, key, amount * mult, round),
+        Op::ResourceRemove {
+            key,
+            amount,
+            allow_shortfall,
+        } => resource_remove(ctx, key, amount * mult, round, *allow_shortfall),
+        Op::ResourceTransfer { key, percent } => resource_transfer(ctx, key, *percent, round),
+        Op::StatAdd { key, amount, sign } => {
+            let current = ctx.actor_state().stats.value(key);
+            ctx.set_stat(key, current + sign * amount * mult)
+        }
+        Op::StatAddPct {
+            key,
+            percent,
+            percent_stat,
+        } => stat_add_pct(ctx, key, *percent, percent_stat.as_deref(), mult, round),
+        Op::LandAdd { count } => land_add(ctx, count * mult),
+        Op::LandTill { land_id } => land_till(ctx, land_id.as_deref(), mult),
+        Op::DevelopmentAdd { id, land_id } => development_add(ctx, id, land_id.as_deref(), mult),
+        Op::DevelopmentRemove { id, land_id } => development_remove(ctx, id, land_id, mult),
+        Op::BuildingAdd { id } => building_add(ctx, id, mult),
+        Op::BuildingRemove { id } => building_remove(ctx, id, mult),
+        Op::PassiveAdd(op) => passive_add(ctx, op, mult),
+        Op::PassiveRemove { id } => {
+            for _ in 0..repetitions("passive:remove", mult)? {
+                ctx.remove_passive(ctx.actor, id)?;
+            }
+            Ok(())
+        }
+        Op::CostMod(op) => {
+            cost_mod(ctx, op, round);
+            Ok(())
+        }
+        Op::ResultMod(op) => {
+            result_mod(ctx, op, effect.effects.as_ref(), round);
+            Ok(())
+        }
+        Op::PopulationAdd { role } => {
+            check_role(ctx, role)?;
+            for _ in 0..repetitions("population:add", mult)? {
+                assign_member(ctx, role)?;
+            }
+            Ok(())
+        }
+        Op::PopulationRemove { role } => {
+            check_role(ctx, role)?;
+            for _ in 0..repetitions("population:remove", mult)? {
+                if !unassign_member(ctx, role)? {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        Op::ActionUnlock { id, add } => {
+            action_unlock(ctx, id, *add);
+            Ok(())
+        }
+        Op::ActionPerform(op) => crate::action::perform_nested(ctx, op, mult),
+        Op::AttackPerform(op) => attack::perform(ctx, op),
     }
 }
 
-// ----- parameters -------------------------------------------------------------
+// ----- repetitions ------------------------------------------------------------
 
-pub(crate) fn str_param<'e>(effect: &'e Effect, name: &str) -> Option<&'e str> {
-    effect.param(name).and_then(Value::as_str)
-}
-
-fn num_param(effect: &Effect, name: &str) -> Option<f64> {
-    effect.param(name).and_then(Value::as_f64)
-}
-
-fn required_str<'e>(effect: &'e Effect, handler: &str, name: &str) -> Result<&'e str, EngineError> {
-    str_param(effect, name)
-        .ok_or_else(|| EngineError::invalid(handler, format!("missing `{name}`")))
-}
-
-/// The most repetitions one effect may ask for (`land:add` with a count,
-/// an evaluator multiplying a nested action...). Content is data a client
-/// may submit; a command must stay cheap.
-pub(crate) const MAX_REPETITIONS: u32 = 1000;
+pub(crate) use crate::content::MAX_REPETITIONS;
 
 /// `floor(mult)` repetitions, as the reference counts iterations, refused
 /// beyond [`MAX_REPETITIONS`].
@@ -113,21 +128,19 @@ pub(crate) fn add_resource(
     ctx.set_resource(player, key, current + total)
 }
 
-fn resource_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let key = required_str(effect, "resource:add", "key")?;
-    let amount = num_param(effect, "amount").unwrap_or(0.0);
-    add_resource(ctx, key, amount * mult, effect.round)
-}
-
-fn resource_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let key = required_str(effect, "resource:remove", "key")?;
-    let amount = num_param(effect, "amount").unwrap_or(0.0);
-    let total = round_opt(amount * mult, effect.round).max(0.0);
+fn resource_remove(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    amount: f64,
+    round: Option<Rounding>,
+    allow_shortfall: bool,
+) -> Result<(), EngineError> {
+    let total = round_opt(amount, round).max(0.0);
     let player = ctx.actor;
     let current = ctx.player(player).resources.value(key);
     let floor = ctx.content.lower_bound(key);
     let short = current - total < floor.unwrap_or(f64::NEG_INFINITY) || current < total;
-    if short && !effect.allows_shortfall() {
+    if short && !allow_shortfall {
         return Err(EngineError::Insufficient {
             key: key.into(),
             need: total,
@@ -137,9 +150,12 @@ fn resource_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), 
     ctx.set_resource(player, key, current - total)
 }
 
-fn resource_transfer(ctx: &mut Ctx<'_>, effect: &Effect) -> Result<(), EngineError> {
-    let key = required_str(effect, "resource:transfer", "key")?;
-    let base_percent = num_param(effect, "percent").unwrap_or(25.0);
+fn resource_transfer(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    base_percent: f64,
+    round: Option<Rounding>,
+) -> Result<(), EngineError> {
     let gains = vec![Gain {
         key: key.into(),
         amount: crate::num::Num(base_percent),
@@ -151,7 +167,7 @@ fn resource_transfer(ctx: &mut Ctx<'_>, effect: &Effect) -> Result<(), EngineErr
     let giver = taker.other();
     let available = ctx.player(giver).resources.value(key);
     let raw = available * percent / 100.0;
-    let rounded = match effect.round {
+    let rounded = match round {
         Some(Rounding::Up) => crate::num::round_away(raw),
         _ => round_toward(raw),
     };
@@ -170,20 +186,16 @@ fn resource_transfer(ctx: &mut Ctx<'_>, effect: &Effect) -> Result<(), EngineErr
 
 // ----- stats -------------------------------------------------------------------
 
-fn stat_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64, sign: f64) -> Result<(), EngineError> {
-    let key = required_str(effect, "stat:add", "key")?;
-    let amount = num_param(effect, "amount").unwrap_or(0.0);
-    let current = ctx.actor_state().stats.value(key);
-    ctx.set_stat(key, current + sign * amount * mult)
-}
-
-fn stat_add_pct(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let key = required_str(effect, "stat:add_pct", "key")?;
+fn stat_add_pct(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    percent: Option<f64>,
+    percent_stat: Option<&str>,
+    mult: f64,
+    round: Option<Rounding>,
+) -> Result<(), EngineError> {
     let player = ctx.actor;
-    let percent = match (
-        num_param(effect, "percent"),
-        str_param(effect, "percentStat"),
-    ) {
+    let percent = match (percent, percent_stat) {
         (Some(percent), _) => percent,
         (None, Some(stat)) => ctx.actor_state().stats.value(stat),
         (None, None) => 0.0,
@@ -207,17 +219,16 @@ fn stat_add_pct(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Eng
     };
     let entry = &mut cache[index];
     entry.accumulated += entry.base * percent * mult;
-    let value = round_opt(entry.base + entry.accumulated, effect.round);
+    let value = round_opt(entry.base + entry.accumulated, round);
     ctx.set_stat(key, value)
 }
 
 // ----- lands and developments ---------------------------------------------------------
 
-fn land_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let count = num_param(effect, "count").unwrap_or(1.0);
+fn land_add(ctx: &mut Ctx<'_>, count: f64) -> Result<(), EngineError> {
     let slots = ctx.content.rules().slots_per_new_land;
     let player = ctx.actor;
-    for _ in 0..repetitions("land:add", count * mult)? {
+    for _ in 0..repetitions("land:add", count)? {
         let lands = &mut ctx.player_mut(player).lands;
         let id = format!("{player}-L{}", lands.len() + 1);
         lands.push(Land {
@@ -233,10 +244,9 @@ fn land_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineE
     Ok(())
 }
 
-fn land_till(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
+fn land_till(ctx: &mut Ctx<'_>, wanted: Option<&str>, mult: f64) -> Result<(), EngineError> {
     let max = ctx.content.rules().max_slots_per_land;
     let player = ctx.actor;
-    let wanted = str_param(effect, "landId");
     for _ in 0..repetitions("land:till", mult)? {
         let lands = &mut ctx.player_mut(player).lands;
         let land = match wanted {
@@ -259,10 +269,12 @@ fn land_till(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Engine
     Ok(())
 }
 
-fn development_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let id = str_param(effect, "id")
-        .or_else(|| str_param(effect, "developmentId"))
-        .ok_or_else(|| EngineError::invalid("development:add", "missing `id`"))?;
+fn development_add(
+    ctx: &mut Ctx<'_>,
+    id: &str,
+    land_id: Option<&str>,
+    mult: f64,
+) -> Result<(), EngineError> {
     let development = ctx
         .content
         .developments()
@@ -272,7 +284,7 @@ fn development_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), 
         return Err(EngineError::SystemDevelopment(id.into()));
     }
     let player = ctx.actor;
-    let land_id: Key = match str_param(effect, "landId") {
+    let land_id: Key = match land_id {
         Some(land_id) => {
             ctx.player(player)
                 .land(land_id)
@@ -351,9 +363,12 @@ pub(crate) fn development_vars(id: &str, land_id: &str) -> Params {
     vars
 }
 
-fn development_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let id = required_str(effect, "development:remove", "id")?;
-    let land_id = required_str(effect, "development:remove", "landId")?;
+fn development_remove(
+    ctx: &mut Ctx<'_>,
+    id: &str,
+    land_id: &str,
+    mult: f64,
+) -> Result<(), EngineError> {
     let player = ctx.actor;
     if ctx.player(player).land(land_id).is_none() {
         return Err(EngineError::LandNotFound(land_id.into()));
@@ -377,8 +392,7 @@ fn development_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(
 
 // ----- buildings -----------------------------------------------------------------
 
-fn building_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let id = required_str(effect, "building:add", "id")?;
+fn building_add(ctx: &mut Ctx<'_>, id: &str, mult: f64) -> Result<(), EngineError> {
     let building = ctx
         .content
         .buildings()
@@ -415,8 +429,7 @@ fn building_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), Eng
     Ok(())
 }
 
-fn building_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let id = required_str(effect, "building:remove", "id")?;
+fn building_remove(ctx: &mut Ctx<'_>, id: &str, mult: f64) -> Result<(), EngineError> {
     let player = ctx.actor;
     for _ in 0..repetitions("building:remove", mult)? {
         let buildings = &mut ctx.player_mut(player).buildings;
@@ -431,46 +444,20 @@ fn building_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), 
 
 // ----- passives ------------------------------------------------------------------
 
-fn passive_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let id = required_str(effect, "passive:add", "id")?;
-    let params = effect.params.as_ref().expect("has id");
-    let text = |name: &str| params.get(name).and_then(Value::as_str).map(str::to_owned);
-    let mut triggers = Triggers::new();
-    for (name, value) in params {
-        if name.starts_with("on") && value.is_array() {
-            let list: Effects = serde_json::from_value(value.clone())
-                .map_err(|e| EngineError::invalid("passive:add", format!("{name}: {e}")))?;
-            triggers.insert(name.as_str(), list);
-        }
-    }
-    let skip = match params.get("skip") {
-        Some(value) => Some(
-            serde_json::from_value::<SkipConfig>(value.clone())
-                .map_err(|e| EngineError::invalid("passive:add", format!("skip: {e}")))?,
-        ),
-        None => None,
-    };
+fn passive_add(ctx: &mut Ctx<'_>, op: &PassiveOp, mult: f64) -> Result<(), EngineError> {
     let record = PassiveRecord {
-        id: id.into(),
+        id: op.id.clone(),
         owner: ctx.actor,
-        name: text("name"),
-        icon: text("icon"),
-        detail: text("detail"),
-        meta: params.get("meta").cloned().map(std::sync::Arc::new),
-        effects: effect.effects.clone().unwrap_or_default(),
-        triggers,
-        skip,
+        name: op.name.clone(),
+        icon: op.icon.clone(),
+        detail: op.detail.clone(),
+        meta: op.meta.clone(),
+        effects: op.effects.clone(),
+        triggers: op.triggers.clone(),
+        skip: op.skip.clone(),
     };
     for _ in 0..repetitions("passive:add", mult)? {
         ctx.add_passive(record.clone())?;
-    }
-    Ok(())
-}
-
-fn passive_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let id = required_str(effect, "passive:remove", "id")?;
-    for _ in 0..repetitions("passive:remove", mult)? {
-        ctx.remove_passive(ctx.actor, id)?;
     }
     Ok(())
 }
@@ -521,89 +508,60 @@ fn register<T: Registered>(list: &mut Vec<T>, add: bool, modifier: T) {
     }
 }
 
-fn cost_mod(ctx: &mut Ctx<'_>, effect: &Effect, add: bool) -> Result<(), EngineError> {
-    let handler = if add {
-        "cost_mod:add"
-    } else {
-        "cost_mod:remove"
-    };
-    let id = required_str(effect, handler, "id")?;
-    let key = required_str(effect, handler, "key")?;
-    let amount = num_param(effect, "amount");
-    let percent = num_param(effect, "percent");
-    if amount.is_none() && percent.is_none() {
-        return Err(EngineError::invalid(handler, "needs `amount` or `percent`"));
-    }
+fn cost_mod(ctx: &mut Ctx<'_>, op: &CostModOp, round: Option<Rounding>) {
     let owner = ctx.actor;
-    let full_id: Key = format!("{id}_{owner}").into();
     let modifier = CostModifier {
-        id: full_id.clone(),
+        id: format!("{}_{owner}", op.id).into(),
         owner,
-        action_id: str_param(effect, "actionId").map(Key::from),
-        key: key.into(),
-        amount,
-        percent,
-        round: effect.round,
+        action_id: op.action_id.clone(),
+        key: op.key.clone(),
+        amount: op.amount,
+        percent: op.percent,
+        round,
         count: 1,
     };
-    register(&mut ctx.state.cost_modifiers, add, modifier);
-    Ok(())
+    register(&mut ctx.state.cost_modifiers, op.add, modifier);
 }
 
-fn result_mod(ctx: &mut Ctx<'_>, effect: &Effect, add: bool) -> Result<(), EngineError> {
-    let handler = if add {
-        "result_mod:add"
-    } else {
-        "result_mod:remove"
-    };
-    let id = required_str(effect, handler, "id")?;
+fn result_mod(
+    ctx: &mut Ctx<'_>,
+    op: &ResultModOp,
+    effects: Option<&Effects>,
+    round: Option<Rounding>,
+) {
     let owner = ctx.actor;
-    let full_id: Key = format!("{id}_{owner}").into();
-    if let Some(action_id) = str_param(effect, "actionId") {
-        let modifier = ResultModifier {
-            id: full_id.clone(),
-            owner,
-            action_id: action_id.into(),
-            effects: effect.effects.clone().unwrap_or_default(),
-            count: 1,
-        };
-        register(&mut ctx.state.result_modifiers, add, modifier);
-        return Ok(());
+    let id: Key = format!("{}_{owner}", op.id).into();
+    match &op.kind {
+        ResultModKind::Action { action_id } => {
+            let modifier = ResultModifier {
+                id,
+                owner,
+                action_id: action_id.clone(),
+                effects: effects.cloned().unwrap_or_default(),
+                count: 1,
+            };
+            register(&mut ctx.state.result_modifiers, op.add, modifier);
+        }
+        ResultModKind::Evaluation {
+            target,
+            amount,
+            adjust,
+            percent,
+        } => {
+            let modifier = EvaluationModifier {
+                id,
+                owner,
+                target: target.clone(),
+                amount: *amount,
+                adjust: *adjust,
+                percent: percent.clone(),
+                round,
+                effects: effects.cloned(),
+                count: 1,
+            };
+            register(&mut ctx.state.evaluation_modifiers, op.add, modifier);
+        }
     }
-    let Some(evaluation) = effect.param("evaluation").and_then(Value::as_object) else {
-        return Err(EngineError::invalid(
-            handler,
-            "needs `actionId` or `evaluation`",
-        ));
-    };
-    let kind = evaluation
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| EngineError::invalid(handler, "`evaluation` needs a `type`"))?;
-    let target: Key = match evaluation.get("id").and_then(Value::as_str) {
-        Some(target_id) => format!("{kind}:{target_id}").into(),
-        None => kind.into(),
-    };
-    let percent = match effect.param("percent") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(
-            serde_json::from_value::<Percent>(value.clone())
-                .map_err(|e| EngineError::invalid(handler, format!("percent: {e}")))?,
-        ),
-    };
-    let modifier = EvaluationModifier {
-        id: full_id.clone(),
-        owner,
-        target,
-        amount: num_param(effect, "amount"),
-        adjust: num_param(effect, "adjust"),
-        percent,
-        round: effect.round,
-        effects: effect.effects.clone(),
-        count: 1,
-    };
-    register(&mut ctx.state.evaluation_modifiers, add, modifier);
-    Ok(())
 }
 
 // ----- population ---------------------------------------------------------------------
@@ -616,12 +574,11 @@ fn population_vars(player: PlayerId, role: &str, index: u32) -> Params {
     vars
 }
 
-fn role_of<'e>(ctx: &Ctx<'_>, effect: &'e Effect, handler: &str) -> Result<&'e str, EngineError> {
-    let role = required_str(effect, handler, "role")?;
+fn check_role(ctx: &Ctx<'_>, role: &str) -> Result<(), EngineError> {
     if !ctx.content.populations().contains(role) {
         return Err(EngineError::UnknownRole(role.into()));
     }
-    Ok(role)
+    Ok(())
 }
 
 /// Adds one member of `role` to the actor and runs `onAssigned`.
@@ -644,14 +601,6 @@ pub(crate) fn assign_member(ctx: &mut Ctx<'_>, role: &str) -> Result<(), EngineE
     if let Some(hook) = hook {
         let list = hook.substitute(&population_vars(player, role, index));
         ctx.run_effects(list.as_slice(), 1.0)?;
-    }
-    Ok(())
-}
-
-fn population_add(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let role = role_of(ctx, effect, "population:add")?;
-    for _ in 0..repetitions("population:add", mult)? {
-        assign_member(ctx, role)?;
     }
     Ok(())
 }
@@ -690,24 +639,9 @@ fn unassign_member(ctx: &mut Ctx<'_>, role: &str) -> Result<bool, EngineError> {
     Ok(true)
 }
 
-fn population_remove(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let role = role_of(ctx, effect, "population:remove")?;
-    for _ in 0..repetitions("population:remove", mult)? {
-        if !unassign_member(ctx, role)? {
-            break;
-        }
-    }
-    Ok(())
-}
-
 // ----- unlocked actions --------------------------------------------------------------
 
-fn action_unlock(ctx: &mut Ctx<'_>, effect: &Effect, add: bool) -> Result<(), EngineError> {
-    let id = required_str(
-        effect,
-        if add { "action:add" } else { "action:remove" },
-        "id",
-    )?;
+fn action_unlock(ctx: &mut Ctx<'_>, id: &str, add: bool) {
     let actions = &mut ctx.player_mut(ctx.actor).actions;
     let pos = actions.iter().position(|a| a == id);
     match (add, pos) {
@@ -717,7 +651,6 @@ fn action_unlock(ctx: &mut Ctx<'_>, effect: &Effect, add: bool) -> Result<(), En
         }
         _ => {}
     }
-    Ok(())
 }
 
 /// Runs `list` inside a passive frame (used for trigger bundles of passives).

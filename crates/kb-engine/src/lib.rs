@@ -24,11 +24,15 @@
 //!
 //! # Layout
 //!
-//! * `content`: the content schema, validation and per-session overrides.
+//! * `content`: the content schema, effects compiled to typed `Op`s,
+//!   validation and per-session overrides.
 //! * `state`: the game state; `snapshot` and `result`: what clients see.
 //! * `game`: [`Game`], [`Command`] and the queries.
 //! * `exec`, `handlers`, `action`, `advance`, `attack`, `triggers`: the rules.
 //! * `ai`: the built-in AI; `legal`: move enumeration.
+//!
+//! The modules are layered (base, content, state, views, rules, flow, api;
+//! see `ARCHITECTURE.md`), and `tests/layers.rs` refuses an upward import.
 //!
 //! The rules are the reference game's with its bugs fixed as decided in
 //! `PRODUCT.md` §2 (each fix is marked with its quirk number, `Q1`…`Q22`,

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Key;
+pub use crate::content::{Percent, SkipConfig};
+
 use crate::content::{Bag, Effects, Triggers};
 use crate::map::OrderedMap;
 use crate::num::{Num, Rounding};
@@ -191,28 +193,6 @@ pub struct PassiveRecord {
     pub skip: Option<SkipConfig>,
 }
 
-/// Skip flags of a passive.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SkipConfig {
-    /// Whole phases skipped.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub phases: Vec<Key>,
-    /// Single steps skipped.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<SkipStep>,
-}
-
-/// A skipped step.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SkipStep {
-    /// Phase id.
-    pub phase_id: Key,
-    /// Step id.
-    pub step_id: Key,
-}
-
 /// Changes the costs of the owner's actions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -294,16 +274,6 @@ impl EvaluationModifier {
                     .strip_prefix(self.target.as_str())
                     .is_some_and(|rest| rest.starts_with(':')))
     }
-}
-
-/// A percent for every key, or per key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Percent {
-    /// The same fraction for every key.
-    All(f64),
-    /// A fraction per key.
-    PerKey(Bag),
 }
 
 /// A recorded gain.

@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::content::{Bag, Effect, Effects, Params};
+use crate::content::{Bag, Effect, EffectDef, Effects, Params};
 use crate::error::EngineError;
 use crate::exec::{Ctx, Frame};
 use crate::handlers::{development_vars, passive_bundle_frame};
@@ -44,10 +44,13 @@ fn upkeep_bundles(out: &mut Vec<Bundle>, upkeep: Option<&Bag>, count: f64, sourc
         let mut params = Params::new();
         params.insert("key".into(), Value::String(key.to_string()));
         params.insert("amount".into(), json!(per.0 * count));
-        let effect = Effect {
+        let effect = Effect::new(EffectDef {
+            kind: Some("resource".into()),
+            method: Some("remove".into()),
+            params: Some(params),
             meta: Some(json!({ "source": source })),
-            ..Effect::leaf("resource", "remove", params)
-        };
+            ..EffectDef::default()
+        });
         out.push(Bundle {
             effects: Effects::new(vec![effect]),
             repeat: 1,

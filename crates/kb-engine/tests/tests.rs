@@ -4,6 +4,7 @@ mod support;
 
 mod content;
 mod fuzz;
+mod layers;
 mod limits;
 mod properties;
 mod rules;

@@ -29,6 +29,10 @@ pub struct CreateSessionRequest {
     /// `normal` or `hard` (checked by the server).
     #[serde(default)]
     pub ai_level: Option<String>,
+    /// The seat the creator holds (default: the first seat the AI does
+    /// not play).
+    #[serde(default)]
+    pub seat: Option<PlayerId>,
 }
 
 /// A string that must not be empty (whitespace is checked separately).

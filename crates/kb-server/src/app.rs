@@ -45,6 +45,17 @@ pub fn api_routes() -> Router<AppState> {
         .route("/sessions", post(sessions::create).get(sessions::list))
         .route("/sessions/{id}", axum::routing::delete(sessions::delete))
         .route("/sessions/{id}/snapshot", get(sessions::snapshot))
+        .route("/sessions/{id}/seats", get(routes::seats::seats))
+        .route("/sessions/{id}/invitations", post(routes::seats::invite))
+        .route(
+            "/sessions/{id}/invitations/{grant_id}",
+            axum::routing::delete(routes::seats::revoke_invitation),
+        )
+        .route(
+            "/sessions/{id}/credentials/{grant_id}",
+            axum::routing::delete(routes::seats::revoke_credential),
+        )
+        .route("/invitations/accept", post(routes::seats::accept))
         .route("/sessions/{id}/events", get(routes::events::events))
         .route("/sessions/{id}/fork", post(sessions::fork))
         .route("/sessions/{id}/log", get(routes::events::log))

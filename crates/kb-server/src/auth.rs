@@ -79,6 +79,9 @@ pub struct AuthContext {
     pub user_id: String,
     /// The token's roles, as written in the table (unknown strings kept).
     pub roles: Vec<String>,
+    /// A seat credential's scope (the token was a credential, not one of
+    /// the table's); the session manager checks it on every route.
+    pub grant: Option<kb_session::SeatGrant>,
 }
 
 impl AuthContext {
@@ -218,6 +221,7 @@ impl TokenTable {
                 context: AuthContext {
                     user_id,
                     roles: entry.roles.unwrap_or_default(),
+                    grant: None,
                 },
             });
         }
@@ -237,6 +241,7 @@ impl TokenTable {
                 .iter()
                 .map(|role| role.as_str().to_owned())
                 .collect(),
+            grant: None,
         };
         Self {
             entries: vec![TokenEntry {
@@ -300,7 +305,8 @@ pub enum AuthSetupError {
          \"local-dev\" token is only allowed on a loopback address. Configure tokens \
          with --tokens FILE or the KB_SERVER_AUTH_TOKENS environment variable (JSON like \
          {{\"<secret token>\": {{\"userId\": \"alice\", \"roles\": [\"session:create\", \
-         \"session:advance\"]}}}}), or bind to 127.0.0.1"
+         \"session:advance\"]}}}}), allow anonymous players with --guests, or bind to \
+         127.0.0.1"
     )]
     PublicBindWithoutTokens {
         /// The address the server is bound to.
@@ -356,6 +362,32 @@ impl Authenticator {
         match tokens {
             Some(table) => Ok(Self::new(table)),
             None => Self::local_dev(address),
+        }
+    }
+
+    /// [`Authenticator::for_listener`] for a server that may allow guests:
+    /// with guests and no token table, a public address is allowed and
+    /// accepts no token at all (guests and the seat credentials they get
+    /// are the only callers); on loopback the dev token still works.
+    pub fn for_listener_with_guests(
+        tokens: Option<TokenTable>,
+        address: SocketAddr,
+        guests: bool,
+    ) -> Result<Self, AuthSetupError> {
+        match tokens {
+            None if guests && !is_loopback(address.ip()) => {
+                tracing::warn!(
+                    %address,
+                    "no token table configured: serving guests only (no admin token)"
+                );
+                Ok(Self {
+                    table: TokenTable {
+                        entries: Vec::new().into(),
+                    },
+                    dev_token: false,
+                })
+            }
+            tokens => Self::for_listener(tokens, address),
         }
     }
 
@@ -435,9 +467,33 @@ where
             return Ok(Self(context.clone()));
         }
         let state = AppState::from_ref(state);
-        let context = state.auth().authenticate(&parts.headers)?;
+        let context = match state.auth().authenticate(&parts.headers) {
+            Err(AuthError::UnknownToken) => credential_caller(&state, &parts.headers)
+                .await
+                .ok_or(AuthError::UnknownToken)?,
+            other => other?,
+        };
         parts.extensions.insert(context.clone());
         Ok(Self(context))
+    }
+}
+
+/// The caller a seat credential stands for (a token that is not in the
+/// table), if it is a live credential: it may read and play
+/// (`session:advance`) within its grant, which the session manager
+/// enforces. Credentials are looked up by their SHA-256 digest.
+async fn credential_caller(state: &AppState, headers: &HeaderMap) -> Option<AuthContext> {
+    let token = std::str::from_utf8(presented_token(headers)?).ok()?;
+    match state.manager().resolve_credential_async(token).await {
+        Ok(grant) => grant.map(|grant| AuthContext {
+            user_id: format!("grant:{}", grant.grant_id),
+            roles: vec![Role::SessionAdvance.as_str().to_owned()],
+            grant: Some(grant),
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "could not look up a seat credential");
+            None
+        }
     }
 }
 
@@ -553,6 +609,7 @@ mod tests {
         let admin = AuthContext {
             user_id: "root".to_owned(),
             roles: vec!["admin".to_owned()],
+            grant: None,
         };
         for role in [Role::Admin, Role::SessionCreate, Role::SessionAdvance] {
             assert_eq!(admin.require(role), Ok(()));
@@ -560,6 +617,7 @@ mod tests {
         let creator = AuthContext {
             user_id: "c".to_owned(),
             roles: vec!["session:create".to_owned(), "other".to_owned()],
+            grant: None,
         };
         assert_eq!(creator.require(Role::SessionCreate), Ok(()));
         assert_eq!(

@@ -10,7 +10,10 @@
 //! - tokens: `--tokens FILE`, `KB_SERVER_AUTH_TOKENS`, none (dev token on
 //!   loopback only, see [`crate::auth::Authenticator::for_listener`]);
 //! - CORS origins: every `--cors-origin`, else `KB_SERVER_CORS_ORIGINS`
-//!   (comma-separated), else none (see [`crate::cors`]).
+//!   (comma-separated), else none (see [`crate::cors`]);
+//! - guests: `--guests`, `KB_SERVER_GUESTS`, off; their limit:
+//!   `--guest-limit`, `KB_SERVER_GUEST_LIMIT`, 20 creations per address and
+//!   hour (see [`crate::guests`]).
 //!
 //! Blank environment values count as unset. A value that does not parse is
 //! an error naming where it came from.
@@ -37,6 +40,11 @@ pub const ENV_PORT_FALLBACK: &str = "PORT";
 pub const ENV_AUTH_TOKENS: &str = "KB_SERVER_AUTH_TOKENS";
 /// Environment variable listing the CORS origins, comma-separated.
 pub const ENV_CORS_ORIGINS: &str = "KB_SERVER_CORS_ORIGINS";
+/// Environment variable allowing guests (`1`/`true`/`yes` or
+/// `0`/`false`/`no`).
+pub const ENV_GUESTS: &str = "KB_SERVER_GUESTS";
+/// Environment variable for the guest creations per address and hour.
+pub const ENV_GUEST_LIMIT: &str = "KB_SERVER_GUEST_LIMIT";
 
 /// Default SQLite database path.
 pub const DEFAULT_DB_PATH: &str = "./data/sessions.db";
@@ -188,6 +196,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub event_heartbeat_ms: Option<u64>,
 
+    /// Let anyone create a session without a token and play it with the
+    /// seat credential it gets, within --guest-limit; this also allows a
+    /// public bind without a token table [env: KB_SERVER_GUESTS].
+    #[arg(long)]
+    pub guests: bool,
+
+    /// Most sessions one address may create as a guest per hour
+    /// [env: KB_SERVER_GUEST_LIMIT] [default: 20].
+    #[arg(long, value_name = "N", value_parser = parse_ai_threads)]
+    pub guest_limit: Option<NonZeroUsize>,
+
     /// Connection limits and time limits.
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
@@ -243,6 +262,9 @@ pub struct ServeConfig {
     pub ai_threads: usize,
     /// Interval of the event streams' heartbeats.
     pub event_heartbeat: Duration,
+    /// Guest creations per address and hour, when guests are allowed
+    /// (see [`crate::guests`]); `None`: guests are not allowed.
+    pub guests: Option<NonZeroUsize>,
 }
 
 /// Where a configuration value came from, for error messages.
@@ -296,6 +318,16 @@ pub enum ConfigError {
         /// What is wrong with it (in the message, so not a `source`).
         error: InvalidOrigin,
     },
+    /// A value that does not parse (guests settings).
+    #[error("invalid value {value:?} in {origin}: expected {expected}")]
+    InvalidValue {
+        /// Where the value came from.
+        origin: Origin,
+        /// The rejected text.
+        value: String,
+        /// What would do.
+        expected: &'static str,
+    },
     /// The token table (from a file or the environment) is invalid.
     #[error("invalid token table in {origin}: {source}")]
     InvalidTokens {
@@ -327,6 +359,7 @@ impl ServeConfig {
             None => (None, None),
         };
         let cors = resolve_cors(args.cors_origins, &env)?;
+        let guests = resolve_guests(args.guests, args.guest_limit, &env)?;
         let idle_timeout =
             Some(args.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT)).filter(|idle| !idle.is_zero());
         Ok(Self {
@@ -348,6 +381,7 @@ impl ServeConfig {
             event_heartbeat: args
                 .event_heartbeat_ms
                 .map_or(crate::routes::events::HEARTBEAT, Duration::from_millis),
+            guests,
         })
     }
 }
@@ -357,6 +391,42 @@ fn parse_ai_threads(text: &str) -> Result<NonZeroUsize, String> {
     text.trim()
         .parse::<NonZeroUsize>()
         .map_err(|_| format!("{text:?} is not a positive number of threads"))
+}
+
+/// `--guests` and `--guest-limit`, with their environment fallbacks.
+fn resolve_guests(
+    flag: bool,
+    limit: Option<NonZeroUsize>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<NonZeroUsize>, ConfigError> {
+    let on = flag
+        || match env(ENV_GUESTS) {
+            None => false,
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(ConfigError::InvalidValue {
+                        origin: Origin::Env(ENV_GUESTS),
+                        value,
+                        expected: "true or false",
+                    });
+                }
+            },
+        };
+    let limit = match (limit, env(ENV_GUEST_LIMIT)) {
+        (Some(limit), _) => limit,
+        (None, Some(value)) => value
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::InvalidValue {
+                origin: Origin::Env(ENV_GUEST_LIMIT),
+                value,
+                expected: "a positive number of creations per hour",
+            })?,
+        (None, None) => NonZeroUsize::new(crate::guests::DEFAULT_GUEST_LIMIT).expect("positive"),
+    };
+    Ok(on.then_some(limit))
 }
 
 /// Reads a variable from the process environment; pass this to

@@ -17,6 +17,8 @@
 //! - [`auth`]: token table, header parsing, the [`Caller`] extractor and
 //!   role checks.
 //! - [`cors`]: [`CorsOrigins`], which other origins' pages may call the API.
+//! - [`guests`]: [`guests::GuestGate`], the per-address limit on anonymous
+//!   creations with `--guests`.
 //! - [`config`]: `kingdom serve` flags ([`ServeArgs`]) and the validated
 //!   [`ServeConfig`].
 //! - [`telemetry`]: tracing subscriber and per-request logging.
@@ -38,6 +40,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod extract;
+pub mod guests;
 pub mod limits;
 pub mod metrics;
 pub mod routes;

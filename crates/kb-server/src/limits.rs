@@ -361,11 +361,19 @@ async fn serve_connection(
     _closing: Closing,
 ) {
     let counted = connection.clone();
+    // Handlers that limit per client address (guests) read it from here.
+    let peer = stream.peer_addr().ok();
     let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
         let in_progress = InProgress::enter(&counted);
         let app = app.clone();
+        let mut request = request.map(Body::new);
+        if let Some(peer) = peer {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         async move {
-            let response = app.oneshot(request.map(Body::new)).await;
+            let response = app.oneshot(request).await;
             drop(in_progress);
             response
         }

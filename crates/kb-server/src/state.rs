@@ -27,6 +27,8 @@ struct Parts {
     /// The registry behind `/metrics`; modules register their own metrics
     /// on it at startup.
     metrics: Metrics,
+    /// Anonymous creation (`--guests`), if allowed.
+    guests: Option<Arc<crate::guests::GuestGate>>,
     /// The live sessions.
     manager: Arc<SessionManager>,
     /// Origins allowed to call the API from a browser (none by default).
@@ -44,6 +46,7 @@ impl AppState {
             inner: Arc::new(Parts {
                 auth,
                 metrics,
+                guests: None,
                 manager,
                 cors: CorsOrigins::none(),
                 ai: AiPool::default(),
@@ -95,6 +98,7 @@ impl AppState {
         Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Parts {
             auth: shared.auth.clone(),
             metrics: shared.metrics.clone(),
+            guests: shared.guests.clone(),
             manager: shared.manager.clone(),
             cors: shared.cors.clone(),
             ai: shared.ai.clone(),
@@ -125,6 +129,24 @@ impl AppState {
     /// The metrics registry.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The same state, letting anyone create sessions without a token
+    /// within `gate`'s per-address limit (see [`crate::guests`]). Call
+    /// before the router is built.
+    pub fn with_guests(self, gate: crate::guests::GuestGate) -> Self {
+        let parts = self.into_parts();
+        Self {
+            inner: Arc::new(Parts {
+                guests: Some(Arc::new(gate)),
+                ..parts
+            }),
+        }
+    }
+
+    /// The guest gate, when guests may create sessions.
+    pub fn guests(&self) -> Option<&crate::guests::GuestGate> {
+        self.inner.guests.as_deref()
     }
 }
 

@@ -241,6 +241,37 @@ async fn the_client_loads_nothing_from_elsewhere_and_stays_small() {
     );
 }
 
+/// The opponent levels the start screen offers are the server's, in its
+/// order, with `normal` the default, and the served module is that file.
+#[tokio::test]
+async fn the_start_screen_offers_the_servers_ai_levels_normal_by_default() {
+    let files = client_files();
+    let (_, start) = files
+        .iter()
+        .find(|(name, _)| name == "views/start.js")
+        .expect("the start screen's module");
+    let list = start
+        .split("export const AI_LEVELS = [")
+        .nth(1)
+        .and_then(|rest| rest.split("];").next())
+        .expect("the start screen lists AI_LEVELS");
+    let offered: Vec<&str> = list
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("['"))
+        .filter_map(|line| line.split('\'').next())
+        .collect();
+    let levels: Vec<&str> = kb_ai::Level::ALL.iter().map(|l| l.as_str()).collect();
+    assert_eq!(offered, levels);
+    assert!(
+        start.contains("const DEFAULT_AI_LEVEL = 'normal';"),
+        "normal is the default"
+    );
+    let app = app();
+    let served = get(&app, "/assets/views/start.js").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(&served.text(), start);
+}
+
 #[tokio::test]
 async fn an_unchanged_file_revalidates_with_304() {
     let app = app();

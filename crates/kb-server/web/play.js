@@ -26,6 +26,7 @@ const FRAME_MS = { step: 1100, fast: 250, off: 0 };
 function applyState(data) {
   const patch = {};
   if (data.snapshot) patch.snapshot = data.snapshot;
+  if (data.sessionId) patch.aiLevel = data.aiLevel ?? 'easy';
   if (data.registries) patch.registries = data.registries;
   if (data.snapshot?.metadata) patch.metadata = data.snapshot.metadata;
   if (typeof data.version === 'number') patch.version = data.version;
@@ -167,7 +168,8 @@ export async function endTurn({ confirmed = false } = {}) {
 async function proceed(text) {
   const before = state.snapshot;
   const opponentName = players().find((p) => p.aiControlled)?.name;
-  setBusy(true, opponentName ? `${text} ${opponentName} is thinking…` : text);
+  const level = state.aiLevel ? ` (${state.aiLevel})` : '';
+  setBusy(true, opponentName ? `${text} ${opponentName}${level} is thinking…` : text);
   let frames = [];
   try {
     const data = await api('POST', sessionPath('/proceed'), undefined, { write: true });
@@ -395,16 +397,18 @@ export function skipPlayback() {
 // ---------------------------------------------------------------------------
 // Sessions
 
-export async function newGame({ name, devMode }) {
+export async function newGame({ name, devMode, aiLevel }) {
   if (state.busy) return;
   clearError();
   storage.set(STORE.name, name);
   storage.set(STORE.devMode, String(devMode));
+  if (aiLevel) storage.set(STORE.aiLevel, aiLevel);
   setBusy(true, 'Creating the game…');
   let data;
   try {
     const body = { devMode };
     if (name) body.playerNames = { A: name };
+    if (aiLevel) body.aiLevel = aiLevel;
     data = await api('POST', '/sessions', body);
   } catch (error) {
     setBusy(false);
@@ -415,7 +419,7 @@ export async function newGame({ name, devMode }) {
   storage.set(STORE.session, data.sessionId);
   update({ sessionId: data.sessionId, version: null, selection: {}, forecast: null, log: [], dialog: null, view: 'game' });
   applyState(data);
-  addLog({ kind: 'info', title: `New game${devMode ? ' (dev mode)' : ''}: ${players().map((p) => p.name).join(' vs ')}` });
+  addLog({ kind: 'info', title: `New game${devMode ? ' (dev mode)' : ''}: ${players().map((p) => p.name).join(' vs ')} (${state.aiLevel} AI)` });
   noteTurn();
   setBusy(false);
   await proceed('Starting…');

@@ -36,6 +36,7 @@ export function render(s) {
       step: g.currentStep,
       active: g.activePlayerId,
       session: s.sessionId,
+      aiLevel: s.aiLevel ?? 'easy',
       over: String(Boolean(g.conclusion)),
     });
     document.title = g.conclusion ? 'Game over · Kingdom Builder' : `Turn ${g.turn} · Kingdom Builder`;

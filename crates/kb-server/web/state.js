@@ -10,6 +10,7 @@ export const STORE = {
   session: 'kb.session',
   name: 'kb.playerName',
   devMode: 'kb.devMode',
+  aiLevel: 'kb.aiLevel',
   theme: 'kb.theme',
   playback: 'kb.playback',
   log: (sessionId) => `kb.log.${sessionId}`,
@@ -25,6 +26,8 @@ export const state = {
   version: null,
   /** The latest session state from the server. */
   snapshot: null,
+  /** The opponent's level, as the session chose it (`easy` when none). */
+  aiLevel: null,
   registries: null,
   metadata: null,
   /** `GET /metadata`: default content, for the start screen. */

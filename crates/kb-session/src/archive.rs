@@ -6,12 +6,17 @@
 //! on at the same version with the same game.
 //!
 //! The content's and the log's JSON texts are kept exactly as stored (a
-//! content id is a hash of its text).
+//! content id is a hash of its text). The session's grants (seats held,
+//! invitations, credentials) travel with it, as stored: by the digests of
+//! their secrets, never the secrets, so a credential keeps working on the
+//! server the session moves to.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use kb_store::{ContentRecord, SessionRecord, SessionStore, StoreError, Write};
+use kb_store::{
+    ContentRecord, GrantKind, GrantRecord, SessionRecord, SessionStore, StoreError, Write,
+};
 
 use crate::contents::{ContentProblem, Contents};
 use crate::log::replay;
@@ -36,6 +41,34 @@ pub struct SessionArchive {
     pub content: ArchivedContent,
     /// Its log, entry 1 first: the start entry, then every command.
     pub log: Vec<Box<RawValue>>,
+    /// Its grants, oldest first (absent in archives without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<ArchivedGrant>,
+}
+
+/// A grant in an archive (see [`kb_store::GrantRecord`]; its session is
+/// the archive's).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArchivedGrant {
+    /// The grant id.
+    pub grant_id: String,
+    /// `invitation` or `credential`.
+    pub kind: String,
+    /// The seat or `spectator`.
+    pub role: String,
+    /// The hex SHA-256 digest of its secret (none: the owner's own seat).
+    pub digest: Option<String>,
+    /// When it was made (epoch ms).
+    pub created_at: i64,
+    /// When an invitation expires.
+    pub expires_at: Option<i64>,
+    /// When a seat invitation was used.
+    pub used_at: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+    /// A credential's invitation.
+    pub invitation_id: Option<String>,
 }
 
 /// A session header in an archive.
@@ -127,6 +160,21 @@ pub fn export(store: &dyn SessionStore, session_id: &str) -> Result<SessionArchi
         .into_iter()
         .map(|entry| raw(entry, "log"))
         .collect::<Result<Vec<_>, _>>()?;
+    let grants = store
+        .load_grants(session_id)?
+        .into_iter()
+        .map(|grant| ArchivedGrant {
+            grant_id: grant.grant_id,
+            kind: grant.kind.as_str().to_owned(),
+            role: grant.role,
+            digest: grant.digest,
+            created_at: grant.created_at,
+            expires_at: grant.expires_at,
+            used_at: grant.used_at,
+            revoked_at: grant.revoked_at,
+            invitation_id: grant.invitation_id,
+        })
+        .collect();
     Ok(SessionArchive {
         format: FORMAT.to_owned(),
         format_version: FORMAT_VERSION,
@@ -145,6 +193,7 @@ pub fn export(store: &dyn SessionStore, session_id: &str) -> Result<SessionArchi
             metadata: raw(content.metadata, "metadata")?,
         },
         log,
+        grants,
     })
 }
 
@@ -219,6 +268,26 @@ pub fn import(store: &dyn SessionStore, archive: &SessionArchive) -> Result<u64,
     ];
     record.version = reached;
     writes.push(Write::append(&record, entries));
+    for grant in &archive.grants {
+        let kind = GrantKind::parse(&grant.kind).ok_or_else(|| {
+            unsound(format!(
+                "grant {:?} has kind {:?}",
+                grant.grant_id, grant.kind
+            ))
+        })?;
+        writes.push(Write::PutGrant(GrantRecord {
+            grant_id: grant.grant_id.clone(),
+            session_id: header.session_id.clone(),
+            kind,
+            role: grant.role.clone(),
+            digest: grant.digest.clone(),
+            created_at: grant.created_at,
+            expires_at: grant.expires_at,
+            used_at: grant.used_at,
+            revoked_at: grant.revoked_at,
+            invitation_id: grant.invitation_id.clone(),
+        }));
+    }
     store.commit(writes)?;
     Ok(reached)
 }

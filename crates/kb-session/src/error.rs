@@ -45,6 +45,18 @@ pub enum SessionError {
     /// A request that is malformed in a way only the manager can see.
     #[error("{0}")]
     InvalidRequest(String),
+    /// The caller may see the session but not do this (a spectator
+    /// writing, a seat credential acting for the other seat, a non-owner
+    /// managing invitations).
+    #[error("{0}")]
+    Forbidden(String),
+    /// An invitation or credential that does not exist, expired or was
+    /// revoked.
+    #[error("{0}")]
+    GrantNotFound(String),
+    /// An invitation already used, or a seat already held.
+    #[error("{0}")]
+    GrantConflict(String),
     /// The engine refused the command.
     #[error(transparent)]
     Engine(#[from] EngineError),

@@ -27,6 +27,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::SessionError;
 pub use log::{LogEntry, StartEntry};
 pub use manager::{
-    Caller, Committed, CreateSession, HydrationReport, LogPage, ManagerOptions, SessionManager,
-    SessionSummary, SessionView, StoreHealth,
+    Accepted, Caller, Committed, CreateSession, HydrationReport, Invitation, LogPage,
+    ManagerOptions, SeatGrant, SeatHolder, SeatView, SessionManager, SessionSummary, SessionView,
+    StoreHealth, digest_secret, new_guest_credential,
 };

@@ -471,6 +471,7 @@ fn player_names_and_dev_mode_at_creation_survive() {
         player_names: vec![(PlayerId::A, "Alpha".into()), (PlayerId::B, "Beta".into())],
         ai_players: None,
         ai_level: None,
+        ..CreateSession::default()
     };
     let id = manager
         .create(&alice(), request, |v| v.session_id.to_owned())
@@ -782,6 +783,7 @@ fn a_damaged_content_row_is_repaired_by_the_next_session_not_spread() {
         player_names: Vec::new(),
         ai_players: None,
         ai_level: None,
+        ..CreateSession::default()
     };
     let manager = SessionManager::new(options(open(), &clock)).unwrap();
     let first = manager

@@ -10,6 +10,7 @@
 //! * `sql`: statement texts (and why each is race-free across processes),
 //!   and the tolerant decoding of header rows.
 //! * `writer`: the writer thread and its group commit.
+//! * `grants`: the grants table (invitations, seat credentials).
 //!
 //! # Database
 //!
@@ -24,6 +25,7 @@
 //! | `sessions_checkpoints` | the latest checkpoint per session: `session_key` → `version`, `state` (`BYTEA`) |
 //! | `sessions_contents` | `content_id` → `content`, `registries`, `metadata` (JSON `TEXT`) |
 //! | `sessions_quarantine` | quarantined headers as they were found, with `reason` and `quarantined_at`; their logs stay under their session key |
+//! | `sessions_grants` | invitations and seat credentials (schema version 2): `grant_id`, `session_id`, `kind`, `role` (seat or `spectator`), `digest` (SHA-256 of the secret, never the secret), `created_at`, `expires_at`, `used_at`, `revoked_at`, `invitation_id` |
 //! | `sessions_meta` | `(namespace, key)` → `value`: the schema version (`store`) and [`kb_store::Write::PutMeta`] values (`app`) |
 //!
 //! so the owner's guide's debugging query works as written:
@@ -74,6 +76,7 @@ use kb_store::{
 };
 
 mod connection;
+mod grants;
 mod schema;
 mod sql;
 mod writer;
@@ -522,6 +525,30 @@ impl SessionStore for PostgresSessionStore {
         })
     }
 
+    fn load_grants(&self, session_id: &str) -> Result<Vec<kb_store::GrantRecord>, StoreError> {
+        let sql = &self.sql.grants;
+        self.read("load_grants", Some(session_id), |conn| {
+            let statement = conn.prepared(&sql.of_session)?;
+            let rows = conn.client().query(&statement, &[&session_id])?;
+            rows.iter()
+                .map(|row| grants::decode(row).map_err(ReadFailure::Unreadable))
+                .collect()
+        })
+    }
+
+    fn find_grant(&self, digest: &str) -> Result<Option<kb_store::GrantRecord>, StoreError> {
+        let sql = &self.sql.grants;
+        self.read("find_grant", None, |conn| {
+            let statement = conn.prepared(&sql.by_digest)?;
+            let Some(row) = conn.client().query_opt(&statement, &[&digest])? else {
+                return Ok(None);
+            };
+            grants::decode(&row)
+                .map(Some)
+                .map_err(ReadFailure::Unreadable)
+        })
+    }
+
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         let sql = &self.sql;
         self.read("load_content", None, |conn| {
@@ -618,7 +645,7 @@ impl SessionStore for PostgresSessionStore {
                 "kb-store-postgres-listen-{}",
                 self.options.table_name
             ))
-            .spawn(move || listen(&config, &channel, &stopping, &*on_change));
+            .spawn(move || listen(&config, &channel, &stopping, &on_change));
         match spawned {
             Ok(handle) => {
                 *listener = Some((stop, handle));
@@ -646,8 +673,11 @@ impl SessionStore for PostgresSessionStore {
         let writer = lock(&self.writer).take();
         let mut result = Ok(());
         for reader in readers {
+            // A read connection holds nothing to flush: one the server had
+            // already dropped (a restart since it was last used) is closed.
             if !reader.is_closed()
                 && let Err(e) = reader.close()
+                && !e.is_closed()
             {
                 result = Err(StoreError::backend("close (read connection)", e));
             }
@@ -685,7 +715,7 @@ fn listen(
     config: &postgres::Config,
     channel: &str,
     stop: &AtomicBool,
-    on_change: &(dyn Fn(Option<(&str, u64)>) + Send + Sync),
+    on_change: &kb_store::OnChange,
 ) {
     use postgres::fallible_iterator::FallibleIterator;
 

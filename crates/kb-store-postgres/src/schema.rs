@@ -12,7 +12,7 @@ use kb_store::StoreError;
 use postgres::{Client, Transaction};
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The meta-table namespace of the store's own bookkeeping.
 pub(crate) const STORE_NAMESPACE: &str = "store";
@@ -48,6 +48,8 @@ pub(crate) struct Names {
     pub contents: String,
     pub quarantine: String,
     pub meta: String,
+    /// Invitations and seat credentials (version 2).
+    pub grants: String,
 }
 
 impl Names {
@@ -66,6 +68,7 @@ impl Names {
             contents: qualified("_contents"),
             quarantine: qualified("_quarantine"),
             meta: qualified(META),
+            grants: qualified("_grants"),
         }
     }
 
@@ -123,7 +126,7 @@ pub(crate) fn is_valid_schema_name(name: &str) -> bool {
 type Migration = fn(&mut Transaction<'_>, &Names) -> Result<(), postgres::Error>;
 
 /// Every migration, in order. `SCHEMA_VERSION` is their number.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v1_sessions_with_logs];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v1_sessions_with_logs, v2_grants];
 
 /// Brings the store's tables up to [`SCHEMA_VERSION`], one migration per
 /// transaction, creating the schema first when `create_schema` and it is
@@ -319,4 +322,10 @@ fn v1_sessions_with_logs(tx: &mut Transaction<'_>, names: &Names) -> Result<(), 
              PRIMARY KEY (namespace, key)
          );"
     ))
+}
+
+/// Version 2: the grants table (invitations and seat credentials). Existing
+/// sessions keep everything and start with no grants.
+fn v2_grants(tx: &mut Transaction<'_>, names: &Names) -> Result<(), postgres::Error> {
+    tx.batch_execute(&crate::grants::create_table(&names.grants, &names.raw("")))
 }

@@ -53,6 +53,8 @@ const HEADER_FIELDS: &str = "session_key, session_id, dev_mode, created_at, last
 /// Statement texts for one store.
 #[derive(Debug)]
 pub(crate) struct Sql {
+    /// The grants table's statements.
+    pub grants: crate::grants::GrantSql,
     // Writer.
     /// Announces a change (`$1`: `"<session id> <version>"`) on the
     /// store's channel, delivered when the transaction commits.
@@ -245,6 +247,7 @@ impl Sql {
                 "SELECT COALESCE(session_id, ''), reason, quarantined_at FROM {quarantine}
                  ORDER BY quarantined_at, quarantine_id"
             ),
+            grants: crate::grants::GrantSql::new(&names.grants),
         }
     }
 }

@@ -26,7 +26,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use kb_store::{CommitSender, Millis, QuarantinedSession, SessionRecord, StoreError, Write};
+use kb_store::{
+    CommitSender, GrantRefusal, Millis, QuarantinedSession, SessionRecord, StoreError, Write,
+};
+
+use crate::grants;
 use postgres::Row;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -489,9 +493,74 @@ impl Writer {
             } => {
                 let id = session_id.as_str();
                 self.execute(Some(id), &sql.quarantine_by_id, &[&id, reason, at])?;
+                // Its grants are of no use any more (its log stays).
+                self.execute(Some(id), &sql.grants.delete_of_session, &[&id])?;
             }
             Write::PutMeta { key, value } => {
                 self.execute(None, &sql.put_meta, &[key, value])?;
+            }
+            Write::PutGrant(grant) => {
+                let id = Some(grant.session_id.as_str());
+                if grant.holds_seat()
+                    && self
+                        .query_opt(id, &sql.grants.seat_held, &[&grant.session_id, &grant.role])?
+                        .is_some()
+                {
+                    return Err(StoreError::GrantRefused {
+                        grant_id: grant.grant_id.clone(),
+                        reason: GrantRefusal::SeatTaken,
+                    }
+                    .into());
+                }
+                self.execute(
+                    id,
+                    &sql.grants.insert,
+                    &[
+                        &grant.grant_id,
+                        &grant.session_id,
+                        &grant.kind.as_str(),
+                        &grant.role,
+                        &grant.digest,
+                        &grant.created_at,
+                        &grant.expires_at,
+                        &grant.used_at,
+                        &grant.revoked_at,
+                        &grant.invitation_id,
+                    ],
+                )?;
+            }
+            Write::UseInvitation { grant_id, at } => {
+                let row = self.query_opt(None, &sql.grants.lock_by_id, &[grant_id])?;
+                let found = row
+                    .map(|row| grants::decode(&row))
+                    .transpose()
+                    .map_err(|reason| StoreError::backend("commit (grants)", reason))?;
+                let refusal = match &found {
+                    None => Some(GrantRefusal::Unknown),
+                    Some(grant) => grant.refusal_at(*at),
+                };
+                if let Some(reason) = refusal {
+                    return Err(StoreError::GrantRefused {
+                        grant_id: grant_id.clone(),
+                        reason,
+                    }
+                    .into());
+                }
+                if found.is_some_and(|grant| grant.is_seat()) {
+                    // The row is locked, so this cannot miss; the condition
+                    // is the writing statement's all the same.
+                    let marked = self.execute(None, &sql.grants.mark_used, &[grant_id, at])?;
+                    if marked != 1 {
+                        return Err(StoreError::GrantRefused {
+                            grant_id: grant_id.clone(),
+                            reason: GrantRefusal::Used,
+                        }
+                        .into());
+                    }
+                }
+            }
+            Write::RevokeGrant { grant_id, at } => {
+                self.execute(None, &sql.grants.revoke, &[grant_id, at])?;
             }
         }
         Ok(())
@@ -537,6 +606,11 @@ impl Writer {
         let sql = Arc::clone(&self.sql);
         self.execute(Some(session_id), &sql.delete_commands, &[&key])?;
         self.execute(Some(session_id), &sql.delete_checkpoint, &[&key])?;
+        self.execute(
+            Some(session_id),
+            &sql.grants.delete_of_session,
+            &[&session_id],
+        )?;
         Ok(())
     }
 

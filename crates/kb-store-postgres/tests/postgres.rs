@@ -155,7 +155,7 @@ fn valid_table_names_open_and_work() {
         let record = append(&store, &header("s-1"), "c");
         assert_eq!(store.load_all().unwrap().records, [record], "{name:?}");
     }
-    // Each name got its own six tables, none truncated into another.
+    // Each name got its own seven tables, none truncated into another.
     let mut sql = h.sql();
     let tables = count(
         &mut sql,
@@ -164,7 +164,7 @@ fn valid_table_names_open_and_work() {
             h.schema()
         ),
     );
-    assert_eq!(tables, 7 * 6);
+    assert_eq!(tables, 7 * 7);
 }
 
 #[test]
@@ -219,6 +219,7 @@ fn a_custom_table_name_names_every_table() {
             "games_checkpoints",
             "games_commands",
             "games_contents",
+            "games_grants",
             "games_meta",
             "games_quarantine",
         ]
@@ -1261,4 +1262,42 @@ fn commits_of_another_store_are_announced_in_order_and_rolled_back_ones_are_not(
         ]
     );
     here.close().unwrap();
+}
+
+/// A grant credential for seat B of `session_id`.
+fn seat_b(session_id: &str) -> kb_store::GrantRecord {
+    kb_store::GrantRecord {
+        grant_id: "g-1".to_owned(),
+        session_id: session_id.to_owned(),
+        kind: kb_store::GrantKind::Credential,
+        role: "B".to_owned(),
+        digest: Some("d-1".to_owned()),
+        created_at: 1,
+        expires_at: None,
+        used_at: None,
+        revoked_at: None,
+        invitation_id: None,
+    }
+}
+
+#[test]
+fn a_version_1_schema_is_upgraded_in_place_to_grants() {
+    let h = PgHarness::new();
+    let store = h.store();
+    create(&store, &header("s-1"));
+    let record = append(&store, &header("s-1"), "c");
+    store.close().unwrap();
+    // Back to version 1, as the previous release left it.
+    let mut sql = h.sql();
+    sql.batch_execute(
+        "DROP TABLE sessions_grants; \
+         UPDATE sessions_meta SET value = '1' WHERE namespace = 'store' AND key = 'schema_version'",
+    )
+    .unwrap();
+    let store = PostgresSessionStore::open(h.options()).unwrap();
+    assert_eq!(stored_schema_version(&h), SCHEMA_VERSION.to_string());
+    assert_eq!(store.load_all().unwrap().records, [record]);
+    assert_eq!(store.load_log("s-1").unwrap().commands, ["c"]);
+    store.commit(vec![Write::PutGrant(seat_b("s-1"))]).unwrap();
+    assert_eq!(store.find_grant("d-1").unwrap(), Some(seat_b("s-1")));
 }

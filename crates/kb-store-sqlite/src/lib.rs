@@ -9,6 +9,7 @@
 //!   including the adoption of the reference server's database.
 //! * `sql`: statement texts and the tolerant decoding of header rows.
 //! * `writer`: the writer thread and its group commit.
+//! * `grants`: the grants table (invitations, seat credentials).
 //!
 //! # Database
 //!
@@ -21,6 +22,7 @@
 //! | `sessions_checkpoints` | the latest checkpoint per session: `session_key, version, state` |
 //! | `sessions_contents` | `content_id, content, registries, metadata` (JSON text) |
 //! | `sessions_quarantine` | quarantined headers as they were found, with `reason` and `quarantined_at`; their logs stay under their session key |
+//! | `sessions_grants` | invitations and seat credentials (schema version 2): `grant_id`, `session_id`, `kind`, `role` (seat or `spectator`), `digest` (SHA-256 of the secret, never the secret), `created_at`, `expires_at`, `used_at`, `revoked_at`, `invitation_id` |
 //! | `sessions_meta` | `(namespace, key) → value`: the schema version (`store`) and [`kb_store::Write::PutMeta`] values (`app`) |
 //!
 //! so the owner's guide's debugging command works as written:
@@ -50,11 +52,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kb_store::{
-    Checkpoint, CommitTicket, ContentRecord, GameLog, LoadedSessions, QuarantinedSession, Scan,
-    SessionRecord, SessionStore, StoreError, UnreadableRow, Write, WriterQueue,
+    Checkpoint, CommitTicket, ContentRecord, GameLog, GrantRecord, LoadedSessions,
+    QuarantinedSession, Scan, SessionRecord, SessionStore, StoreError, UnreadableRow, Write,
+    WriterQueue,
 };
 use rusqlite::{Connection, OptionalExtension};
 
+mod grants;
 mod schema;
 mod sql;
 mod writer;
@@ -507,6 +511,24 @@ impl SessionStore for SqliteSessionStore {
             conn.prepare_cached(&sql.commands_of_session)?
                 .query_map((session_id, after), |row| row.get(0))?
                 .collect()
+        })
+    }
+
+    fn load_grants(&self, session_id: &str) -> Result<Vec<GrantRecord>, StoreError> {
+        let sql = &self.sql.grants;
+        self.read("load_grants", Some(session_id), |conn| {
+            conn.prepare_cached(&sql.of_session)?
+                .query_map([session_id], grants::decode)?
+                .collect()
+        })
+    }
+
+    fn find_grant(&self, digest: &str) -> Result<Option<GrantRecord>, StoreError> {
+        let sql = &self.sql.grants;
+        self.read("find_grant", None, |conn| {
+            conn.prepare_cached(&sql.by_digest)?
+                .query_row([digest], grants::decode)
+                .optional()
         })
     }
 

@@ -15,7 +15,7 @@ use kb_store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The meta-table namespace of the store's own bookkeeping.
 pub(crate) const STORE_NAMESPACE: &str = "store";
@@ -38,6 +38,8 @@ pub(crate) struct Names {
     pub contents: String,
     pub quarantine: String,
     pub meta: String,
+    /// Invitations and seat credentials (version 2).
+    pub grants: String,
 }
 
 const META: &str = "_meta";
@@ -55,6 +57,7 @@ impl Names {
             contents: quoted("_contents"),
             quarantine: quoted("_quarantine"),
             meta: quoted(META),
+            grants: quoted("_grants"),
         }
     }
 
@@ -77,7 +80,7 @@ pub(crate) fn is_valid_table_name(name: &str) -> bool {
 type Migration = fn(&Transaction<'_>, &Names) -> rusqlite::Result<()>;
 
 /// Every migration, in order. `SCHEMA_VERSION` is their number.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v1_sessions_with_logs];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v1_sessions_with_logs, v2_grants];
 
 /// Brings the database up to [`SCHEMA_VERSION`], one migration per
 /// transaction. Several processes opening at once are fine: each migration
@@ -307,4 +310,10 @@ fn v1_sessions_with_logs(tx: &Transaction<'_>, names: &Names) -> rusqlite::Resul
         ))?;
     }
     Ok(())
+}
+
+/// Version 2: the grants table (invitations and seat credentials). Existing
+/// sessions keep everything and start with no grants.
+fn v2_grants(tx: &Transaction<'_>, names: &Names) -> rusqlite::Result<()> {
+    tx.execute_batch(&crate::grants::create_table(&names.grants, &names.raw("")))
 }

@@ -48,6 +48,8 @@ pub(crate) struct Sql {
     pub content: String,
     pub get_meta: String,
     pub quarantined: String,
+    /// The grants table's statements.
+    pub grants: crate::grants::GrantSql,
 }
 
 impl Sql {
@@ -161,6 +163,7 @@ impl Sql {
                 "SELECT session_id, reason, quarantined_at FROM {quarantine}
                  ORDER BY quarantined_at, quarantine_id"
             ),
+            grants: crate::grants::GrantSql::new(&names.grants),
         }
     }
 }

@@ -22,6 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use kb_store::{LoadedSessions, Millis, QuarantinedSession, SessionRecord, StoreError, Write};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::grants;
 use crate::sql::{LOG_LENGTH_COLUMN, Sql, decode_header, describe_id};
 
 /// The most batches one transaction takes, so that one group cannot keep
@@ -325,6 +326,13 @@ impl Writer {
                     stmt.execute(params![key, value])
                 })?;
             }
+            Write::PutGrant(grant) => grants::put(&self.conn, &self.sql.grants, grant)?,
+            Write::UseInvitation { grant_id, at } => {
+                grants::use_invitation(&self.conn, &self.sql.grants, grant_id, at)?;
+            }
+            Write::RevokeGrant { grant_id, at } => {
+                grants::revoke(&self.conn, &self.sql.grants, grant_id, at)?;
+            }
         }
         Ok(())
     }
@@ -351,7 +359,7 @@ impl Writer {
         ] {
             self.stmt(Some(session_id), sql, |stmt| stmt.execute([key]))?;
         }
-        Ok(())
+        grants::delete_of_session(&self.conn, &self.sql.grants, session_id)
     }
 
     fn find(&self, session_id: &str) -> Result<Option<Stored>, StoreError> {
@@ -433,7 +441,11 @@ impl Writer {
         self.stmt(session_id, &self.sql.delete_session, |stmt| {
             stmt.execute([key])
         })?;
-        Ok(())
+        // Its grants are of no use any more (its log stays for inspection).
+        match session_id {
+            Some(id) => grants::delete_of_session(&self.conn, &self.sql.grants, id),
+            None => Ok(()),
+        }
     }
 
     /// Every readable header, in session id order; unreadable rows are

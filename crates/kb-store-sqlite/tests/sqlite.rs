@@ -116,6 +116,7 @@ fn a_custom_table_name_names_every_table() {
             "games_checkpoints",
             "games_commands",
             "games_contents",
+            "games_grants",
             "games_meta",
             "games_quarantine",
         ]
@@ -800,4 +801,46 @@ fn a_read_only_store_reads_beside_a_writer_and_changes_nothing() {
     let missing = path.with_file_name("missing.db");
     assert!(SqliteSessionStore::open_read_only(SqliteOptions::new(&missing)).is_err());
     assert!(!missing.exists(), "a read-only open creates nothing");
+}
+
+#[test]
+fn a_version_1_file_is_upgraded_in_place_to_grants() {
+    let (_dir, path) = temp();
+    let store = SqliteSessionStore::open(SqliteOptions::new(&path)).unwrap();
+    create(&store, &header("s-1"));
+    store.close().unwrap();
+    drop(store);
+    // Back to version 1, as the previous release left it.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE sessions_grants; \
+         UPDATE sessions_meta SET value = '1' WHERE namespace = 'store' AND key = 'schema_version'",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteSessionStore::open(SqliteOptions::new(&path)).unwrap();
+    assert_eq!(store.load_all().unwrap().records, [header("s-1")]);
+    let grant = kb_store::GrantRecord {
+        grant_id: "g-1".to_owned(),
+        session_id: "s-1".to_owned(),
+        kind: kb_store::GrantKind::Invitation,
+        role: "spectator".to_owned(),
+        digest: Some("d-1".to_owned()),
+        created_at: 1,
+        expires_at: Some(2),
+        used_at: None,
+        revoked_at: None,
+        invitation_id: None,
+    };
+    store.commit(vec![Write::PutGrant(grant.clone())]).unwrap();
+    assert_eq!(store.load_grants("s-1").unwrap(), [grant]);
+    let conn = Connection::open(&path).unwrap();
+    let version: String = conn
+        .query_row(
+            "SELECT value FROM sessions_meta WHERE namespace = 'store' AND key = 'schema_version'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION.to_string());
 }

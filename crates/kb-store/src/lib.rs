@@ -18,6 +18,10 @@
 //! metadata) is stored once per distinct content in [`ContentRecord`]s and
 //! referenced by id, so a default session's row stays small.
 //!
+//! Beside each session, its **grants** ([`GrantRecord`]): invitations and
+//! seat credentials, stored by the SHA-256 digest of their secret, with
+//! rules the store checks as it writes (see the `grant` module).
+//!
 //! The store knows nothing of the engine: commands and checkpoints are
 //! opaque. This keeps backends small and lets one conformance suite check
 //! them all.
@@ -47,12 +51,14 @@
 
 #![deny(missing_docs)]
 
+mod grant;
 mod memory;
 mod queue;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod ticket;
 
+pub use grant::{GrantKind, GrantRecord, GrantRefusal, SPECTATOR};
 pub use memory::MemoryStore;
 pub use queue::WriterQueue;
 pub use ticket::{CommitSender, CommitTicket};
@@ -175,7 +181,7 @@ pub enum Write {
         /// The new last-access time.
         last_accessed_at: Millis,
     },
-    /// Delete a session with its log and checkpoint. Idempotent: a missing
+    /// Delete a session with its log, checkpoint and grants. Idempotent: a missing
     /// session is not an error. With `at_version`, the stored version must
     /// equal it, or the write is a [`StoreError::Conflict`] (a delete under
     /// `If-Match` that another process's write overtook).
@@ -185,7 +191,7 @@ pub enum Write {
         /// The version the session must be at, if any.
         at_version: Option<u64>,
     },
-    /// Delete a session with its log and checkpoint only if its stored
+    /// Delete a session with its log, checkpoint and grants only if its stored
     /// `last_accessed_at` is before `idle_before`: an idle purge that leaves
     /// alone a session another process used since. A missing or recently
     /// used session is not an error.
@@ -196,13 +202,35 @@ pub enum Write {
         idle_before: Millis,
     },
     /// Move a session (header, log, checkpoint) out of the live set and
-    /// into quarantine, with the reason. `load_all` no longer returns it;
+    /// into quarantine, with the reason; its grants are deleted. `load_all` no longer returns it;
     /// [`SessionStore::list_quarantined`] does. Idempotent.
     Quarantine {
         /// The session.
         session_id: String,
         /// Why it was quarantined (shown to operators).
         reason: String,
+        /// When.
+        at: Millis,
+    },
+    /// Store a new grant (see [`GrantRecord`]). A seat credential for a
+    /// seat another live credential of the session holds is refused with
+    /// [`StoreError::GrantRefused`] ([`GrantRefusal::SeatTaken`]).
+    PutGrant(GrantRecord),
+    /// Use an invitation at time `at`: refused with
+    /// [`StoreError::GrantRefused`] when it is unknown, revoked, expired at
+    /// `at`, or a seat invitation already used; a seat invitation is
+    /// marked used. Commit it with the credential's [`Write::PutGrant`] in
+    /// one batch, so that exactly one of two racing joiners gets the seat.
+    UseInvitation {
+        /// The invitation.
+        grant_id: String,
+        /// When.
+        at: Millis,
+    },
+    /// Revoke a grant (idempotent; a missing grant is not an error).
+    RevokeGrant {
+        /// The grant.
+        grant_id: String,
         /// When.
         at: Millis,
     },
@@ -296,6 +324,15 @@ pub enum StoreError {
     /// A table name that is not `[A-Za-z0-9_]+`.
     #[error("invalid table name {0:?}: use letters, digits and underscores only")]
     InvalidTableName(String),
+    /// A grant write broke a grant rule (see [`GrantRecord`]); the batch
+    /// writes nothing.
+    #[error("grant {grant_id:?} refused: {reason}")]
+    GrantRefused {
+        /// The grant concerned.
+        grant_id: String,
+        /// Why.
+        reason: GrantRefusal,
+    },
     /// The store was closed.
     #[error("the session store is closed")]
     Closed,
@@ -438,6 +475,13 @@ pub trait SessionStore: Send + Sync {
         commands.truncate(limit);
         Ok(commands)
     }
+
+    /// Every grant of a session (revoked and used ones too), oldest first
+    /// (ties by grant id).
+    fn load_grants(&self, session_id: &str) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// The grant whose secret has this hex SHA-256 digest, if any.
+    fn find_grant(&self, digest: &str) -> Result<Option<GrantRecord>, StoreError>;
 
     /// A content record by id.
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError>;

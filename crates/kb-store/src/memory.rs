@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{
-    Checkpoint, ContentRecord, GameLog, LoadedSessions, Millis, QuarantinedSession, Scan,
-    SessionRecord, SessionStore, StoreError, Write,
+    Checkpoint, ContentRecord, GameLog, GrantRecord, GrantRefusal, LoadedSessions, Millis,
+    QuarantinedSession, Scan, SessionRecord, SessionStore, StoreError, Write,
 };
 
 /// A store that keeps everything in memory.
@@ -55,6 +55,8 @@ struct Data {
     /// data kept for inspection.
     quarantine: Vec<(QuarantinedSession, Live)>,
     meta: BTreeMap<String, String>,
+    /// Grants by grant id.
+    grants: BTreeMap<String, GrantRecord>,
 }
 
 /// How to reverse one applied step of a batch.
@@ -75,6 +77,8 @@ enum Undo {
     Quarantine,
     /// Restore a metadata value (`None`: it did not exist).
     Meta(String, Option<String>),
+    /// Put a grant back as it was (`None`: remove it).
+    Grant(String, Option<GrantRecord>),
 }
 
 impl MemoryStore {
@@ -224,6 +228,7 @@ impl Data {
                     ));
                 }
                 if let Some(live) = self.sessions.remove(&session_id) {
+                    self.delete_grants(&session_id, undo);
                     undo.push(Undo::Session(session_id, Some(live)));
                 }
             }
@@ -236,6 +241,7 @@ impl Data {
                     .get(&session_id)
                     .is_some_and(|live| live.record.last_accessed_at < idle_before);
                 if idle && let Some(live) = self.sessions.remove(&session_id) {
+                    self.delete_grants(&session_id, undo);
                     undo.push(Undo::Session(session_id, Some(live)));
                 }
             }
@@ -245,6 +251,7 @@ impl Data {
                 at,
             } => {
                 if let Some(live) = self.sessions.remove(&session_id) {
+                    self.delete_grants(&session_id, undo);
                     let entry = QuarantinedSession {
                         session_id: session_id.clone(),
                         reason,
@@ -258,8 +265,63 @@ impl Data {
                 let old = self.meta.insert(key.clone(), value);
                 undo.push(Undo::Meta(key, old));
             }
+            Write::PutGrant(grant) => {
+                let taken = grant.holds_seat()
+                    && self.grants.values().any(|held| {
+                        held.session_id == grant.session_id
+                            && held.role == grant.role
+                            && held.holds_seat()
+                    });
+                if taken {
+                    return Err(StoreError::GrantRefused {
+                        grant_id: grant.grant_id,
+                        reason: GrantRefusal::SeatTaken,
+                    });
+                }
+                let id = grant.grant_id.clone();
+                let old = self.grants.insert(id.clone(), grant);
+                undo.push(Undo::Grant(id, old));
+            }
+            Write::UseInvitation { grant_id, at } => {
+                let refusal = match self.grants.get(&grant_id) {
+                    None => Some(GrantRefusal::Unknown),
+                    Some(grant) => grant.refusal_at(at),
+                };
+                if let Some(reason) = refusal {
+                    return Err(StoreError::GrantRefused { grant_id, reason });
+                }
+                let grant = self.grants.get_mut(&grant_id).expect("checked");
+                if grant.is_seat() {
+                    let old = grant.clone();
+                    grant.used_at = Some(at);
+                    undo.push(Undo::Grant(grant_id, Some(old)));
+                }
+            }
+            Write::RevokeGrant { grant_id, at } => {
+                if let Some(grant) = self.grants.get_mut(&grant_id)
+                    && grant.revoked_at.is_none()
+                {
+                    let old = grant.clone();
+                    grant.revoked_at = Some(at);
+                    undo.push(Undo::Grant(grant_id, Some(old)));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Deletes every grant of a session, recording how to undo it.
+    fn delete_grants(&mut self, session_id: &str, undo: &mut Vec<Undo>) {
+        let ids: Vec<String> = self
+            .grants
+            .values()
+            .filter(|grant| grant.session_id == session_id)
+            .map(|grant| grant.grant_id.clone())
+            .collect();
+        for id in ids {
+            let old = self.grants.remove(&id);
+            undo.push(Undo::Grant(id, old));
+        }
     }
 
     /// Reverses applied steps, newest first.
@@ -311,6 +373,12 @@ impl Data {
                 }
                 Undo::Meta(key, None) => {
                     self.meta.remove(&key);
+                }
+                Undo::Grant(id, Some(grant)) => {
+                    self.grants.insert(id, grant);
+                }
+                Undo::Grant(id, None) => {
+                    self.grants.remove(&id);
                 }
             }
         }
@@ -408,6 +476,27 @@ impl SessionStore for MemoryStore {
 
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         Ok(self.lock()?.contents.get(content_id).cloned())
+    }
+
+    fn load_grants(&self, session_id: &str) -> Result<Vec<GrantRecord>, StoreError> {
+        let data = self.lock()?;
+        let mut grants: Vec<GrantRecord> = data
+            .grants
+            .values()
+            .filter(|grant| grant.session_id == session_id)
+            .cloned()
+            .collect();
+        grants.sort_by(|a, b| (a.created_at, &a.grant_id).cmp(&(b.created_at, &b.grant_id)));
+        Ok(grants)
+    }
+
+    fn find_grant(&self, digest: &str) -> Result<Option<GrantRecord>, StoreError> {
+        let data = self.lock()?;
+        Ok(data
+            .grants
+            .values()
+            .find(|grant| grant.digest.as_deref() == Some(digest))
+            .cloned())
     }
 
     fn load_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {

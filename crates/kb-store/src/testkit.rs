@@ -137,6 +137,14 @@ macro_rules! __kb_store_cases {
             load_session_returns_one_live_header,
             count_sessions_counts_live_sessions,
             delete_if_idle_spares_recently_used_sessions,
+            grants_are_found_by_digest_and_listed_by_session,
+            a_seat_invitation_works_once,
+            a_spectator_invitation_works_until_it_expires,
+            expired_revoked_and_unknown_invitations_are_refused,
+            a_held_seat_refuses_a_second_credential_until_revoked,
+            racing_accepts_of_one_invitation_exactly_one_wins,
+            grants_survive_close_and_reopen,
+            deleting_or_quarantining_a_session_deletes_its_grants,
         }
     };
 }
@@ -190,8 +198,8 @@ mod cases {
 
     use super::StoreHarness;
     use crate::{
-        Checkpoint, ContentRecord, GameLog, QuarantinedSession, Scan, SessionRecord, SessionStore,
-        StoreError, Write,
+        Checkpoint, ContentRecord, GameLog, GrantKind, GrantRecord, GrantRefusal,
+        QuarantinedSession, Scan, SessionRecord, SessionStore, StoreError, Write,
     };
 
     const CONTENT_ID: &str = "content-default";
@@ -1471,5 +1479,296 @@ mod cases {
                 &format!("round {round} by {}", winners[0])
             );
         }
+    }
+
+    fn invitation(session_id: &str, grant_id: &str, role: &str) -> GrantRecord {
+        GrantRecord {
+            grant_id: grant_id.to_owned(),
+            session_id: session_id.to_owned(),
+            kind: GrantKind::Invitation,
+            role: role.to_owned(),
+            digest: Some(format!("digest-of-{grant_id}")),
+            created_at: T0,
+            expires_at: Some(T0 + 1_000),
+            used_at: None,
+            revoked_at: None,
+            invitation_id: None,
+        }
+    }
+
+    fn credential(session_id: &str, grant_id: &str, role: &str) -> GrantRecord {
+        GrantRecord {
+            kind: GrantKind::Credential,
+            expires_at: None,
+            ..invitation(session_id, grant_id, role)
+        }
+    }
+
+    fn put_grant(store: &dyn SessionStore, grant: &GrantRecord) {
+        store
+            .commit(vec![Write::PutGrant(grant.clone())])
+            .expect("put a grant");
+    }
+
+    /// Accepting an invitation: use it and store the credential, in one batch.
+    fn accept(
+        store: &dyn SessionStore,
+        invitation: &GrantRecord,
+        credential_id: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut credential = credential(&invitation.session_id, credential_id, &invitation.role);
+        credential.invitation_id = Some(invitation.grant_id.clone());
+        store.commit(vec![
+            Write::UseInvitation {
+                grant_id: invitation.grant_id.clone(),
+                at,
+            },
+            Write::PutGrant(credential),
+        ])
+    }
+
+    #[track_caller]
+    fn assert_refused(result: Result<(), StoreError>, expected: GrantRefusal) {
+        match result {
+            Err(StoreError::GrantRefused { reason, .. }) => assert_eq!(reason, expected),
+            other => panic!("expected a refusal ({expected}), got {other:?}"),
+        }
+    }
+
+    pub fn grants_are_found_by_digest_and_listed_by_session(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s1");
+        create(&*store, "s2");
+        let owner_seat = GrantRecord {
+            digest: None,
+            ..credential("s1", "g0", "A")
+        };
+        let spectators = GrantRecord {
+            created_at: T0 + 2,
+            ..invitation("s1", "g1", "spectator")
+        };
+        let other = invitation("s2", "g2", "B");
+        for grant in [&owner_seat, &spectators, &other] {
+            put_grant(&*store, grant);
+        }
+        assert_eq!(
+            store.load_grants("s1").unwrap(),
+            vec![owner_seat.clone(), spectators.clone()]
+        );
+        assert_eq!(store.load_grants("s2").unwrap(), vec![other.clone()]);
+        assert_eq!(store.load_grants("nope").unwrap(), vec![]);
+        assert_eq!(store.find_grant("digest-of-g1").unwrap(), Some(spectators));
+        assert_eq!(store.find_grant("digest-of-g2").unwrap(), Some(other));
+        assert_eq!(store.find_grant("digest-of-g9").unwrap(), None);
+    }
+
+    pub fn a_seat_invitation_works_once(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s");
+        let seat = invitation("s", "inv", "B");
+        put_grant(&*store, &seat);
+        accept(&*store, &seat, "cred-1", T0 + 10).unwrap();
+        let stored = store.find_grant("digest-of-inv").unwrap().unwrap();
+        assert_eq!(stored.used_at, Some(T0 + 10));
+        let cred = store.find_grant("digest-of-cred-1").unwrap().unwrap();
+        assert_eq!(
+            (cred.kind, cred.role.as_str(), cred.invitation_id.as_deref()),
+            (GrantKind::Credential, "B", Some("inv"))
+        );
+        // A second use is refused and writes nothing (no second credential).
+        assert_refused(
+            accept(&*store, &seat, "cred-2", T0 + 11),
+            GrantRefusal::Used,
+        );
+        assert_eq!(store.find_grant("digest-of-cred-2").unwrap(), None);
+        assert_eq!(store.load_grants("s").unwrap().len(), 2);
+    }
+
+    pub fn a_spectator_invitation_works_until_it_expires(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s");
+        let watch = invitation("s", "watch", "spectator");
+        put_grant(&*store, &watch);
+        accept(&*store, &watch, "w1", T0 + 1).unwrap();
+        accept(&*store, &watch, "w2", T0 + 2).unwrap();
+        assert_refused(
+            accept(&*store, &watch, "w3", T0 + 1_000),
+            GrantRefusal::Expired,
+        );
+        assert_eq!(store.find_grant("digest-of-w3").unwrap(), None);
+        assert_eq!(store.load_grants("s").unwrap().len(), 3);
+    }
+
+    pub fn expired_revoked_and_unknown_invitations_are_refused(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s");
+        let late = invitation("s", "late", "A");
+        let revoked = invitation("s", "revoked", "B");
+        put_grant(&*store, &late);
+        put_grant(&*store, &revoked);
+        let revoke = Write::RevokeGrant {
+            grant_id: "revoked".to_owned(),
+            at: T0 + 3,
+        };
+        store.commit(vec![revoke.clone()]).unwrap();
+        // Revoking again keeps the first time; a missing grant is no error.
+        store.commit(vec![revoke]).unwrap();
+        store
+            .commit(vec![Write::RevokeGrant {
+                grant_id: "missing".to_owned(),
+                at: T0,
+            }])
+            .unwrap();
+        let stored = store.find_grant("digest-of-revoked").unwrap().unwrap();
+        assert_eq!(stored.revoked_at, Some(T0 + 3));
+        assert_refused(
+            accept(&*store, &late, "c1", T0 + 1_000),
+            GrantRefusal::Expired,
+        );
+        assert_refused(
+            accept(&*store, &revoked, "c2", T0 + 4),
+            GrantRefusal::Revoked,
+        );
+        let unknown = invitation("s", "unknown", "A");
+        assert_refused(accept(&*store, &unknown, "c3", T0), GrantRefusal::Unknown);
+        // A credential is not an invitation.
+        let cred = credential("s", "cred", "spectator");
+        put_grant(&*store, &cred);
+        assert_refused(accept(&*store, &cred, "c4", T0), GrantRefusal::Unknown);
+        let ids: Vec<String> = store
+            .load_grants("s")
+            .unwrap()
+            .into_iter()
+            .map(|g| g.grant_id)
+            .collect();
+        assert_eq!(ids, ["cred", "late", "revoked"]);
+        assert_eq!(
+            store.find_grant("digest-of-late").unwrap().unwrap().used_at,
+            None
+        );
+    }
+
+    pub fn a_held_seat_refuses_a_second_credential_until_revoked(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s");
+        put_grant(&*store, &credential("s", "first", "A"));
+        // Another session's seat A and spectators are not affected.
+        create(&*store, "t");
+        put_grant(&*store, &credential("t", "other", "A"));
+        put_grant(&*store, &credential("s", "w1", "spectator"));
+        put_grant(&*store, &credential("s", "w2", "spectator"));
+        let second = credential("s", "second", "A");
+        assert_refused(
+            store.commit(vec![Write::PutGrant(second.clone())]),
+            GrantRefusal::SeatTaken,
+        );
+        // Accepting a seat invitation for a held seat uses nothing.
+        let seat = invitation("s", "inv", "A");
+        put_grant(&*store, &seat);
+        assert_refused(accept(&*store, &seat, "third", T0), GrantRefusal::SeatTaken);
+        assert_eq!(
+            store.find_grant("digest-of-inv").unwrap().unwrap().used_at,
+            None
+        );
+        store
+            .commit(vec![Write::RevokeGrant {
+                grant_id: "first".to_owned(),
+                at: T0 + 1,
+            }])
+            .unwrap();
+        accept(&*store, &seat, "third", T0 + 2).unwrap();
+        assert!(store.find_grant("digest-of-third").unwrap().is_some());
+    }
+
+    pub fn racing_accepts_of_one_invitation_exactly_one_wins(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s");
+        let n_threads = 6;
+        for round in 0..4 {
+            let seat = invitation("s", &format!("inv{round}"), &format!("P{round}"));
+            put_grant(&*store, &seat);
+            let barrier = Barrier::new(n_threads);
+            let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..n_threads)
+                    .map(|t| {
+                        let (store, barrier, seat) = (&*store, &barrier, &seat);
+                        scope.spawn(move || {
+                            barrier.wait();
+                            accept(store, seat, &format!("r{round}t{t}"), T0 + 1)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let winners = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(winners, 1, "round {round}: {results:?}");
+            for result in results.into_iter().filter(|r| r.is_err()) {
+                assert!(
+                    matches!(
+                        result,
+                        Err(StoreError::GrantRefused {
+                            reason: GrantRefusal::Used | GrantRefusal::SeatTaken,
+                            ..
+                        })
+                    ),
+                    "{result:?}"
+                );
+            }
+            let holders = store
+                .load_grants("s")
+                .unwrap()
+                .into_iter()
+                .filter(|g| g.holds_seat() && g.role == format!("P{round}"))
+                .count();
+            assert_eq!(holders, 1, "round {round}");
+        }
+    }
+
+    pub fn grants_survive_close_and_reopen(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s");
+        let seat = invitation("s", "inv", "B");
+        put_grant(&*store, &seat);
+        accept(&*store, &seat, "cred", T0 + 5).unwrap();
+        store
+            .commit(vec![Write::RevokeGrant {
+                grant_id: "cred".to_owned(),
+                at: T0 + 6,
+            }])
+            .unwrap();
+        let before = store.load_grants("s").unwrap();
+        assert_eq!(before.len(), 2);
+        store.close().unwrap();
+        let reopened = h.open();
+        assert_eq!(reopened.load_grants("s").unwrap(), before);
+        let cred = reopened.find_grant("digest-of-cred").unwrap().unwrap();
+        assert_eq!(cred.revoked_at, Some(T0 + 6));
+    }
+
+    pub fn deleting_or_quarantining_a_session_deletes_its_grants(h: &dyn StoreHarness) {
+        let store = h.open();
+        create(&*store, "s");
+        create(&*store, "keep");
+        put_grant(&*store, &credential("s", "a", "A"));
+        put_grant(&*store, &credential("keep", "k", "A"));
+        store.delete("s").unwrap();
+        assert_eq!(store.load_grants("s").unwrap(), vec![]);
+        assert_eq!(store.find_grant("digest-of-a").unwrap(), None);
+        assert_eq!(store.load_grants("keep").unwrap().len(), 1);
+        // A new session under the same id starts with no grants.
+        create(&*store, "s");
+        assert_eq!(store.load_grants("s").unwrap(), vec![]);
+        // Quarantine drops them too (the log stays for inspection).
+        put_grant(&*store, &credential("keep", "k2", "spectator"));
+        store
+            .commit(vec![Write::Quarantine {
+                session_id: "keep".to_owned(),
+                reason: "test".to_owned(),
+                at: T0,
+            }])
+            .unwrap();
+        assert_eq!(store.load_grants("keep").unwrap(), vec![]);
+        assert_eq!(store.find_grant("digest-of-k").unwrap(), None);
     }
 }

@@ -22,9 +22,13 @@ pub struct LoadArgs {
     /// Bearer token.
     #[arg(long, default_value = "local-dev")]
     token: String,
-    /// `play`, `actions`, `snapshots` or `creates`.
+    /// `play`, `actions`, `snapshots`, `creates` or `ai` (snapshot reads
+    /// by `--clients` while `--ai-clients` more play hard AI turns).
     #[arg(long, default_value = "play")]
     scenario: Scenario,
+    /// Clients playing hard AI sessions in the `ai` scenario.
+    #[arg(long, default_value_t = 2)]
+    ai_clients: usize,
     /// Sessions in play.
     #[arg(long, default_value_t = 1000)]
     sessions: usize,
@@ -154,10 +158,16 @@ async fn load_bench(args: LoadArgs) -> anyhow::Result<()> {
             duration: Duration::from_secs(args.seconds),
             seed: args.seed,
             scenario: args.scenario,
+            ai_clients: args.ai_clients,
         };
         let result = load::run(&options).await?;
+        let ai_clients = if args.scenario == Scenario::Ai {
+            format!(" + {} hard AI clients", args.ai_clients)
+        } else {
+            String::new()
+        };
         println!(
-            "run {run}: scenario {:?}, {} sessions, {} clients, sync {}",
+            "run {run}: scenario {:?}, {} sessions, {} clients{ai_clients}, sync {}",
             args.scenario, args.sessions, args.clients, args.sync
         );
         let setup = result.setup.summaries(result.setup_elapsed);

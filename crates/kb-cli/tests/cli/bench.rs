@@ -169,7 +169,7 @@ fn bad_ai_benchmark_arguments_exit_with_2() {
 /// scenario must pass with every answer checked.
 #[test]
 fn bench_load_plays_every_scenario_and_checks_every_answer() {
-    for scenario in ["play", "actions", "snapshots", "creates"] {
+    for scenario in ["play", "actions", "snapshots", "creates", "ai"] {
         let run = kingdom(
             &[
                 "bench",
@@ -186,22 +186,27 @@ fn bench_load_plays_every_scenario_and_checks_every_answer() {
             None,
         );
         assert_eq!(run.code, 0, "{scenario}: {}", run.stderr);
-        let route = match scenario {
-            "play" => "advance",
-            "actions" => "action",
-            "snapshots" => "snapshot",
-            _ => "create",
+        let routes: &[&str] = match scenario {
+            "play" => &["advance"],
+            "actions" => &["action"],
+            "snapshots" => &["snapshot"],
+            // Hard AI turns (each checked against the move it logged)
+            // beside the snapshot reads.
+            "ai" => &["snapshot", "ai-turn", "log"],
+            _ => &["create"],
         };
-        let row = run
-            .stdout
-            .lines()
-            .skip_while(|line| !line.starts_with("measured"))
-            .find(|line| line.starts_with(route))
-            .unwrap_or_else(|| panic!("{scenario}: no {route} row in {}", run.stdout));
-        let columns: Vec<&str> = row.split_whitespace().collect();
-        let requests: u64 = columns[1].parse().unwrap();
-        let errors: u64 = columns[7].parse().unwrap();
-        assert!(requests > 0, "{scenario}: {row}");
-        assert_eq!(errors, 0, "{scenario}: {row}");
+        for route in routes {
+            let row = run
+                .stdout
+                .lines()
+                .skip_while(|line| !line.starts_with("measured"))
+                .find(|line| line.split_whitespace().next() == Some(route))
+                .unwrap_or_else(|| panic!("{scenario}: no {route} row in {}", run.stdout));
+            let columns: Vec<&str> = row.split_whitespace().collect();
+            let requests: u64 = columns[1].parse().unwrap();
+            let errors: u64 = columns[7].parse().unwrap();
+            assert!(requests > 0, "{scenario}: {row}");
+            assert_eq!(errors, 0, "{scenario}: {row}");
+        }
     }
 }

@@ -7,6 +7,7 @@ mod run;
 mod util;
 
 mod admin;
+mod ai_kill;
 mod bench;
 mod crash;
 mod live;

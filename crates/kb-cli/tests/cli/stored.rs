@@ -2,14 +2,16 @@
 //! 2026-12 (`tests/fixtures/release-2026-12.db`, five sessions, one with a
 //! checkpoint and 338 log entries, one on custom content, one between two
 //! humans) opens with today's binary, every session answers the snapshot
-//! that release answered before it shut down, and play goes on.
+//! that release answered before it shut down, and play goes on. Opening
+//! it migrates it in place to schema version 2 (grants): its sessions get
+//! seats, and a seat credential given on it still works after a restart.
 
 use std::path::PathBuf;
 
 use hyper::Method;
 use serde_json::Value;
 
-use crate::util::{Launch, version};
+use crate::util::{Launch, session_id, version};
 
 const DEV: Option<&str> = Some("local-dev");
 
@@ -84,11 +86,48 @@ async fn a_database_written_by_the_previous_release_opens_and_plays_on() {
         }
         after.push((id.to_owned(), last));
     }
+    // Seats on the migrated file: a fixture session shows its holders, and
+    // a new two-human game gets a seat credential.
+    let first = sessions.values().next().unwrap()["sessionId"]
+        .as_str()
+        .unwrap();
+    let seats = client.get_ok(&format!("/sessions/{first}/seats")).await;
+    assert_eq!(seats["seats"].as_array().unwrap().len(), 2, "{seats}");
+    let duel = session_id(&client.create(&serde_json::json!({"aiPlayers": []})).await);
+    let invitation = client
+        .post_expect(
+            &format!("/sessions/{duel}/invitations"),
+            Some(&serde_json::json!({"seat": "B"})),
+            201,
+        )
+        .await;
+    let accepted = server
+        .client(None)
+        .post_expect(
+            "/invitations/accept",
+            Some(&serde_json::json!({"code": invitation["code"]})),
+            200,
+        )
+        .await;
+    let credential = accepted["credential"].as_str().unwrap().to_owned();
     let (status, log) = server.terminate();
     assert!(status.success(), "{log}");
+    let schema = crate::util::dump_table(&db, "sessions_meta", "WHERE key = 'schema_version'");
+    assert_eq!(
+        schema[0].last().unwrap().as_deref(),
+        Some("'2'"),
+        "{schema:?}"
+    );
 
-    // What was played on the old data is durable too.
+    // What was played on the old data is durable too, and so is the
+    // credential (its own session only).
     let server = Launch::new().start(&db);
+    let guest = server.client(Some(&credential));
+    assert_eq!(version(&guest.snapshot(&duel).await), 1);
+    let elsewhere = guest
+        .send(Method::GET, &format!("/sessions/{first}/snapshot"), None)
+        .await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
     let client = server.client(DEV);
     for (id, last) in &after {
         let state = client.snapshot(id).await;

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::effect::{Effect, Effects, Params};
+use super::op::CompareOp;
 use crate::Key;
 use crate::map::OrderedMap;
 use crate::num::{Num, Rounding};
@@ -153,8 +154,9 @@ pub struct EffectOption {
     pub rest: Params,
 }
 
-/// A requirement of an action.
+/// A requirement of an action, with its comparison compiled.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RequirementSource")]
 pub struct RequirementDef {
     /// Requirement family (`evaluator`).
     #[serde(rename = "type")]
@@ -167,6 +169,57 @@ pub struct RequirementDef {
     /// Display message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The comparison, compiled from `params` when the requirement is
+    /// `evaluator:compare` (the only kind validation accepts).
+    #[serde(skip)]
+    compare: CompareOp,
+}
+
+impl RequirementDef {
+    /// A requirement `kind:method` with `params`, compiled.
+    pub fn new(kind: Key, method: Key, params: Option<Params>, message: Option<String>) -> Self {
+        RequirementSource {
+            kind,
+            method,
+            params,
+            message,
+        }
+        .into()
+    }
+
+    /// The compiled comparison.
+    pub fn compare(&self) -> &CompareOp {
+        &self.compare
+    }
+}
+
+/// A requirement as written.
+#[derive(Deserialize)]
+struct RequirementSource {
+    #[serde(rename = "type")]
+    kind: Key,
+    method: Key,
+    #[serde(default)]
+    params: Option<Params>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl From<RequirementSource> for RequirementDef {
+    fn from(source: RequirementSource) -> Self {
+        let compare = if source.kind == "evaluator" && source.method == "compare" {
+            CompareOp::compile(source.params.as_ref())
+        } else {
+            CompareOp::default()
+        };
+        RequirementDef {
+            kind: source.kind,
+            method: source.method,
+            params: source.params,
+            message: source.message,
+            compare,
+        }
+    }
 }
 
 /// A building: owned at most once per player.
@@ -486,7 +539,7 @@ pub enum WinTie {
 pub struct WinTrigger {
     /// `resource` or `bankruptcy`.
     #[serde(rename = "type")]
-    pub kind: Key,
+    pub kind: WinTriggerKind,
     /// The resource key.
     pub key: Key,
     /// Comparison of a `resource` trigger.
@@ -502,6 +555,44 @@ pub struct WinTrigger {
     /// Whose value a `resource` trigger compares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<WinTarget>,
+}
+
+/// The type of a win trigger, parsed at load (written as its name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Key", into = "Key")]
+pub enum WinTriggerKind {
+    /// `resource`.
+    Resource,
+    /// `bankruptcy`.
+    Bankruptcy,
+    /// Any other name: refused by content validation.
+    Unknown(Key),
+}
+
+impl Default for WinTriggerKind {
+    fn default() -> Self {
+        WinTriggerKind::Unknown(Key::default())
+    }
+}
+
+impl From<Key> for WinTriggerKind {
+    fn from(name: Key) -> Self {
+        match name.as_str() {
+            "resource" => WinTriggerKind::Resource,
+            "bankruptcy" => WinTriggerKind::Bankruptcy,
+            _ => WinTriggerKind::Unknown(name),
+        }
+    }
+}
+
+impl From<WinTriggerKind> for Key {
+    fn from(kind: WinTriggerKind) -> Self {
+        match kind {
+            WinTriggerKind::Resource => "resource".into(),
+            WinTriggerKind::Bankruptcy => "bankruptcy".into(),
+            WinTriggerKind::Unknown(name) => name,
+        }
+    }
 }
 
 /// A comparison operator of a win trigger.
@@ -550,4 +641,36 @@ pub enum WinOutcome {
     /// Nothing.
     #[default]
     None,
+}
+
+/// Skip flags of a passive.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipConfig {
+    /// Whole phases skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Key>,
+    /// Single steps skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<SkipStep>,
+}
+
+/// A skipped step.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipStep {
+    /// Phase id.
+    pub phase_id: Key,
+    /// Step id.
+    pub step_id: Key,
+}
+
+/// A percent for every key, or per key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Percent {
+    /// The same fraction for every key.
+    All(f64),
+    /// A fraction per key.
+    PerKey(Bag),
 }

@@ -1,12 +1,14 @@
-//! Effects as data: [`Effect`], [`Evaluator`], [`Effects`] lists, and the
-//! two transformations the rules apply to them, placeholder substitution
-//! and reversal.
+//! Effects as data: [`EffectDef`] (an effect as the reference schema writes
+//! it), [`Effect`] (the definition with its compiled [`Op`]), [`Evaluator`],
+//! [`Effects`] lists, and the two transformations the rules apply to them,
+//! placeholder substitution and reversal (both compile their result).
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::op::Op;
 use crate::Key;
 use crate::num::Rounding;
 
@@ -20,7 +22,7 @@ pub type Params = serde_json::Map<String, Value>;
 /// multiplies the nested `effects`. Otherwise `type:method` names the
 /// handler that runs it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Effect {
+pub struct EffectDef {
     /// Handler family (`resource`, `stat`, `land`, ...).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Key>,
@@ -55,34 +57,93 @@ pub struct Evaluator {
     pub params: Option<Params>,
 }
 
+/// An effect: its definition as written (what logs and snapshots show) and
+/// its compiled [`Op`] (what runs). Built only by compiling a definition, so
+/// the two always agree; it serializes as the definition.
+#[derive(Clone)]
+pub struct Effect {
+    def: EffectDef,
+    op: Op,
+}
+
 impl Effect {
+    /// Compiles a definition.
+    pub fn new(def: EffectDef) -> Effect {
+        let op = Op::compile(&def);
+        Effect { def, op }
+    }
+
     /// A leaf effect `type:method` with `params`.
     pub fn leaf(kind: &str, method: &str, params: Params) -> Effect {
-        Effect {
+        Effect::new(EffectDef {
             kind: Some(kind.into()),
             method: Some(method.into()),
             params: Some(params),
-            ..Effect::default()
-        }
+            ..EffectDef::default()
+        })
+    }
+
+    /// The definition as written.
+    pub fn def(&self) -> &EffectDef {
+        &self.def
+    }
+
+    /// The compiled effect.
+    pub fn op(&self) -> &Op {
+        &self.op
     }
 
     /// The handler key `type:method`, if both are set.
     pub fn handler(&self) -> Option<(&str, &str)> {
-        Some((self.kind.as_deref()?, self.method.as_deref()?))
+        Some((self.def.kind.as_deref()?, self.def.method.as_deref()?))
     }
 
     /// A parameter by name.
     pub fn param(&self, name: &str) -> Option<&Value> {
-        self.params.as_ref()?.get(name)
+        self.def.params.as_ref()?.get(name)
     }
+}
 
-    /// Whether `meta.allowShortfall` is true.
-    pub fn allows_shortfall(&self) -> bool {
-        self.meta
-            .as_ref()
-            .and_then(|meta| meta.get("allowShortfall"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+impl std::ops::Deref for Effect {
+    type Target = EffectDef;
+    fn deref(&self) -> &EffectDef {
+        &self.def
+    }
+}
+
+impl PartialEq for Effect {
+    fn eq(&self, other: &Self) -> bool {
+        self.def == other.def
+    }
+}
+
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.def.fmt(f)
+    }
+}
+
+impl Default for Effect {
+    fn default() -> Self {
+        Effect::new(EffectDef::default())
+    }
+}
+
+impl From<EffectDef> for Effect {
+    fn from(def: EffectDef) -> Self {
+        Effect::new(def)
+    }
+}
+
+impl Serialize for Effect {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.def.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Effect {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        EffectDef::deserialize(deserializer).map(Effect::new)
     }
 }
 
@@ -213,7 +274,7 @@ fn value_has_placeholders(value: &Value) -> bool {
 }
 
 fn substitute_effect(effect: &Effect, vars: &Params) -> Effect {
-    Effect {
+    Effect::new(EffectDef {
         kind: effect.kind.clone(),
         method: effect.method.clone(),
         params: effect.params.as_ref().map(|p| substitute_params(p, vars)),
@@ -224,7 +285,7 @@ fn substitute_effect(effect: &Effect, vars: &Params) -> Effect {
         }),
         round: effect.round,
         meta: effect.meta.as_ref().map(|m| substitute_deep(m, vars)),
-    }
+    })
 }
 
 /// Substitutes the top-level values of a parameter map. A whole-string
@@ -331,11 +392,11 @@ fn reverse_effect(effect: &Effect) -> Effect {
         Some("remove") => Some(Key::from("add")),
         _ => effect.method.clone(),
     };
-    Effect {
+    Effect::new(EffectDef {
         method,
         effects: effect.effects.as_ref().map(Effects::reversed),
-        ..effect.clone()
-    }
+        ..effect.def.clone()
+    })
 }
 
 #[cfg(test)]

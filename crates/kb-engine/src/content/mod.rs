@@ -8,12 +8,16 @@
 
 mod def;
 mod effect;
+mod op;
 mod validate;
 
 use std::collections::BTreeMap;
 
 pub use def::*;
-pub use effect::{Effect, Effects, Evaluator, Params, substitute_params, substitute_value};
+pub use effect::{
+    Effect, EffectDef, Effects, Evaluator, Params, substitute_params, substitute_value,
+};
+pub use op::*;
 
 use crate::Key;
 use crate::map::OrderedMap;

@@ -1,47 +1,15 @@
-//! Content validation: every effect names a known handler, every evaluator
-//! and requirement is known, phases have steps, and literal references
-//! (action, building, development and role ids) exist. Errors carry the
-//! path of the entry at fault.
+//! Content validation: every effect compiled to a known handler, every
+//! evaluator and requirement is known, phases have steps, and literal
+//! references (action, building, development and role ids) exist. Errors
+//! carry the path of the entry at fault. The handler, evaluator and
+//! operator sets are not listed here: compiling (`op.rs`) is the one place
+//! that knows them, and this module reads what it found.
 
-use serde_json::Value;
-
-use crate::handlers::MAX_REPETITIONS;
-
+use super::op::{CompareOp, EvalOp, MAX_REPETITIONS, Op, Operand, RefKind};
 use super::{
-    ActionEffect, Content, ContentDef, ContentError, Effect, Effects, Evaluator, Params,
-    PlayerStart,
+    ActionEffect, Content, ContentDef, ContentError, Effect, Effects, Params, PlayerStart,
+    WinTriggerKind,
 };
-
-/// Every `type:method` the engine can run.
-pub(crate) const HANDLERS: &[&str] = &[
-    "land:add",
-    "land:till",
-    "resource:add",
-    "resource:remove",
-    "resource:transfer",
-    "building:add",
-    "building:remove",
-    "stat:add",
-    "stat:add_pct",
-    "stat:remove",
-    "development:add",
-    "development:remove",
-    "passive:add",
-    "passive:remove",
-    "cost_mod:add",
-    "cost_mod:remove",
-    "result_mod:add",
-    "result_mod:remove",
-    "population:add",
-    "population:remove",
-    "action:add",
-    "action:remove",
-    "action:perform",
-    "attack:perform",
-];
-
-const EVALUATORS: &[&str] = &["development", "population", "stat", "compare"];
-const OPERATORS: &[&str] = &["lt", "lte", "gt", "gte", "eq", "ne"];
 
 /// Structural checks on a definition.
 pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
@@ -85,7 +53,7 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
                     format!("unknown requirement \"{}:{}\"", req.kind, req.method),
                 ));
             }
-            compare_params(req.params.as_ref(), &path)?;
+            compare(req.compare(), &path)?;
         }
         for (j, entry) in action.effects.iter().enumerate() {
             let path = format!("{path}.effects[{j}]");
@@ -141,8 +109,8 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
                 "a score needs at least one term, each with a key and a finite weight",
             ));
         }
-        match condition.trigger.kind.as_str() {
-            "resource" => {
+        match &condition.trigger.kind {
+            WinTriggerKind::Resource => {
                 if condition.trigger.comparison.is_none() || condition.trigger.value.is_none() {
                     return Err(ContentError::new(
                         path,
@@ -150,11 +118,11 @@ pub(super) fn content(def: &ContentDef) -> Result<(), ContentError> {
                     ));
                 }
             }
-            "bankruptcy" => {}
-            other => {
+            WinTriggerKind::Bankruptcy => {}
+            WinTriggerKind::Unknown(other) => {
                 return Err(ContentError::new(
                     path,
-                    format!("unknown win trigger type {other:?}"),
+                    format!("unknown win trigger type {:?}", other.as_str()),
                 ));
             }
         }
@@ -278,28 +246,23 @@ fn effect_list(list: &[Effect], path: &str) -> Result<(), ContentError> {
     Ok(())
 }
 
+/// Checks one compiled effect: validation is reading what compiling found.
 fn effect(effect: &Effect, path: &str) -> Result<(), ContentError> {
-    if let Some(evaluator) = &effect.evaluator {
-        self::evaluator(evaluator, &format!("{path}.evaluator"))?;
-    } else {
-        match (&effect.kind, &effect.method) {
-            (Some(kind), Some(method)) => {
-                let key = format!("{kind}:{method}");
-                if !HANDLERS.contains(&key.as_str()) {
-                    return Err(ContentError::new(
-                        path,
-                        format!("unknown effect handler {key:?}"),
-                    ));
-                }
-            }
-            (None, None) => {}
-            _ => {
-                return Err(ContentError::new(
-                    path,
-                    "an effect needs both `type` and `method`",
-                ));
-            }
+    match effect.op() {
+        Op::Group(group) => evaluator(&group.eval, &format!("{path}.evaluator"))?,
+        Op::Unknown(handler) => {
+            return Err(ContentError::new(
+                path,
+                format!("unknown effect handler {handler:?}"),
+            ));
         }
+        Op::Incomplete => {
+            return Err(ContentError::new(
+                path,
+                "an effect needs both `type` and `method`",
+            ));
+        }
+        _ => {}
     }
     if let Some(nested) = &effect.effects {
         effect_list(nested.as_slice(), &format!("{path}.effects"))?;
@@ -307,40 +270,35 @@ fn effect(effect: &Effect, path: &str) -> Result<(), ContentError> {
     Ok(())
 }
 
-fn evaluator(evaluator: &Evaluator, path: &str) -> Result<(), ContentError> {
-    if !EVALUATORS.contains(&evaluator.kind.as_str()) {
-        return Err(ContentError::new(
+fn evaluator(evaluator: &EvalOp, path: &str) -> Result<(), ContentError> {
+    match evaluator {
+        EvalOp::Unknown(kind) => Err(ContentError::new(
             path,
-            format!("unknown evaluator {:?}", evaluator.kind.as_str()),
-        ));
+            format!("unknown evaluator {:?}", kind.as_str()),
+        )),
+        EvalOp::Compare(op) => compare(op, path),
+        EvalOp::Development { .. } | EvalOp::Population { .. } | EvalOp::Stat { .. } => Ok(()),
     }
-    if evaluator.kind == "compare" {
-        compare_params(evaluator.params.as_ref(), path)?;
-    }
-    Ok(())
 }
 
-fn compare_params(params: Option<&Params>, path: &str) -> Result<(), ContentError> {
-    let params = params.ok_or_else(|| ContentError::new(path, "compare needs params"))?;
-    for side in ["left", "right"] {
-        match params.get(side) {
-            Some(Value::Number(_)) => {}
-            Some(value @ Value::Object(_)) => {
-                let nested: Evaluator = serde_json::from_value(value.clone())
-                    .map_err(|e| ContentError::new(format!("{path}.{side}"), e.to_string()))?;
-                evaluator(&nested, &format!("{path}.{side}"))?;
-            }
-            _ => {
-                return Err(ContentError::new(
-                    format!("{path}.{side}"),
-                    "expected a number or an evaluator",
-                ));
+fn compare(op: &CompareOp, path: &str) -> Result<(), ContentError> {
+    if !op.has_params {
+        return Err(ContentError::new(path, "compare needs params"));
+    }
+    for (side, operand) in [("left", &op.left), ("right", &op.right)] {
+        let path = format!("{path}.{side}");
+        match operand {
+            Operand::Num(_) => {}
+            Operand::Eval(nested) => evaluator(nested, &path)?,
+            Operand::Malformed(message) => return Err(ContentError::new(path, message.clone())),
+            Operand::Absent => {
+                return Err(ContentError::new(path, "expected a number or an evaluator"));
             }
         }
     }
-    match params.get("operator").and_then(Value::as_str) {
-        Some(op) if OPERATORS.contains(&op) => Ok(()),
-        _ => Err(ContentError::new(
+    match op.operator {
+        Some(_) => Ok(()),
+        None => Err(ContentError::new(
             format!("{path}.operator"),
             "expected one of lt, lte, gt, gte, eq, ne",
         )),
@@ -354,47 +312,18 @@ fn list_references(content: &Content, list: &Effects, path: &str) -> Result<(), 
     Ok(())
 }
 
-/// A literal (non-placeholder) string parameter.
-fn literal<'a>(effect: &'a Effect, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| effect.param(n).and_then(Value::as_str))
-        .filter(|s| !s.contains('$'))
-}
-
 fn effect_references(content: &Content, effect: &Effect, path: &str) -> Result<(), ContentError> {
-    let unknown =
-        |what: &str, id: &str| Err(ContentError::new(path, format!("unknown {what} {id:?}")));
-    match effect.handler() {
-        Some(("action", "perform")) => {
-            if let Some(id) = literal(effect, &["__actionId", "actionId", "id"])
-                && !content.actions().contains(id)
-            {
-                return unknown("action", id);
-            }
+    if let Some((what, id)) = effect.op().reference() {
+        let known = match what {
+            RefKind::Action => content.actions().contains(id),
+            RefKind::Building => content.buildings().contains(id),
+            RefKind::Development => content.developments().contains(id),
+            RefKind::Role => content.populations().contains(id),
+        };
+        if !known {
+            let what = what.noun();
+            return Err(ContentError::new(path, format!("unknown {what} {id:?}")));
         }
-        Some(("building", _)) => {
-            if let Some(id) = literal(effect, &["id"])
-                && !content.buildings().contains(id)
-            {
-                return unknown("building", id);
-            }
-        }
-        Some(("development", _)) => {
-            if let Some(id) = literal(effect, &["id", "developmentId"])
-                && !content.developments().contains(id)
-            {
-                return unknown("development", id);
-            }
-        }
-        Some(("population", _)) => {
-            if let Some(id) = literal(effect, &["role"])
-                && !content.populations().contains(id)
-            {
-                return unknown("population role", id);
-            }
-        }
-        _ => {}
     }
     if let Some(nested) = &effect.effects {
         list_references(content, nested, &format!("{path}.effects"))?;

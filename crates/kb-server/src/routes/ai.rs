@@ -67,7 +67,10 @@ pub(crate) fn session_policy(view: &SessionView<'_>) -> Policy {
     kb_ai::policy(session_level(view), seed(view.session_id, view.version))
 }
 
-pub(crate) fn seed(session_id: &str, version: u64) -> u64 {
+/// The seed the session's AI decides with at `version`: the session id's
+/// seed mixed with the version. Public so that a client (or a test) can
+/// recompute, with `kb_ai`, the move the server must have chosen.
+pub fn seed(session_id: &str, version: u64) -> u64 {
     kb_ai::session_seed(session_id) ^ version.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 

@@ -106,6 +106,17 @@ impl Drop for StreamPermit {
     }
 }
 
+/// The event streams `user_id` holds open in this process (a seat
+/// credential's user id is `grant:<grant id>`; `GET …/seats` shows its
+/// seat as connected while it streams).
+pub(crate) fn open_streams(user_id: &str) -> usize {
+    OPEN.lock()
+        .expect("streams lock")
+        .get(user_id)
+        .copied()
+        .unwrap_or(0)
+}
+
 /// Query of the event and log routes (numbers as text, so that a bad one is
 /// this route's 400, not a generic rejection).
 #[derive(Deserialize)]

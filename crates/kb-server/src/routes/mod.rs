@@ -8,5 +8,6 @@ pub mod health;
 pub mod metrics;
 pub mod proceed;
 pub(crate) mod render;
+pub mod seats;
 pub mod sessions;
 pub mod web;

@@ -38,6 +38,7 @@ fn session_caller(context: &AuthContext) -> kb_session::Caller {
     kb_session::Caller {
         user_id: context.user_id.clone(),
         admin: context.is_admin(),
+        grant: context.grant.clone(),
     }
 }
 
@@ -104,6 +105,9 @@ pub(crate) fn session_error(error: SessionError) -> ApiError {
         SessionError::Engine(error) => engine_error(&error),
         SessionError::Unavailable(source) => ApiError::storage_unavailable(source),
         SessionError::Closed => ApiError::service_unavailable("The server is shutting down."),
+        SessionError::Forbidden(message) => ApiError::forbidden(message),
+        SessionError::GrantNotFound(message) => ApiError::not_found(message),
+        SessionError::GrantConflict(message) => ApiError::conflict(message),
         other => ApiError::internal(other),
     }
 }
@@ -152,12 +156,20 @@ fn trimmed_name(name: &str) -> Result<Option<String>, ApiError> {
 }
 
 /// `POST /sessions`.
+///
+/// With `--guests`, a request without a token creates the session as a
+/// guest (within the per-address limit, else 429): the answer adds the
+/// `credential` that plays the guest's `seat` (see [`crate::guests`]).
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Result<Caller, AuthError>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     body: JsonBody<CreateSessionRequest>,
 ) -> Result<Response, ApiError> {
-    let caller = require(&caller, Role::SessionCreate)?;
+    let caller = match caller {
+        Err(AuthError::MissingToken) if state.guests().is_some() => None,
+        caller => Some(require(&caller?, Role::SessionCreate)?),
+    };
     let ApiJson(request) =
         body.map_err(|r| r.with_message(messages::INVALID_SESSION_CREATE_REQUEST))?;
     let mut player_names = Vec::new();
@@ -198,11 +210,59 @@ pub async fn create(
         player_names,
         ai_players: request.ai_players,
         ai_level,
+        seat: request.seat,
+        credential: None,
+    };
+    let Some(caller) = caller else {
+        return create_as_guest(&state, peer.map(|p| p.0.0.ip()), create).await;
     };
     state
         .manager()
         .create_async(&caller, create, |view| {
             state_response(view, StatusCode::CREATED)
+        })
+        .await
+        .map_err(session_error)
+}
+
+/// A guest's creation: counted against its address, answered with the
+/// session state plus the guest's `seat` and `credential`.
+async fn create_as_guest(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    mut create: CreateSession,
+) -> Result<Response, ApiError> {
+    let gate = state.guests().expect("guests are allowed");
+    if !gate.admit(address) {
+        return Err(ApiError::new(
+            kb_protocol::ErrorCode::TooManyRequests,
+            format!(
+                "Too many sessions created from this address: at most {} an hour as a guest.",
+                gate.per_hour()
+            ),
+        ));
+    }
+    let (grant_id, credential, digest) =
+        kb_session::new_guest_credential().map_err(session_error)?;
+    let caller = create.guest(&grant_id, digest);
+    let asked = create.seat;
+    state
+        .manager()
+        .create_async(&caller, create, move |view| {
+            let seat = asked.or_else(|| {
+                PlayerId::ALL
+                    .into_iter()
+                    .find(|seat| !*view.game.state().ai.get(*seat))
+            });
+            let rendered = render::session_state(view, Vec::new(), Nothing {});
+            let mut body: serde_json::Value = serde_json::from_slice(&rendered).unwrap_or_default();
+            if let Some(object) = body.as_object_mut() {
+                object.insert("seat".to_owned(), seat.map(PlayerId::as_str).into());
+                object.insert("grantId".to_owned(), grant_id.into());
+                object.insert("credential".to_owned(), credential.into());
+            }
+            let bytes = serde_json::to_vec(&body).unwrap_or(rendered);
+            json(StatusCode::CREATED, bytes, Some(view.version))
         })
         .await
         .map_err(session_error)

@@ -325,3 +325,40 @@ fn serve_args_embed_as_a_subcommand() {
     let Command::Serve(args) = cli.command;
     assert_eq!(args.port, Some(8080));
 }
+
+#[test]
+fn guests_are_off_unless_asked_for_by_flag_or_environment() {
+    let limit = |c: ServeConfig| c.guests.map(usize::from);
+    assert_eq!(limit(config(&[], &[]).unwrap()), None);
+    assert_eq!(limit(config(&["--guests"], &[]).unwrap()), Some(20));
+    assert_eq!(
+        limit(config(&["--guests", "--guest-limit", "3"], &[]).unwrap()),
+        Some(3)
+    );
+    let env = [("KB_SERVER_GUESTS", "true"), ("KB_SERVER_GUEST_LIMIT", "7")];
+    assert_eq!(limit(config(&[], &env).unwrap()), Some(7));
+    assert_eq!(
+        limit(config(&[], &[("KB_SERVER_GUESTS", "0")]).unwrap()),
+        None
+    );
+    let error = config(&[], &[("KB_SERVER_GUESTS", "maybe")]).unwrap_err();
+    assert!(error.to_string().contains("KB_SERVER_GUESTS"), "{error}");
+    let error = config(&["--guests"], &[("KB_SERVER_GUEST_LIMIT", "0")]).unwrap_err();
+    assert!(
+        error.to_string().contains("KB_SERVER_GUEST_LIMIT"),
+        "{error}"
+    );
+    assert!(flag_error(&["--guest-limit", "0"]).contains("--guest-limit"));
+}
+
+#[test]
+fn a_public_bind_needs_a_token_table_or_guests() {
+    use kb_server::Authenticator;
+    let public: std::net::SocketAddr = "0.0.0.0:3001".parse().unwrap();
+    assert!(Authenticator::for_listener_with_guests(None, public, false).is_err());
+    let guests_only = Authenticator::for_listener_with_guests(None, public, true).unwrap();
+    assert!(!guests_only.uses_dev_token());
+    let loopback: std::net::SocketAddr = "127.0.0.1:3001".parse().unwrap();
+    let dev = Authenticator::for_listener_with_guests(None, loopback, true).unwrap();
+    assert!(dev.uses_dev_token());
+}

@@ -4,6 +4,7 @@
 //! a 5xx by a real route.
 
 mod actions;
+mod ai_level;
 mod ai_turn;
 mod auth;
 mod bodies;
@@ -30,5 +31,6 @@ mod queries;
 mod reference;
 mod restart;
 mod schemas;
+mod seats;
 mod sessions;
 mod unavailable;

@@ -39,6 +39,7 @@ function status(s, g) {
     h('span', { id: 'turn', class: 'turn-number' }, `Turn ${g.turn}`),
     phase ? h('span', { id: 'phase', class: 'phase' }, named(phaseInfo(phase.id))) : null,
     who,
+    s.aiLevel ? h('span', { id: 'ai-level-badge', class: 'badge', title: 'The opponent\'s level' }, `AI: ${s.aiLevel}`) : null,
     g.devMode ? h('span', { class: 'badge' }, 'Dev') : null,
   );
 }

@@ -1,5 +1,5 @@
-// The start screen: name, dev mode, server access, a new game or back to
-// the saved one, and the content's overview. The form is built once and
+// The start screen: name, the opponent's level, dev mode, server access, a
+// new game or back to the saved one, and the content's overview. The form is built once and
 // kept (re-rendering would lose what the player is typing); only its
 // dynamic parts follow the state.
 
@@ -9,6 +9,14 @@ import { fillTokens, iconOf, overview } from '../content.js';
 import { newGame, resume, saveToken, settle, clearError } from '../play.js';
 
 let built = false;
+
+/** The built-in AI's levels, as the server names them (`aiLevel`). */
+export const AI_LEVELS = [
+  ['easy', 'Easy: taxes and ends its turn'],
+  ['normal', 'Normal: looks one move ahead'],
+  ['hard', 'Hard: searches its turn and your reply'],
+];
+const DEFAULT_AI_LEVEL = 'normal';
 let shownOverview = null;
 
 export function render(s) {
@@ -34,6 +42,9 @@ function build(main) {
   const form = h('form', { id: 'start-form', autocomplete: 'off', onsubmit: submit },
     h('label', { class: 'field' }, h('span', {}, 'Your name'),
       h('input', { id: 'player-name', name: 'playerName', maxlength: '40', placeholder: 'Player', value: storage.get(STORE.name) ?? '' })),
+    h('label', { class: 'field' }, h('span', {}, 'Opponent level'),
+      h('select', { id: 'ai-level', name: 'aiLevel' },
+        AI_LEVELS.map(([value, label]) => h('option', { value, selected: value === savedLevel() }, label)))),
     h('label', { class: 'check' },
       h('input', { id: 'dev-mode', name: 'devMode', type: 'checkbox', checked: storage.get(STORE.devMode) === 'true' }),
       h('span', {}, 'Dev mode ', h('span', { class: 'muted' }, '(the content\'s rich start, for trying things out)'))),
@@ -48,7 +59,7 @@ function build(main) {
   fill(main,
     h('section', { class: 'card start-card', 'aria-labelledby': 'start-title' },
       h('h2', { id: 'start-title' }, 'Start a game'),
-      h('p', { class: 'muted' }, 'You rule seat A; the built-in AI rules the other kingdom.'),
+      h('p', { class: 'muted' }, 'You rule seat A; the built-in AI rules the other kingdom, at the level you choose.'),
       form),
     h('section', { id: 'overview', class: 'card overview', hidden: true, 'aria-label': 'How to play' }));
   if (!$('#notice').hidden && /access/.test(state.notice ?? '')) $('#access').open = true;
@@ -58,7 +69,13 @@ function build(main) {
 async function submit(event) {
   event.preventDefault();
   saveToken($('#token').value);
-  await newGame({ name: $('#player-name').value.trim(), devMode: $('#dev-mode').checked });
+  await newGame({ name: $('#player-name').value.trim(), devMode: $('#dev-mode').checked, aiLevel: $('#ai-level').value });
+}
+
+/** The level chosen last time, else `normal`. */
+function savedLevel() {
+  const saved = storage.get(STORE.aiLevel);
+  return AI_LEVELS.some(([value]) => value === saved) ? saved : DEFAULT_AI_LEVEL;
 }
 
 async function back() {

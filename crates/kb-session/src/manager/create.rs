@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kb_engine::{Command, Game, PlayerId};
-use kb_store::{SessionRecord, StoreError, Write};
+use kb_store::{GrantKind, GrantRecord, SessionRecord, StoreError, Write};
 use tokio::sync::Mutex as SlotLock;
 
 use super::write::Change;
@@ -35,6 +35,7 @@ impl SessionManager {
         let mut ai_players = request.ai_players.unwrap_or_else(|| vec![PlayerId::B]);
         ai_players.sort();
         ai_players.dedup();
+        let ai_seats = ai_players.clone();
         let start = StartEntry {
             dev_mode: request.dev_mode,
             ai_players,
@@ -51,6 +52,23 @@ impl SessionManager {
             entries.push(LogEntry::Command(command));
         }
 
+        let holder_seat = match request.seat {
+            Some(seat) if ai_seats.contains(&seat) => {
+                return Err(SessionError::InvalidRequest(format!(
+                    "Seat {} is played by the AI; the creator may hold a human seat only.",
+                    seat.as_str()
+                )));
+            }
+            Some(seat) => Some(seat),
+            None => PlayerId::ALL
+                .into_iter()
+                .find(|seat| !ai_seats.contains(seat)),
+        };
+        if holder_seat.is_none() && request.credential.is_some() {
+            return Err(SessionError::InvalidRequest(
+                "A guest must hold a seat: leave one seat to a human.".to_owned(),
+            ));
+        }
         let reservation = self.reserve_capacity(stored)?;
         let id = self.fresh_id()?;
         let now = self.clock.now_ms();
@@ -71,6 +89,24 @@ impl SessionManager {
             &record,
             entries.iter().map(LogEntry::to_json).collect(),
         ));
+        if let Some(seat) = holder_seat {
+            let (grant_id, digest) = match request.credential {
+                Some((grant_id, digest)) => (grant_id, Some(digest)),
+                None => (uuid::Uuid::new_v4().to_string(), None),
+            };
+            writes.push(Write::PutGrant(GrantRecord {
+                grant_id,
+                session_id: id.to_string(),
+                kind: GrantKind::Credential,
+                role: seat.as_str().to_owned(),
+                digest,
+                created_at: now,
+                expires_at: None,
+                used_at: None,
+                revoked_at: None,
+                invitation_id: None,
+            }));
+        }
         let prepared = PreparedSession {
             _reservation: reservation,
             id,

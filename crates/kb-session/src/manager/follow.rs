@@ -19,12 +19,15 @@ use tokio::sync::broadcast;
 
 use super::{Committed, SessionManager};
 
+/// A followed session's channel and the newest version announced on it.
+type Channel = (broadcast::Sender<Committed>, u64);
+
 /// The followed sessions: a broadcast channel each, and the newest version
 /// announced on it (so that a process hearing its own commit again from
 /// the store does not wake its followers twice).
 #[derive(Default)]
 pub(super) struct Followers {
-    channels: Mutex<HashMap<Arc<str>, (broadcast::Sender<Committed>, u64)>>,
+    channels: Mutex<HashMap<Arc<str>, Channel>>,
 }
 
 impl Followers {

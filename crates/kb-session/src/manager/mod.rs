@@ -77,8 +77,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::contents::Contents;
 use crate::error::SessionError;
 
+mod access;
 mod create;
 mod follow;
+mod grants;
 mod health;
 mod history;
 mod strategy;
@@ -86,6 +88,7 @@ mod sync;
 mod upkeep;
 mod write;
 
+pub use grants::{Accepted, Invitation, SeatHolder, SeatView, digest_secret, new_guest_credential};
 pub use health::StoreHealth;
 use strategy::Strategy;
 use write::{Mode, run_blocking};
@@ -107,10 +110,24 @@ const COMMIT_ATTEMPTS: usize = 4;
 /// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
-    /// The token's user id.
+    /// The token's user id (for a seat credential, `grant:<grant id>`).
     pub user_id: String,
     /// Admins see and act on every session.
     pub admin: bool,
+    /// A seat credential's scope: it sees one session and acts for one
+    /// seat of it (see `access`). `None` for a token's caller.
+    pub grant: Option<SeatGrant>,
+}
+
+/// What a seat credential allows (from [`SessionManager::resolve_credential`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeatGrant {
+    /// The credential's grant id.
+    pub grant_id: String,
+    /// The one session it is for.
+    pub session_id: String,
+    /// The seat it plays; `None` for a spectator.
+    pub seat: Option<PlayerId>,
 }
 
 impl Caller {
@@ -119,6 +136,7 @@ impl Caller {
         Caller {
             user_id: user_id.to_owned(),
             admin: true,
+            grant: None,
         }
     }
 
@@ -127,6 +145,7 @@ impl Caller {
         Caller {
             user_id: user_id.to_owned(),
             admin: false,
+            grant: None,
         }
     }
 }
@@ -182,6 +201,22 @@ pub struct CreateSession {
     /// The built-in AI's level (a name the caller validated), stored in
     /// the log's start entry; `None` for the reference's AI.
     pub ai_level: Option<String>,
+    /// The seat the creator holds; `None`: the first seat the AI does not
+    /// play (none when it plays both). A seat the AI plays is refused.
+    pub seat: Option<PlayerId>,
+    /// The hex SHA-256 digest of a credential for the creator's seat (a
+    /// guest creating a session gets one; its grant id must be in the
+    /// caller's user id as `grant:<id>`, see [`CreateSession::guest`]).
+    pub credential: Option<(String, String)>,
+}
+
+impl CreateSession {
+    /// The caller a guest creates a session as, and the request's
+    /// credential: `(grant id, digest)`.
+    pub fn guest(&mut self, grant_id: &str, digest: String) -> Caller {
+        self.credential = Some((grant_id.to_owned(), digest));
+        Caller::user(&format!("grant:{grant_id}"))
+    }
 }
 
 /// A session as a request sees it.
@@ -251,6 +286,9 @@ pub struct SessionManager {
     changes: Arc<follow::Followers>,
     /// The store announces other processes' commits (see `follow.rs`).
     others_announced: AtomicBool,
+    /// Presence: when each credential was last used here (memory only: a
+    /// read never writes a row).
+    seen: Mutex<HashMap<String, Millis>>,
 }
 
 /// A change committed to a session, as published to its followers
@@ -362,6 +400,7 @@ impl SessionManager {
             health: Mutex::new(health::HealthState::default()),
             changes: Arc::default(),
             others_announced: AtomicBool::new(false),
+            seen: Mutex::new(HashMap::new()),
         };
         manager.hydrate()?;
         manager.watch_others();
@@ -778,10 +817,7 @@ fn not_found(session_id: &str) -> SessionError {
 
 /// The slot, if `caller` may see it (others get "not found").
 fn visible_to(caller: &Caller, slot: Arc<Slot>) -> Result<Arc<Slot>, SessionError> {
-    let visible = caller.admin
-        || slot.owner.is_none()
-        || slot.owner.as_deref() == Some(caller.user_id.as_str());
-    if visible {
+    if access::may_see(caller, &slot) {
         Ok(slot)
     } else {
         Err(not_found(&slot.id))

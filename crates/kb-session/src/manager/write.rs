@@ -259,6 +259,8 @@ impl SessionManager {
         let mut attempt = 1;
         loop {
             let mut state = self.open_in(mode, &slot).await?;
+            let game = &state.live.as_ref().expect("opened").game;
+            super::access::may_command(caller, game, &command)?;
             let (staged, writes) =
                 self.stage(&slot, &mut state, command.clone(), expected_version)?;
             let committed = self.commit_in(mode, writes).await;
@@ -491,6 +493,7 @@ impl SessionManager {
     ) -> Result<(), SessionError> {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
+        super::access::may_manage(caller, &slot)?;
         let mut state = slot.state.blocking_lock();
         if state.gone {
             return Err(not_found(session_id));

@@ -132,6 +132,12 @@ impl SessionStore for FaultyStore {
     fn load_commands(&self, session_id: &str, after: u64) -> Result<Vec<String>, StoreError> {
         self.inner.load_commands(session_id, after)
     }
+    fn load_grants(&self, session_id: &str) -> Result<Vec<crate::GrantRecord>, StoreError> {
+        self.inner.load_grants(session_id)
+    }
+    fn find_grant(&self, digest: &str) -> Result<Option<crate::GrantRecord>, StoreError> {
+        self.inner.find_grant(digest)
+    }
     fn load_content(&self, content_id: &str) -> Result<Option<ContentRecord>, StoreError> {
         self.inner.load_content(content_id)
     }

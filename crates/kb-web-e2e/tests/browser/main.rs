@@ -13,7 +13,11 @@
 //! - axe-core finds no serious or critical violation, in both themes, with
 //!   dialogs open;
 //! - rename, the dark-mode toggle (remembered), how to play, and play by
-//!   keyboard; a reload and a server restart resume the game.
+//!   keyboard; a reload and a server restart resume the game;
+//! - the opponent's level (issue #12): offered on the start screen,
+//!   `normal` by default, sent at creation and shown in the top bar, and
+//!   "… is thinking" shown while a `hard` AI plays its turn. The scripted
+//!   games choose `easy`, whose turns (taxes) they expect.
 //!
 //! Every wait polls the page for a condition with a generous deadline.
 //! Screenshots of each stage go to `target/e2e-screenshots/` (or
@@ -146,8 +150,8 @@ async fn choose(page: &Page, action: &str, param: &str, value: &str) -> Result<(
     .await
 }
 
-/// Starts a game from the start screen.
-async fn new_game(page: &Page, name: &str, dev: bool) -> Result<()> {
+/// Starts a game against the AI at `level` from the start screen.
+async fn new_game(page: &Page, name: &str, dev: bool, level: &str) -> Result<()> {
     page.wait_idle(
         "the start screen",
         "document.body.dataset.view === 'start' && document.querySelector('#new-game')",
@@ -155,9 +159,24 @@ async fn new_game(page: &Page, name: &str, dev: bool) -> Result<()> {
     .await?;
     page.type_into("#player-name", name).await?;
     set_checkbox(page, "#dev-mode", dev).await?;
+    page.eval(
+        "const s = document.querySelector('#ai-level'); s.value = arguments[0]; \
+         s.dispatchEvent(new Event('change', { bubbles: true })); return s.value;",
+        vec![serde_json::json!(level)],
+    )
+    .await?;
     page.click("#new-game").await?;
     page.wait_idle("turn 1, the human's move", &human_main_phase(1))
         .await?;
+    page.wait_for(
+        "the session's AI level, as the server answered it, in the top bar",
+        &format!(
+            "document.querySelector('#game').dataset.aiLevel === {0} \
+             && document.querySelector('#ai-level-badge').textContent.includes({0})",
+            json_str(level)
+        ),
+    )
+    .await?;
     page.wait_for(
         "the human's name on the board",
         &format!(
@@ -195,8 +214,14 @@ async fn laptop(page: &Page, server: &mut Server) -> Result<f64> {
         .await?;
     shot(page, "laptop-1-start").await?;
     accessible(page, "start screen, light").await?;
+    page.wait_for(
+        "the opponent level picker: easy, normal, hard, normal by default",
+        "(s => s && s.value === 'normal' && [...s.options].map(o => o.value).join() === 'easy,normal,hard')\
+         (document.querySelector('#ai-level'))",
+    )
+    .await?;
 
-    new_game(page, "Ada", false).await?;
+    new_game(page, "Ada", false, "easy").await?;
     move_in_view(page, "1366x768").await?;
     // The forecast, before the click: Tax brings 4 gold now; End turn says
     // what the next turn brings.
@@ -417,10 +442,45 @@ async fn laptop(page: &Page, server: &mut Server) -> Result<f64> {
     )
     .await?;
 
+    // A game against the hard AI: the level is remembered on the start
+    // screen, and while the AI thinks the top bar says so.
+    page.click("#to-start").await?;
+    page.wait_for(
+        "the last level chosen, remembered",
+        "document.querySelector('#ai-level').value === 'easy'",
+    )
+    .await?;
+    new_game(page, "Ada", false, "hard").await?;
+    page.eval(
+        "window.kbThinking = []; \
+         const bar = document.querySelector('#topbar'); \
+         new MutationObserver(() => { const w = document.querySelector('#active-player'); \
+           if (w && w.textContent.includes('is thinking')) window.kbThinking.push(w.textContent); }) \
+           .observe(bar, { childList: true, subtree: true, characterData: true }); return true;",
+        vec![],
+    )
+    .await?;
+    page.click("#end-turn").await?;
+    page.wait_for(
+        "the hard AI's turn played back",
+        "!document.querySelector('#playback').hidden",
+    )
+    .await?;
+    page.click("#skip-playback").await?;
+    page.wait_idle("turn 2 against the hard AI", &human_main_phase(2))
+        .await?;
+    let thinking = page.eval("return window.kbThinking;", vec![]).await?;
+    assert!(
+        thinking.as_array().is_some_and(|seen| seen
+            .iter()
+            .any(|t| t.as_str().is_some_and(|t| t.contains("(hard) is thinking")))),
+        "the top bar never said the hard AI was thinking: {thinking}"
+    );
+
     // A dev-mode game: the AI's castle starts at 1 HP; one attack wins,
     // and the game-over overlay says so with the castle's numbers.
     page.click("#to-start").await?;
-    new_game(page, "Ada", true).await?;
+    new_game(page, "Ada", true, "easy").await?;
     page.click("button[data-action='army_attack']").await?;
     page.wait_idle(
         "the game-over overlay: castle destroyed, the human wins",
@@ -442,7 +502,7 @@ async fn laptop(page: &Page, server: &mut Server) -> Result<f64> {
 async fn phone(page: &Page, server: &Server) -> Result<()> {
     page.set_viewport(390, 844).await?;
     page.click("#play-again").await?;
-    new_game(page, "Mia", false).await?;
+    new_game(page, "Mia", false, "easy").await?;
     move_in_view(page, "390x844").await?;
     shot(page, "phone-1-your-move").await?;
     accessible(page, "the human's move on a phone").await?;
