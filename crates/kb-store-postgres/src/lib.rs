@@ -72,6 +72,7 @@ use kb_store::{
     SessionRecord, SessionStore, StoreError, UnreadableRow, Write, WriterQueue,
 };
 
+mod backoff;
 mod connection;
 mod schema;
 mod sql;
