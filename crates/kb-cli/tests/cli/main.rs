@@ -10,6 +10,7 @@ mod admin;
 mod bench;
 mod crash;
 mod live;
+mod logging;
 mod on_postgres;
 mod ops;
 mod replay;
