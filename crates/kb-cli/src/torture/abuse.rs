@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 
 use super::client::{Client, raw_request};
 use super::game::Mutation;
-use super::ledger::{Ledger, Outcome, Sent};
+use super::ledger::{Ledger, Sent};
 use super::server::{ServerSpec, quarantine_lines};
 use super::vanishing::rich_session_at_main;
 use super::verify::{open_store, verify};
@@ -158,29 +158,14 @@ async fn polite(
             Mutation::Tax
         };
         let mut client = Client::new(address);
-        let outcome = match mutation.send(&mut client, &id).await {
-            Ok(reply) if reply.status == 200 => {
+        let answer = mutation.send(&mut client, &id).await;
+        let (outcome, problem) = mutation.judge(&format!("{id}: a polite "), answer);
+        match problem {
+            None => {
                 answered.fetch_add(1, Ordering::SeqCst);
-                mutation.outcome(&reply)
             }
-            Ok(reply) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} answered {} {}",
-                    reply.status, reply.body
-                ));
-                if reply.status < 500 {
-                    Outcome::Refused(reply.status)
-                } else {
-                    Outcome::Unknown
-                }
-            }
-            Err(error) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} got no answer: {error}"
-                ));
-                Outcome::Unknown
-            }
-        };
+            Some(problem) => problems.push(problem),
+        }
         sent.push(Sent { mutation, outcome });
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

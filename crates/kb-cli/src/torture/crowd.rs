@@ -70,24 +70,9 @@ async fn crowd(
                     } else {
                         Mutation::Rename(format!("c{writer}.{n}"))
                     };
-                    let outcome = match mutation.send(&mut client, &id).await {
-                        Ok(reply) if reply.status == 200 => mutation.outcome(&reply),
-                        Ok(reply) => {
-                            problems.push(format!(
-                                "{mutation:?} answered {} {}",
-                                reply.status, reply.body
-                            ));
-                            if reply.status < 500 {
-                                Outcome::Refused(reply.status)
-                            } else {
-                                Outcome::Unknown
-                            }
-                        }
-                        Err(error) => {
-                            problems.push(format!("{mutation:?} got no answer: {error}"));
-                            Outcome::Unknown
-                        }
-                    };
+                    let answer = mutation.send(&mut client, &id).await;
+                    let (outcome, problem) = mutation.judge("", answer);
+                    problems.extend(problem);
                     sent.push((mutation, outcome));
                 }
                 (sent, problems)

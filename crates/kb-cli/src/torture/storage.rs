@@ -262,10 +262,6 @@ pub(super) async fn write_on(
         };
         let sent_at = Instant::now();
         let outcome = match mutation.send(&mut client, &id).await {
-            Ok(reply) if reply.status == 200 => {
-                counters.acked.fetch_add(1, Ordering::SeqCst);
-                mutation.outcome(&reply)
-            }
             Ok(reply) if reply.status == 503 => {
                 if reply.code() != "STORAGE_UNAVAILABLE" || reply.retry_after.is_none() {
                     problems.push(format!(
@@ -282,20 +278,15 @@ pub(super) async fn write_on(
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 Outcome::Unknown
             }
-            Ok(reply) => {
-                problems.push(format!(
-                    "{id}: {mutation:?} answered {} {}",
-                    reply.status, reply.body
-                ));
-                if reply.status < 500 {
-                    Outcome::Refused(reply.status)
-                } else {
-                    Outcome::Unknown
+            answer => {
+                let (outcome, problem) = mutation.judge(&format!("{id}: "), answer);
+                match problem {
+                    None => {
+                        counters.acked.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Some(problem) => problems.push(problem),
                 }
-            }
-            Err(error) => {
-                problems.push(format!("{id}: {mutation:?} got no answer: {error}"));
-                Outcome::Unknown
+                outcome
             }
         };
         sent.push(super::ledger::Sent { mutation, outcome });

@@ -183,26 +183,9 @@ async fn polite(
         } else {
             Mutation::Tax
         };
-        let outcome = match mutation.send(&mut client, &id).await {
-            Ok(reply) if reply.status == 200 => mutation.outcome(&reply),
-            Ok(reply) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} answered {} {}",
-                    reply.status, reply.body
-                ));
-                if reply.status < 500 {
-                    Outcome::Refused(reply.status)
-                } else {
-                    Outcome::Unknown
-                }
-            }
-            Err(error) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} got no answer: {error}"
-                ));
-                Outcome::Unknown
-            }
-        };
+        let answer = mutation.send(&mut client, &id).await;
+        let (outcome, problem) = mutation.judge(&format!("{id}: a polite "), answer);
+        problems.extend(problem);
         ledger.sent(&id, mutation, outcome);
     }
     (ledger, problems)
