@@ -22,9 +22,8 @@ use tokio::net::TcpStream;
 use super::client::{Client, raw_request};
 use super::game::Mutation;
 use super::ledger::{Ledger, Sent};
-use super::server::{ServerSpec, quarantine_lines};
+use super::server::ServerSpec;
 use super::vanishing::rich_session_at_main;
-use super::verify::{open_store, verify};
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -127,12 +126,7 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
         "{} abusive connections closed by the server as they should be, {before} polite writes answered during the attack",
         verdicts.len()
     ));
-    let log = server.log().to_owned();
-    server.stop()?;
-    report.acknowledged = ledger.acknowledged();
-    let store = open_store(&db)?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db, &ledger)?;
     Ok(report)
 }
 

@@ -124,15 +124,9 @@ pub fn restart(round: &mut Round<'_>, bin: &Path) -> anyhow::Result<FaultReport>
     if let Err(error) = result {
         problems.push(format!("{error:#}"));
     }
-    let log = server.log().to_owned();
-    server.stop()?;
-    report.acknowledged = ledger.acknowledged();
     report.notes.push(counters.note());
     report.problems.extend(problems);
-    let store = open_store(&url)?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    drop(store);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &url, &ledger)?;
     Ok(report)
 }
 

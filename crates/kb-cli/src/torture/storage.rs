@@ -24,9 +24,8 @@ use hyper::Method;
 use super::client::Client;
 use super::game::Mutation;
 use super::ledger::{Ledger, Outcome};
-use super::server::{ServerSpec, quarantine_lines};
+use super::server::ServerSpec;
 use super::vanishing::rich_session_at_main;
-use super::verify::{open_store, verify};
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -155,14 +154,9 @@ fn outage(
     if let Err(error) = result {
         problems.push(format!("{error:#}"));
     }
-    let log = server.log().to_owned();
-    server.stop()?;
-    report.acknowledged = ledger.acknowledged();
     report.notes.push(counters.note());
     report.problems.extend(problems);
-    let store = open_store(&db)?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db, &ledger)?;
     Ok(report)
 }
 

@@ -20,8 +20,8 @@ use kb_store::SessionStore;
 use super::client::{Client, VanishPoint, raw_request, vanish};
 use super::game::{Mutation, at_a_main, rich_session};
 use super::ledger::{Ledger, Outcome};
-use super::server::{ServerSpec, quarantine_lines};
-use super::verify::{open_store, verify};
+use super::server::ServerSpec;
+use super::verify::open_store;
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -56,12 +56,8 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
         store.as_ref(),
     )));
     drop(store);
-    let log = server.log().to_owned();
-    server.stop()?;
     report.problems.extend(problems);
-    let store = open_store(&db.to_string_lossy())?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db.to_string_lossy(), &ledger)?;
     Ok(report)
 }
 
