@@ -15,15 +15,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::client::{Client, raw_request};
 use super::game::Mutation;
-use super::ledger::{Ledger, Sent};
+use super::ledger::{Ledger, Sent, gather};
 use super::server::ServerSpec;
-use super::vanishing::rich_session_at_main;
+use super::vanishing::rich_sessions_at_main;
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -51,16 +50,7 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
     let runtime = round.runtime;
     let writers = round.size(4, 8);
     let mut ledger = Ledger::default();
-    let mut ids = Vec::new();
-    runtime.block_on(async {
-        let mut client = Client::new(address);
-        for _ in 0..writers {
-            let (id, version) = rich_session_at_main(&mut client).await?;
-            ledger.created(&id, version, true);
-            ids.push(id);
-        }
-        anyhow::Ok(())
-    })?;
+    let ids = rich_sessions_at_main(runtime, address, writers, &mut ledger)?;
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicU64::new(0));
     let mut rng = SplitMix64::new(round.seed());
@@ -115,13 +105,7 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
         }
     });
     stop.store(true, Ordering::SeqCst);
-    for task in polite {
-        let (id, sent, problems) = runtime.block_on(task).context("a writer failed")?;
-        for sent in sent {
-            ledger.sent(&id, sent.mutation, sent.outcome);
-        }
-        report.problems.extend(problems);
-    }
+    gather(runtime, polite, &mut ledger, &mut report.problems)?;
     report.notes.push(format!(
         "{} abusive connections closed by the server as they should be, {before} polite writes answered during the attack",
         verdicts.len()

@@ -23,9 +23,9 @@ use hyper::Method;
 
 use super::client::Client;
 use super::game::Mutation;
-use super::ledger::{Ledger, Outcome};
+use super::ledger::{Ledger, Outcome, gather};
 use super::server::ServerSpec;
-use super::vanishing::rich_session_at_main;
+use super::vanishing::rich_sessions_at_main;
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -77,16 +77,7 @@ fn outage(
     let seed = round.seed();
     let runtime = round.runtime;
     let mut ledger = Ledger::default();
-    let mut ids = Vec::new();
-    runtime.block_on(async {
-        let mut client = Client::new(address);
-        for _ in 0..writers {
-            let (id, version) = rich_session_at_main(&mut client).await?;
-            ledger.created(&id, version, true);
-            ids.push(id);
-        }
-        anyhow::Ok(())
-    })?;
+    let ids = rich_sessions_at_main(runtime, address, writers, &mut ledger)?;
     let counters = Arc::new(Counters::default());
     let stop = Arc::new(AtomicBool::new(false));
     let mut rng = SplitMix64::new(seed);
@@ -144,13 +135,7 @@ fn outage(
         anyhow::Ok(())
     });
     stop.store(true, Ordering::SeqCst);
-    for task in tasks {
-        let (id, sent, theirs) = runtime.block_on(task).context("a writer failed")?;
-        for sent in sent {
-            ledger.sent(&id, sent.mutation, sent.outcome);
-        }
-        problems.extend(theirs);
-    }
+    gather(runtime, tasks, &mut ledger, &mut problems)?;
     if let Err(error) = result {
         problems.push(format!("{error:#}"));
     }

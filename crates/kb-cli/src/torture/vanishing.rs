@@ -132,6 +132,26 @@ pub async fn storm(
     Ok((ledger, resets.load(Ordering::Relaxed), problems))
 }
 
+/// Creates `count` rich sessions at A's main phase on the server at
+/// `address`, each recorded in `ledger`; their ids.
+pub fn rich_sessions_at_main(
+    runtime: &tokio::runtime::Runtime,
+    address: SocketAddr,
+    count: usize,
+    ledger: &mut Ledger,
+) -> anyhow::Result<Vec<String>> {
+    runtime.block_on(async {
+        let mut client = Client::new(address);
+        let mut ids = Vec::new();
+        for _ in 0..count {
+            let (id, version) = rich_session_at_main(&mut client).await?;
+            ledger.created(&id, version, true);
+            ids.push(id);
+        }
+        Ok(ids)
+    })
+}
+
 /// Creates a rich session and advances it to A's main phase.
 pub async fn rich_session_at_main(client: &mut Client) -> anyhow::Result<(String, u64)> {
     let created = client
