@@ -196,23 +196,55 @@ fn backup(database: &Database, to: &Path) -> anyhow::Result<()> {
     }
     let store = SqliteSessionStore::open_read_only(SqliteOptions::new(path))
         .map_err(|error| unusable(database, &error))?;
-    let pages = store.backup_to(to).context("the backup failed")?;
+    // The copy is made under a name of its own beside the destination,
+    // checked, and only then renamed to it: a backup killed half-way
+    // leaves no file at the destination, only a `.partial` one.
+    let partial = partial_name(to);
+    let _ = std::fs::remove_file(&partial);
+    let pages = store.backup_to(&partial).context("the backup failed")?;
     drop(store);
-    // The copy is checked as a database of its own.
-    let copy = SqliteSessionStore::open_read_only(SqliteOptions::new(to))
-        .context("the backup does not open")?;
-    let integrity = copy.integrity_check()?;
-    anyhow::ensure!(
-        integrity == ["ok"],
-        "the backup fails its integrity check: {integrity:?}"
-    );
-    let sessions = copy.scan()?.records.len();
+    let sessions = match check_copy(&partial) {
+        Ok(sessions) => sessions,
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(error);
+        }
+    };
+    std::fs::rename(&partial, to)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), to.display()))?;
+    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // The rename itself is durable once the directory is.
+        std::fs::File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .with_context(|| format!("cannot sync {}", parent.display()))?;
+    }
     println!(
         "backed up {} to {} ({pages} pages, {sessions} sessions); integrity check: ok",
         path.display(),
         to.display()
     );
     Ok(())
+}
+
+/// Where a backup to `to` is written before it is checked:
+/// `FILE.partial-PID` beside it.
+fn partial_name(to: &Path) -> PathBuf {
+    let mut name = to.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".partial-{}", std::process::id()));
+    to.with_file_name(name)
+}
+
+/// Opens a copy as a database of its own, checks its integrity and counts
+/// its sessions.
+fn check_copy(copy: &Path) -> anyhow::Result<usize> {
+    let store = SqliteSessionStore::open_read_only(SqliteOptions::new(copy))
+        .context("the backup does not open")?;
+    let integrity = store.integrity_check()?;
+    anyhow::ensure!(
+        integrity == ["ok"],
+        "the backup fails its integrity check: {integrity:?}"
+    );
+    Ok(store.scan()?.records.len())
 }
 
 /// The report of `admin check`.

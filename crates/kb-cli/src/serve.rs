@@ -105,9 +105,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         state = state.with_guests(kb_server::guests::GuestGate::new(per_hour));
     }
     let limits = config.limits;
-    app::serve_within(listener, app::router(state), limits, app::shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    app::serve_logged(
+        listener,
+        app::router(state),
+        limits,
+        config.log_summary_every,
+        app::shutdown_signal(),
+    )
+    .await
+    .context("the HTTP server failed")?;
     maintenance.abort();
     tokio::task::spawn_blocking(move || manager.close())
         .await

@@ -191,6 +191,25 @@ impl FaultReport {
         self.notes.extend(other.notes);
     }
 
+    /// The end of a round: stops `server` gracefully, then counts what
+    /// `ledger` acknowledged, checks the store at `db` against it, and
+    /// reports every quarantine the server logged.
+    pub fn conclude(
+        &mut self,
+        server: server::Server,
+        db: &str,
+        ledger: &ledger::Ledger,
+    ) -> anyhow::Result<()> {
+        let log = server.log().to_owned();
+        server.stop()?;
+        self.acknowledged = ledger.acknowledged();
+        let store = verify::open_store(db)?;
+        self.absorb(verify::verify(store.as_ref(), ledger)?);
+        drop(store);
+        self.problems.extend(server::quarantine_lines(&log));
+        Ok(())
+    }
+
     fn passed(&self) -> bool {
         self.lost == 0 && self.duplicated == 0 && self.problems.is_empty()
     }

@@ -13,6 +13,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -168,17 +169,19 @@ pub async fn serve(
     serve_within(listener, app, Limits::default(), shutdown).await
 }
 
-/// [`serve`] within `limits` (see [`crate::limits`]).
-pub async fn serve_within(
+/// [`serve_within`] with the request summary logged every `summary_every`
+/// instead of every [`crate::telemetry::SUMMARY_INTERVAL`].
+pub async fn serve_logged(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    summary_every: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
     tracing::info!(%address, "Kingdom Builder server listening on http://{address}");
-    let summary = tokio::spawn(async {
-        let mut ticks = tokio::time::interval(crate::telemetry::SUMMARY_INTERVAL);
+    let summary = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(summary_every);
         ticks.tick().await;
         loop {
             ticks.tick().await;
@@ -199,6 +202,23 @@ pub async fn serve_within(
     served?;
     tracing::info!("Kingdom Builder server stopped");
     Ok(())
+}
+
+/// [`serve`] within `limits` (see [`crate::limits`]).
+pub async fn serve_within(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve_logged(
+        listener,
+        app,
+        limits,
+        crate::telemetry::SUMMARY_INTERVAL,
+        shutdown,
+    )
+    .await
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -45,6 +45,9 @@ pub const ENV_CORS_ORIGINS: &str = "KB_SERVER_CORS_ORIGINS";
 pub const ENV_GUESTS: &str = "KB_SERVER_GUESTS";
 /// Environment variable for the guest creations per address and hour.
 pub const ENV_GUEST_LIMIT: &str = "KB_SERVER_GUEST_LIMIT";
+/// Environment variable: seconds between two request summaries (see
+/// `--log-summary-every`).
+pub const ENV_LOG_SUMMARY_EVERY: &str = "KB_SERVER_LOG_SUMMARY_EVERY";
 
 /// Default SQLite database path.
 pub const DEFAULT_DB_PATH: &str = "./data/sessions.db";
@@ -185,6 +188,12 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
 
+    /// Seconds between two `info` lines counting the requests answered per
+    /// status (request lines themselves log at `debug`)
+    /// [env: KB_SERVER_LOG_SUMMARY_EVERY] [default: 60].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_summary_every)]
+    pub log_summary_every: Option<u64>,
+
     /// Most AI decisions (normal or hard turns and steps) computed at once,
     /// each on a blocking thread off the async workers [default: half the
     /// cores, at least 1].
@@ -256,6 +265,8 @@ pub struct ServeConfig {
     pub cors: CorsOrigins,
     /// Log line format.
     pub log_format: LogFormat,
+    /// Time between two request summaries.
+    pub log_summary_every: Duration,
     /// What one connection may take.
     pub limits: crate::limits::Limits,
     /// Most AI decisions computed at once (see [`crate::ai_pool`]).
@@ -291,6 +302,16 @@ pub enum ConfigError {
     /// A port value is not a number from 0 to 65535.
     #[error("invalid port {value:?} in {origin}: expected a number from 0 to 65535")]
     InvalidPort {
+        /// Where the value came from.
+        origin: Origin,
+        /// The rejected text.
+        value: String,
+    },
+    /// A summary interval is not a positive number of seconds.
+    #[error(
+        "invalid summary interval {value:?} in {origin}: expected a positive number of seconds"
+    )]
+    InvalidSummaryEvery {
         /// Where the value came from.
         origin: Origin,
         /// The rejected text.
@@ -360,6 +381,18 @@ impl ServeConfig {
         };
         let cors = resolve_cors(args.cors_origins, &env)?;
         let guests = resolve_guests(args.guests, args.guest_limit, &env)?;
+        let log_summary_every = match args.log_summary_every {
+            Some(seconds) => seconds,
+            None => match env(ENV_LOG_SUMMARY_EVERY) {
+                Some(value) => {
+                    parse_summary_every(&value).map_err(|_| ConfigError::InvalidSummaryEvery {
+                        origin: Origin::Env(ENV_LOG_SUMMARY_EVERY),
+                        value,
+                    })?
+                }
+                None => crate::telemetry::SUMMARY_INTERVAL.as_secs(),
+            },
+        };
         let idle_timeout =
             Some(args.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT)).filter(|idle| !idle.is_zero());
         Ok(Self {
@@ -374,6 +407,7 @@ impl ServeConfig {
             token_source,
             cors,
             log_format: args.log_format,
+            log_summary_every: Duration::from_secs(log_summary_every),
             limits: args.limits.into(),
             ai_threads: args
                 .ai_threads
@@ -384,6 +418,15 @@ impl ServeConfig {
             guests,
         })
     }
+}
+
+/// `--log-summary-every`: a positive number of seconds.
+fn parse_summary_every(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|seconds| *seconds > 0)
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
 /// `--ai-threads`: a positive count.

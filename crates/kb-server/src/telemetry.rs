@@ -8,7 +8,7 @@
 //! `debug` when it is answered: status, matched route and latency. A busy
 //! server answers tens of thousands of requests a second, so by default
 //! these lines are off; [`log_request_summary`] logs, every
-//! [`SUMMARY_INTERVAL`], one `info` line counting the requests answered
+//! [`SUMMARY_INTERVAL`] (`--log-summary-every`), one `info` line counting the requests answered
 //! per status. `RUST_LOG=kb_server=debug` brings the per-request lines
 //! back.
 //!

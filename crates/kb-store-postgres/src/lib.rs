@@ -75,6 +75,7 @@ use kb_store::{
     SessionRecord, SessionStore, StoreError, UnreadableRow, Write, WriterQueue,
 };
 
+mod backoff;
 mod connection;
 mod grants;
 mod schema;

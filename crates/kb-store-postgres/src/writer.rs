@@ -14,7 +14,9 @@
 //! A whole group is tried again, from the start, when PostgreSQL chose it as
 //! the victim of a deadlock with another process, or when the connection was
 //! lost before the `COMMIT` was sent (the server then rolled the transaction
-//! back, so nothing of it was applied). A connection lost while committing
+//! back, so nothing of it was applied), after a jittered pause that doubles
+//! from one attempt to the next, up to [`MAX_ATTEMPTS`] in all (see
+//! [`crate::backoff`]); then its batches fail with an error that says so. A connection lost while committing
 //! is not tried again: the commit may or may not have happened, and the
 //! callers are told it failed.
 //!
@@ -35,6 +37,7 @@ use postgres::Row;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 
+use crate::backoff::{GaveUp, Jitter, MAX_ATTEMPTS};
 use crate::connection::Connection;
 use crate::sql::{RawHeader, Sql, to_sql_int};
 
@@ -44,8 +47,6 @@ use crate::sql::{RawHeader, Sql, to_sql_int};
 /// must consult `pg_subtrans` while the transaction runs. It also keeps one
 /// group from holding its first caller for long.
 pub(crate) const MAX_GROUP: usize = 64;
-/// How many times one group is tried before its batches fail.
-const MAX_ATTEMPTS: u32 = 3;
 
 /// Params of one statement.
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -140,6 +141,7 @@ pub(crate) struct Writer {
     conn: Connection,
     sql: Arc<Sql>,
     counters: Arc<Counters>,
+    jitter: Jitter,
 }
 
 impl Writer {
@@ -148,6 +150,7 @@ impl Writer {
             conn,
             sql,
             counters,
+            jitter: Jitter::new(),
         }
     }
 
@@ -207,15 +210,33 @@ impl Writer {
                         attempt += 1;
                         guard_all |= failure.guard_all;
                         self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        let pause = self.jitter.pause(attempt);
                         tracing::warn!(
                             error = %failure.error,
                             attempt,
+                            pause_ms = pause.as_millis() as u64,
                             batches = writes.len(),
                             "trying a commit group again"
                         );
+                        std::thread::sleep(pause);
                         continue;
                     }
                     let error = Arc::new(failure.error);
+                    if failure.retry {
+                        let gave_up = Arc::new(GaveUp {
+                            attempts: attempt,
+                            last: error,
+                        });
+                        tracing::error!(
+                            error = %gave_up,
+                            batches = writes.len(),
+                            "a commit group failed"
+                        );
+                        break replies
+                            .iter()
+                            .map(|_| Err(StoreError::backend("commit", Arc::clone(&gave_up))))
+                            .collect();
+                    }
                     break replies
                         .iter()
                         .map(|_| Err(StoreError::backend("commit", Arc::clone(&error))))

@@ -15,16 +15,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::client::{Client, raw_request};
 use super::game::Mutation;
-use super::ledger::{Ledger, Outcome, Sent};
-use super::server::{ServerSpec, quarantine_lines};
-use super::vanishing::rich_session_at_main;
-use super::verify::{open_store, verify};
+use super::ledger::{Ledger, Sent, gather};
+use super::server::ServerSpec;
+use super::vanishing::rich_sessions_at_main;
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -52,16 +50,7 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
     let runtime = round.runtime;
     let writers = round.size(4, 8);
     let mut ledger = Ledger::default();
-    let mut ids = Vec::new();
-    runtime.block_on(async {
-        let mut client = Client::new(address);
-        for _ in 0..writers {
-            let (id, version) = rich_session_at_main(&mut client).await?;
-            ledger.created(&id, version, true);
-            ids.push(id);
-        }
-        anyhow::Ok(())
-    })?;
+    let ids = rich_sessions_at_main(runtime, address, writers, &mut ledger)?;
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicU64::new(0));
     let mut rng = SplitMix64::new(round.seed());
@@ -116,23 +105,12 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
         }
     });
     stop.store(true, Ordering::SeqCst);
-    for task in polite {
-        let (id, sent, problems) = runtime.block_on(task).context("a writer failed")?;
-        for sent in sent {
-            ledger.sent(&id, sent.mutation, sent.outcome);
-        }
-        report.problems.extend(problems);
-    }
+    gather(runtime, polite, &mut ledger, &mut report.problems)?;
     report.notes.push(format!(
         "{} abusive connections closed by the server as they should be, {before} polite writes answered during the attack",
         verdicts.len()
     ));
-    let log = server.log().to_owned();
-    server.stop()?;
-    report.acknowledged = ledger.acknowledged();
-    let store = open_store(&db)?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db, &ledger)?;
     Ok(report)
 }
 
@@ -158,29 +136,14 @@ async fn polite(
             Mutation::Tax
         };
         let mut client = Client::new(address);
-        let outcome = match mutation.send(&mut client, &id).await {
-            Ok(reply) if reply.status == 200 => {
+        let answer = mutation.send(&mut client, &id).await;
+        let (outcome, problem) = mutation.judge(&format!("{id}: a polite "), answer);
+        match problem {
+            None => {
                 answered.fetch_add(1, Ordering::SeqCst);
-                mutation.outcome(&reply)
             }
-            Ok(reply) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} answered {} {}",
-                    reply.status, reply.body
-                ));
-                if reply.status < 500 {
-                    Outcome::Refused(reply.status)
-                } else {
-                    Outcome::Unknown
-                }
-            }
-            Err(error) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} got no answer: {error}"
-                ));
-                Outcome::Unknown
-            }
-        };
+            Some(problem) => problems.push(problem),
+        }
         sent.push(Sent { mutation, outcome });
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -10,9 +10,8 @@ use hyper::Method;
 use super::client::Client;
 use super::game::Mutation;
 use super::ledger::{Ledger, Outcome};
-use super::server::{ServerSpec, quarantine_lines};
+use super::server::ServerSpec;
 use super::vanishing::rich_session_at_main;
-use super::verify::{open_store, verify};
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -34,13 +33,8 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
             .runtime
             .block_on(crowd(server.address(), writers, requests, seed))?;
     report.injected = writers as u64;
-    report.acknowledged = ledger.acknowledged();
     report.problems.extend(problems);
-    let log = server.log().to_owned();
-    server.stop()?;
-    let store = open_store(&db.to_string_lossy())?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db.to_string_lossy(), &ledger)?;
     Ok(report)
 }
 
@@ -70,24 +64,9 @@ async fn crowd(
                     } else {
                         Mutation::Rename(format!("c{writer}.{n}"))
                     };
-                    let outcome = match mutation.send(&mut client, &id).await {
-                        Ok(reply) if reply.status == 200 => mutation.outcome(&reply),
-                        Ok(reply) => {
-                            problems.push(format!(
-                                "{mutation:?} answered {} {}",
-                                reply.status, reply.body
-                            ));
-                            if reply.status < 500 {
-                                Outcome::Refused(reply.status)
-                            } else {
-                                Outcome::Unknown
-                            }
-                        }
-                        Err(error) => {
-                            problems.push(format!("{mutation:?} got no answer: {error}"));
-                            Outcome::Unknown
-                        }
-                    };
+                    let answer = mutation.send(&mut client, &id).await;
+                    let (outcome, problem) = mutation.judge("", answer);
+                    problems.extend(problem);
                     sent.push((mutation, outcome));
                 }
                 (sent, problems)

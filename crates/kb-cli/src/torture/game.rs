@@ -88,6 +88,29 @@ impl Mutation {
         }
     }
 
+    /// What an answer to a writer that expects success says: the outcome
+    /// to record, and the problem to report unless it was a 200. `who`
+    /// names the writer in the problem (like `"ID: a polite "`). A
+    /// refusal (4xx) was not applied; a 5xx or no answer may have been.
+    pub fn judge(&self, who: &str, answer: Result<Reply, String>) -> (Outcome, Option<String>) {
+        match answer {
+            Ok(reply) if reply.status == 200 => (self.outcome(&reply), None),
+            Ok(reply) => {
+                let problem = format!("{who}{self:?} answered {} {}", reply.status, reply.body);
+                let outcome = if reply.status < 500 {
+                    Outcome::Refused(reply.status)
+                } else {
+                    Outcome::Unknown
+                };
+                (outcome, Some(problem))
+            }
+            Err(error) => (
+                Outcome::Unknown,
+                Some(format!("{who}{self:?} got no answer: {error}")),
+            ),
+        }
+    }
+
     /// The tag of a rename.
     pub fn tag(&self) -> Option<&str> {
         match self {

@@ -336,6 +336,31 @@ fn explain(id: &str, entries: &[LogEntry], after: u64, pending: &[&Mutation], ta
     }
 }
 
+/// What a writer task returns: its session's id, what it sent, and its
+/// problems.
+pub type WriterRun = (String, Vec<Sent>, Vec<String>);
+
+/// Waits for writers that each return their session's id, what they sent
+/// and their problems, and takes in what they sent; their problems are
+/// added to `problems`.
+pub fn gather(
+    runtime: &tokio::runtime::Runtime,
+    writers: Vec<tokio::task::JoinHandle<WriterRun>>,
+    ledger: &mut Ledger,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    for writer in writers {
+        let (id, sent, theirs) = runtime
+            .block_on(writer)
+            .map_err(|error| anyhow::anyhow!("a writer failed: {error}"))?;
+        for sent in sent {
+            ledger.sent(&id, sent.mutation, sent.outcome);
+        }
+        problems.extend(theirs);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,10 +16,10 @@ use serde_json::Value;
 
 use super::client::Client;
 use super::game::next_move;
-use super::ledger::{Ledger, Outcome, Sent};
+use super::ledger::{Ledger, Outcome, Sent, gather};
 use super::server::{ServerSpec, quarantine_lines};
 use super::storage::{Counters, PATIENCE, health, wait_for, write_on};
-use super::vanishing::rich_session_at_main;
+use super::vanishing::rich_sessions_at_main;
 use super::verify::{open_store, verify};
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
@@ -40,16 +40,7 @@ pub fn restart(round: &mut Round<'_>, bin: &Path) -> anyhow::Result<FaultReport>
     let writers = round.size(4, 8);
     let restarts = round.size(1, 3);
     let mut ledger = Ledger::default();
-    let mut ids = Vec::new();
-    runtime.block_on(async {
-        let mut client = Client::new(address);
-        for _ in 0..writers {
-            let (id, version) = rich_session_at_main(&mut client).await?;
-            ledger.created(&id, version, true);
-            ids.push(id);
-        }
-        anyhow::Ok(())
-    })?;
+    let ids = rich_sessions_at_main(runtime, address, writers, &mut ledger)?;
     let counters = Arc::new(Counters::default());
     let stop = Arc::new(AtomicBool::new(false));
     let mut rng = SplitMix64::new(round.seed());
@@ -114,25 +105,13 @@ pub fn restart(round: &mut Round<'_>, bin: &Path) -> anyhow::Result<FaultReport>
         }
     }
     stop.store(true, Ordering::SeqCst);
-    for task in tasks {
-        let (id, sent, theirs) = runtime.block_on(task).context("a writer failed")?;
-        for sent in sent {
-            ledger.sent(&id, sent.mutation, sent.outcome);
-        }
-        problems.extend(theirs);
-    }
+    gather(runtime, tasks, &mut ledger, &mut problems)?;
     if let Err(error) = result {
         problems.push(format!("{error:#}"));
     }
-    let log = server.log().to_owned();
-    server.stop()?;
-    report.acknowledged = ledger.acknowledged();
     report.notes.push(counters.note());
     report.problems.extend(problems);
-    let store = open_store(&url)?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    drop(store);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &url, &ledger)?;
     Ok(report)
 }
 

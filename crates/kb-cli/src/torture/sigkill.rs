@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::client::Client;
 use super::game::next_move;
 use super::ledger::{Ledger, Outcome};
-use super::server::{ServerSpec, quarantine_lines};
+use super::server::ServerSpec;
 use super::verify::{open_store, verify};
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
@@ -147,13 +147,7 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
         }
         players = alive;
     }
-    let log = server.log().to_owned();
-    server.stop()?;
-    let store = open_store(&db_arg)?;
-    let tally = verify(store.as_ref(), &ledger)?;
-    report.acknowledged = ledger.acknowledged();
-    report.absorb(tally);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db_arg, &ledger)?;
     Ok(report)
 }
 

@@ -23,10 +23,9 @@ use hyper::Method;
 
 use super::client::Client;
 use super::game::Mutation;
-use super::ledger::{Ledger, Outcome};
-use super::server::{ServerSpec, quarantine_lines};
-use super::vanishing::rich_session_at_main;
-use super::verify::{open_store, verify};
+use super::ledger::{Ledger, Outcome, gather};
+use super::server::ServerSpec;
+use super::vanishing::rich_sessions_at_main;
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -78,16 +77,7 @@ fn outage(
     let seed = round.seed();
     let runtime = round.runtime;
     let mut ledger = Ledger::default();
-    let mut ids = Vec::new();
-    runtime.block_on(async {
-        let mut client = Client::new(address);
-        for _ in 0..writers {
-            let (id, version) = rich_session_at_main(&mut client).await?;
-            ledger.created(&id, version, true);
-            ids.push(id);
-        }
-        anyhow::Ok(())
-    })?;
+    let ids = rich_sessions_at_main(runtime, address, writers, &mut ledger)?;
     let counters = Arc::new(Counters::default());
     let stop = Arc::new(AtomicBool::new(false));
     let mut rng = SplitMix64::new(seed);
@@ -145,24 +135,13 @@ fn outage(
         anyhow::Ok(())
     });
     stop.store(true, Ordering::SeqCst);
-    for task in tasks {
-        let (id, sent, theirs) = runtime.block_on(task).context("a writer failed")?;
-        for sent in sent {
-            ledger.sent(&id, sent.mutation, sent.outcome);
-        }
-        problems.extend(theirs);
-    }
+    gather(runtime, tasks, &mut ledger, &mut problems)?;
     if let Err(error) = result {
         problems.push(format!("{error:#}"));
     }
-    let log = server.log().to_owned();
-    server.stop()?;
-    report.acknowledged = ledger.acknowledged();
     report.notes.push(counters.note());
     report.problems.extend(problems);
-    let store = open_store(&db)?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db, &ledger)?;
     Ok(report)
 }
 
@@ -262,10 +241,6 @@ pub(super) async fn write_on(
         };
         let sent_at = Instant::now();
         let outcome = match mutation.send(&mut client, &id).await {
-            Ok(reply) if reply.status == 200 => {
-                counters.acked.fetch_add(1, Ordering::SeqCst);
-                mutation.outcome(&reply)
-            }
             Ok(reply) if reply.status == 503 => {
                 if reply.code() != "STORAGE_UNAVAILABLE" || reply.retry_after.is_none() {
                     problems.push(format!(
@@ -282,20 +257,15 @@ pub(super) async fn write_on(
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 Outcome::Unknown
             }
-            Ok(reply) => {
-                problems.push(format!(
-                    "{id}: {mutation:?} answered {} {}",
-                    reply.status, reply.body
-                ));
-                if reply.status < 500 {
-                    Outcome::Refused(reply.status)
-                } else {
-                    Outcome::Unknown
+            answer => {
+                let (outcome, problem) = mutation.judge(&format!("{id}: "), answer);
+                match problem {
+                    None => {
+                        counters.acked.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Some(problem) => problems.push(problem),
                 }
-            }
-            Err(error) => {
-                problems.push(format!("{id}: {mutation:?} got no answer: {error}"));
-                Outcome::Unknown
+                outcome
             }
         };
         sent.push(super::ledger::Sent { mutation, outcome });

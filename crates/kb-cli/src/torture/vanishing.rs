@@ -20,8 +20,8 @@ use kb_store::SessionStore;
 use super::client::{Client, VanishPoint, raw_request, vanish};
 use super::game::{Mutation, at_a_main, rich_session};
 use super::ledger::{Ledger, Outcome};
-use super::server::{ServerSpec, quarantine_lines};
-use super::verify::{open_store, verify};
+use super::server::ServerSpec;
+use super::verify::open_store;
 use super::{FaultReport, Round};
 use crate::rng::SplitMix64;
 
@@ -56,12 +56,8 @@ pub fn run(round: &mut Round<'_>) -> anyhow::Result<FaultReport> {
         store.as_ref(),
     )));
     drop(store);
-    let log = server.log().to_owned();
-    server.stop()?;
     report.problems.extend(problems);
-    let store = open_store(&db.to_string_lossy())?;
-    report.absorb(verify(store.as_ref(), &ledger)?);
-    report.problems.extend(quarantine_lines(&log));
+    report.conclude(server, &db.to_string_lossy(), &ledger)?;
     Ok(report)
 }
 
@@ -136,6 +132,26 @@ pub async fn storm(
     Ok((ledger, resets.load(Ordering::Relaxed), problems))
 }
 
+/// Creates `count` rich sessions at A's main phase on the server at
+/// `address`, each recorded in `ledger`; their ids.
+pub fn rich_sessions_at_main(
+    runtime: &tokio::runtime::Runtime,
+    address: SocketAddr,
+    count: usize,
+    ledger: &mut Ledger,
+) -> anyhow::Result<Vec<String>> {
+    runtime.block_on(async {
+        let mut client = Client::new(address);
+        let mut ids = Vec::new();
+        for _ in 0..count {
+            let (id, version) = rich_session_at_main(&mut client).await?;
+            ledger.created(&id, version, true);
+            ids.push(id);
+        }
+        Ok(ids)
+    })
+}
+
 /// Creates a rich session and advances it to A's main phase.
 pub async fn rich_session_at_main(client: &mut Client) -> anyhow::Result<(String, u64)> {
     let created = client
@@ -183,26 +199,9 @@ async fn polite(
         } else {
             Mutation::Tax
         };
-        let outcome = match mutation.send(&mut client, &id).await {
-            Ok(reply) if reply.status == 200 => mutation.outcome(&reply),
-            Ok(reply) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} answered {} {}",
-                    reply.status, reply.body
-                ));
-                if reply.status < 500 {
-                    Outcome::Refused(reply.status)
-                } else {
-                    Outcome::Unknown
-                }
-            }
-            Err(error) => {
-                problems.push(format!(
-                    "{id}: a polite {mutation:?} got no answer: {error}"
-                ));
-                Outcome::Unknown
-            }
-        };
+        let answer = mutation.send(&mut client, &id).await;
+        let (outcome, problem) = mutation.judge(&format!("{id}: a polite "), answer);
+        problems.extend(problem);
         ledger.sent(&id, mutation, outcome);
     }
     (ledger, problems)

@@ -234,3 +234,57 @@ fn a_missing_or_foreign_database_is_bad_input() {
     std::fs::write(&text, "not a database at all").unwrap();
     admin(&text, &["check"]).bad_input(&["cannot use the database"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_killed_at_any_moment_leaves_a_sound_copy_or_none_and_the_database_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let server = Launch::new().start(&db);
+    // Enough sessions that a copy takes more than an instant.
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        ids.push(played(&server, &format!("P{n}")).await.0);
+    }
+    let mut complete = 0;
+    for attempt in 0..12u64 {
+        let copy = dir.path().join(format!("backup-{attempt}.db"));
+        let mut backup = std::process::Command::new(env!("CARGO_BIN_EXE_kingdom"))
+            .args(["admin", "--db", db.to_str().unwrap(), "backup", "--to"])
+            .arg(&copy)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // SIGKILL at a different moment each time, from at once to after
+        // it probably finished.
+        std::thread::sleep(std::time::Duration::from_millis(attempt * attempt));
+        let _ = backup.kill();
+        let status = backup.wait().unwrap();
+        if copy.exists() {
+            // A file at the destination is a whole, sound backup.
+            let check = admin(&copy, &["check"]);
+            assert_eq!(
+                check.code, 0,
+                "attempt {attempt} ({status}): {}{}",
+                check.stdout, check.stderr
+            );
+            let list = admin(&copy, &["list"]);
+            assert_eq!(list.code, 0, "{}", list.stderr);
+            for id in &ids {
+                assert!(list.stdout.contains(id.as_str()), "{}", list.stdout);
+            }
+            complete += 1;
+        }
+        // The live database is untouched and still served.
+        let check = admin(&db, &["check"]);
+        assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+        let listing = server.client(DEV).get_ok("/sessions").await;
+        assert_eq!(listing["sessions"].as_array().unwrap().len(), ids.len());
+    }
+    // One more, not killed, completes beside whatever the kills left.
+    let last = dir.path().join("backup-last.db");
+    let backup = admin(&db, &["backup", "--to", last.to_str().unwrap()]);
+    assert_eq!(backup.code, 0, "{}", backup.stderr);
+    eprintln!("{complete} of 12 killed backups had completed");
+    server.kill();
+}

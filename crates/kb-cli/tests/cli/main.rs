@@ -11,6 +11,7 @@ mod ai_kill;
 mod bench;
 mod crash;
 mod live;
+mod logging;
 mod on_postgres;
 mod ops;
 mod replay;

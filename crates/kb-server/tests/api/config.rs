@@ -362,3 +362,35 @@ fn a_public_bind_needs_a_token_table_or_guests() {
     let dev = Authenticator::for_listener_with_guests(None, loopback, true).unwrap();
     assert!(dev.uses_dev_token());
 }
+
+#[test]
+fn the_summary_interval_comes_from_the_flag_then_the_environment_then_60_s() {
+    let every = |args: &[&str], env: &[(&str, &str)]| config(args, env).unwrap().log_summary_every;
+    assert_eq!(every(&[], &[]), Duration::from_secs(60));
+    assert_eq!(
+        every(&[], &[("KB_SERVER_LOG_SUMMARY_EVERY", "5")]),
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        every(
+            &["--log-summary-every", "2"],
+            &[("KB_SERVER_LOG_SUMMARY_EVERY", "5")]
+        ),
+        Duration::from_secs(2)
+    );
+    // Blank means unset.
+    assert_eq!(
+        every(&[], &[("KB_SERVER_LOG_SUMMARY_EVERY", " ")]),
+        Duration::from_secs(60)
+    );
+    let error = config(&[], &[("KB_SERVER_LOG_SUMMARY_EVERY", "0")]).unwrap_err();
+    assert!(
+        error.to_string().contains("KB_SERVER_LOG_SUMMARY_EVERY"),
+        "{error}"
+    );
+    let error = ServeArgs::try_parse_from(["serve", "--log-summary-every", "soon"]).unwrap_err();
+    assert!(
+        error.to_string().contains("positive number of seconds"),
+        "{error}"
+    );
+}
