@@ -9,7 +9,7 @@
 //! result and state are not stored: the stream plays the entry on a replica
 //! of the game at the version before it (the engine is deterministic, so
 //! this is what the write produced). The streams of one session in one
-//! process share one replica and the last few rendered events ([`Feed`]);
+//! process share one replica and the last few rendered events (`Feed`);
 //! a stream resuming further back plays from a replica of its own, rebuilt
 //! from the log, and hands it over once it has caught up.
 //!
