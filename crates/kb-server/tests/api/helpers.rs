@@ -546,6 +546,18 @@ impl TestApp {
         .await
     }
 
+    /// How many sessions the server holds, as an admin lists them.
+    pub async fn session_count(&self) -> usize {
+        let listing = self
+            .call(Method::GET, "/sessions", Some(ADMIN), None)
+            .await
+            .json();
+        listing["sessions"]
+            .as_array()
+            .expect("a session list")
+            .len()
+    }
+
     /// `POST /sessions` with `body`; asserts 201 and returns the state.
     pub async fn create_session(&self, token: &str, body: &str) -> Value {
         let response = self
