@@ -104,6 +104,13 @@ pub async fn ai_turn(
     let ApiJson(request) = body.map_err(|r| r.with_message(messages::INVALID_AI_TURN_REQUEST))?;
     let expected = if_match(&headers)?;
     let seat = request.player_id;
+    // Who may not play this seat hears so first, whatever the session's
+    // state (a stale version, a phase already complete).
+    state
+        .manager()
+        .authorize_async(&caller, &id, Command::AiTurn { player_id: seat })
+        .await
+        .map_err(session_error)?;
     match request.mode {
         AiTurnMode::Turn => turn(state, caller, id, seat, expected).await,
         AiTurnMode::Step => step(state, caller, id, seat, expected).await,

@@ -14,10 +14,32 @@
 //! * A **spectator** credential sees its session and writes nothing.
 //! * Anyone else does not see the session.
 
+use std::sync::Arc;
+
 use kb_engine::{Command, Game, PlayerId};
 
-use super::{Caller, SeatGrant, Slot};
+use super::{Caller, SeatGrant, SessionManager, Slot};
 use crate::error::SessionError;
+
+impl SessionManager {
+    /// Whether `caller` may run `command` on the session as it is now: for
+    /// a route that reads (and perhaps thinks) before it writes, so that a
+    /// caller who may not write is told so before anything else (a stale
+    /// version, a phase already complete). The write checks again under
+    /// the session's lock.
+    pub async fn authorize_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+        command: Command,
+    ) -> Result<(), SessionError> {
+        let asking = caller.clone();
+        self.read_async(caller, session_id, move |view| {
+            may_command(&asking, view.game, &command)
+        })
+        .await?
+    }
+}
 
 /// Whether `caller` may see the session in `slot` at all.
 pub(super) fn may_see(caller: &Caller, slot: &Slot) -> bool {
