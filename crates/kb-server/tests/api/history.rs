@@ -48,6 +48,29 @@ async fn a_snapshot_at_a_version_is_the_state_that_version_showed() {
 }
 
 #[tokio::test]
+async fn a_snapshot_at_a_version_is_the_same_before_and_after_a_checkpoint() {
+    // Checkpoints every 8 entries: a past version is rebuilt from the
+    // latest checkpoint when it is not after it, from the start otherwise.
+    let mut options =
+        kb_session::ManagerOptions::new(std::sync::Arc::new(kb_store::MemoryStore::new()));
+    options.checkpoint_every = 8;
+    let manager = std::sync::Arc::new(kb_session::SessionManager::new(options).unwrap());
+    let app = TestApp::game_over(manager);
+    let id = app.new_session(ALICE).await;
+    let mut seen = vec![app.snapshot(ALICE, &id).await];
+    for _ in 0..30 {
+        app.advance(ALICE, &id).await;
+        seen.push(app.snapshot(ALICE, &id).await);
+    }
+    for state in &seen {
+        let at = version(state);
+        let past = snapshot_at(&app, ALICE, &id, &at.to_string()).await;
+        assert_eq!(past.status, 200, "{}", past.text());
+        assert_eq!(&past.json(), state, "at {at}");
+    }
+}
+
+#[tokio::test]
 async fn a_snapshot_is_not_sent_again_when_its_etag_matches() {
     let app = TestApp::game();
     let id = app.new_session(ALICE).await;

@@ -13,6 +13,18 @@ use super::write::{Change, Mode};
 use super::{Caller, Live, SessionManager, SessionView, Slot, SlotState, off_thread};
 use crate::error::SessionError;
 
+/// Where [`SessionManager::past`] replays from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum From {
+    /// The session's checkpoint when it is not after the version asked
+    /// for (a stream resuming near the end of a long game replays a few
+    /// entries, not the whole game); the start otherwise.
+    Checkpoint,
+    /// The start entry, always: the caller needs every entry up to the
+    /// version ([`Past::commands`]).
+    Start,
+}
+
 /// A session rebuilt at a version.
 struct Past {
     record: SessionRecord,
@@ -20,6 +32,8 @@ struct Past {
     ai_level: Option<String>,
     content: Arc<SessionContent>,
     game: Game,
+    /// The log's entries up to the version: all of them from
+    /// [`From::Start`], only those after the checkpoint otherwise.
     commands: Vec<String>,
 }
 
@@ -35,7 +49,7 @@ impl SessionManager {
     ) -> Result<R, SessionError> {
         let (manager, caller, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
         off_thread(move || {
-            let past = manager.past(&caller, &id, at)?;
+            let past = manager.past(&caller, &id, at, From::Checkpoint)?;
             let view = SessionView {
                 session_id: &id,
                 version: at,
@@ -68,7 +82,7 @@ impl SessionManager {
             }
         };
         let (manager, reader, id) = (Arc::clone(self), caller.clone(), session_id.to_owned());
-        let past = off_thread(move || manager.past(&reader, &id, at)).await?;
+        let past = off_thread(move || manager.past(&reader, &id, at, From::Start)).await?;
         let (manager, caller) = (Arc::clone(self), caller.clone());
         super::write::detached(async move {
             manager.check_open()?;
@@ -134,8 +148,15 @@ impl SessionManager {
         .await
     }
 
-    /// The session at version `at`, rebuilt from its log. Blocks.
-    fn past(&self, caller: &Caller, session_id: &str, at: u64) -> Result<Past, SessionError> {
+    /// The session at version `at`, rebuilt from its log (from where
+    /// `from` says). Blocks.
+    fn past(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+        at: u64,
+        from: From,
+    ) -> Result<Past, SessionError> {
         self.check_open()?;
         let slot = self.slot(caller, session_id)?;
         let state = self.open(&slot)?;
@@ -146,28 +167,45 @@ impl SessionManager {
             )));
         }
         let record = state.record.clone();
-        let content = state.live.as_ref().expect("opened").content.clone();
+        let live = state.live.as_ref().expect("opened");
+        let (content, ai_level) = (live.content.clone(), live.ai_level.clone());
         drop(state);
         let limit = usize::try_from(at).unwrap_or(usize::MAX);
-        let commands = self
-            .store
-            .load_range(session_id, 0, limit)
-            .map_err(SessionError::Unavailable)?;
-        let (game, reached) =
-            crate::log::replay(content.content().clone(), record.dev_mode, None, &commands)
-                .map_err(|reason| {
-                    tracing::error!(session_id, reason, "a session's log does not replay");
-                    SessionError::Concurrent {
-                        session_id: session_id.to_owned(),
-                    }
-                })?;
+        let unavailable = SessionError::Unavailable;
+        let mut log = match from {
+            From::Checkpoint => self.store.load_log(session_id).map_err(unavailable)?,
+            From::Start => kb_store::GameLog::default(),
+        };
+        let checkpoint = log.checkpoint.take().filter(|c| c.version <= at);
+        let commands = match &checkpoint {
+            Some(checkpoint) => {
+                log.commands
+                    .truncate(usize::try_from(at - checkpoint.version).unwrap_or(usize::MAX));
+                log.commands
+            }
+            None => self
+                .store
+                .load_range(session_id, 0, limit)
+                .map_err(unavailable)?,
+        };
+        let (game, reached) = crate::log::replay(
+            content.content().clone(),
+            record.dev_mode,
+            checkpoint.as_ref(),
+            &commands,
+        )
+        .map_err(|reason| {
+            tracing::error!(session_id, reason, "a session's log does not replay");
+            SessionError::Concurrent {
+                session_id: session_id.to_owned(),
+            }
+        })?;
         if reached != at {
             // The session was deleted (or its log cut) meanwhile.
             return Err(SessionError::NotFound {
                 session_id: session_id.to_owned(),
             });
         }
-        let ai_level = crate::log::ai_level_of(commands.first());
         Ok(Past {
             ai_level,
             record,
