@@ -51,6 +51,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::presence;
 use super::sessions::{json, require, session_error};
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
@@ -104,17 +105,6 @@ impl Drop for StreamPermit {
             }
         }
     }
-}
-
-/// The event streams `user_id` holds open in this process (a seat
-/// credential's user id is `grant:<grant id>`; `GET …/seats` shows its
-/// seat as connected while it streams).
-pub(crate) fn open_streams(user_id: &str) -> usize {
-    OPEN.lock()
-        .expect("streams lock")
-        .get(user_id)
-        .copied()
-        .unwrap_or(0)
 }
 
 /// Query of the event and log routes (numbers as text, so that a bad one is
@@ -242,6 +232,11 @@ pub async fn events(
         .await
         .map_err(session_error)?;
     let permit = StreamPermit::take(&caller.user_id)?;
+    let playing = manager
+        .seats_played_by(&caller, &id)
+        .await
+        .map_err(session_error)?;
+    let (presence, present) = presence::watch(&id, playing);
     let last = after.unwrap_or(version);
     let mut stream = Stream {
         manager,
@@ -249,8 +244,9 @@ pub async fn events(
         feed: Feed::of(&id),
         id,
         last,
-        pending: VecDeque::new(),
+        pending: VecDeque::from([presence_event(&present)]),
         follow,
+        presence,
         done: false,
         caught_up: false,
         own: None,
@@ -449,6 +445,9 @@ struct Stream {
     /// Events rendered, not sent yet.
     pending: VecDeque<Event>,
     follow: tokio::sync::broadcast::Receiver<kb_session::Committed>,
+    /// The session's presence; while held, the seats this stream's caller
+    /// plays count as connected.
+    presence: presence::Watch,
     done: bool,
     /// The last read of the log found less than a page.
     caught_up: bool,
@@ -472,11 +471,8 @@ impl Stream {
                 // A full page was read (or none yet): read on before
                 // waiting.
                 self.caught_up = true;
-            } else {
-                self.wait().await;
-                if self.done {
-                    continue;
-                }
+            } else if !self.wait().await || self.done {
+                continue;
             }
             self.read_log().await;
         }
@@ -592,8 +588,10 @@ impl Stream {
         self.done = true;
     }
 
-    /// Waits until there may be something new in the log.
-    async fn wait(&mut self) {
+    /// Waits until there may be something new in the log (`true`), or
+    /// until something else happened: a presence change was queued, or the
+    /// stream is done (`false`).
+    async fn wait(&mut self) -> bool {
         let poll = async {
             if !self.manager.is_shared() {
                 std::future::pending::<()>().await;
@@ -613,18 +611,34 @@ impl Stream {
         };
         tokio::select! {
             change = self.follow.recv() => match change {
-                Ok(change) if change.ended => self.end_deleted(),
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Ok(change) if change.ended => {
+                    self.end_deleted();
+                    false
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => true,
                 Err(RecvError::Closed) => {
                     // Nobody publishes on this channel any more (the
                     // session ended): the log says what is left.
                     self.follow = self.manager.follow(&self.id);
+                    true
                 }
             },
-            () = poll => {}
-            () = shutdown => self.done = true,
+            present = self.presence.next() => {
+                self.pending.push_back(presence_event(&present));
+                false
+            }
+            () = poll => true,
+            () = shutdown => {
+                self.done = true;
+                false
+            }
         }
     }
+}
+
+/// A `presence` event (no `id`: it does not move `Last-Event-ID`).
+fn presence_event(data: &str) -> Event {
+    Event::default().event("presence").data(data)
 }
 
 /// The event of the start entry (version 1), `game` being the game it

@@ -6,6 +6,7 @@ pub mod events;
 pub mod forecast;
 pub mod health;
 pub mod metrics;
+pub(crate) mod presence;
 pub mod proceed;
 pub(crate) mod render;
 pub mod seats;

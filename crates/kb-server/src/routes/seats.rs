@@ -11,6 +11,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kb_engine::PlayerId;
 use kb_session::{SeatHolder, SeatView};
 use kb_store::{GrantKind, SPECTATOR};
 use serde::{Deserialize, Serialize};
@@ -185,13 +186,12 @@ struct SeatsBody {
     spectators: Vec<SeatBody>,
 }
 
-/// A seat as sent; a credential holding an event stream open here counts
-/// as connected.
-fn seat_body(view: SeatView) -> SeatBody {
+/// A seat as sent: a seat whose player holds an event stream open here
+/// counts as connected.
+fn seat_body(session_id: &str, view: SeatView) -> SeatBody {
     let streaming = match &view.holder {
-        SeatHolder::Credential { grant_id } => {
-            super::events::open_streams(&format!("grant:{grant_id}")) > 0
-        }
+        SeatHolder::Credential { .. } | SeatHolder::Owner => PlayerId::parse(&view.role)
+            .is_some_and(|seat| super::presence::streaming(session_id, seat)),
         _ => false,
     };
     let (holder, grant_id) = match view.holder {
@@ -224,10 +224,12 @@ pub async fn seats(
         .map_err(session_error)?;
     let (spectators, seats): (Vec<SeatView>, Vec<SeatView>) =
         views.into_iter().partition(|view| view.role == SPECTATOR);
+    let seats = seats.into_iter().map(|v| seat_body(&id, v)).collect();
+    let spectators = spectators.into_iter().map(|v| seat_body(&id, v)).collect();
     let body = SeatsBody {
         session_id: id,
-        seats: seats.into_iter().map(seat_body).collect(),
-        spectators: spectators.into_iter().map(seat_body).collect(),
+        seats,
+        spectators,
     };
     Ok(axum::Json(body).into_response())
 }

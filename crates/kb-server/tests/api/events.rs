@@ -12,7 +12,7 @@ use tower::ServiceExt;
 use crate::helpers::*;
 
 /// Opens an event stream; returns its status and body.
-async fn open(
+pub(crate) async fn open(
     app: &TestApp,
     path: &str,
     token: &str,
@@ -34,10 +34,21 @@ async fn open(
 }
 
 /// One parsed event: (`event` name, `id`, data).
-type Sse = (Option<String>, Option<u64>, String);
+pub(crate) type Sse = (Option<String>, Option<u64>, String);
 
-/// Reads the next event (skipping comment lines) from a stream.
+/// Reads the next event of the log or the stream's end (skipping
+/// `presence` events and comment lines).
 async fn next_event(body: &mut BodyDataStream, buffer: &mut String) -> Sse {
+    loop {
+        let event = next_any(body, buffer).await;
+        if event.0.as_deref() != Some("presence") {
+            return event;
+        }
+    }
+}
+
+/// Reads the next event, whatever it is (skipping comment lines).
+pub(crate) async fn next_any(body: &mut BodyDataStream, buffer: &mut String) -> Sse {
     loop {
         if let Some(end) = buffer.find("\n\n") {
             let block: String = buffer.drain(..end + 2).collect();
@@ -372,13 +383,17 @@ async fn a_quiet_stream_sends_heartbeats() {
     let id = app.new_session(ALICE).await;
     let (status, mut body) = open(&app, &format!("/sessions/{id}/events"), ALICE, &[]).await;
     assert_eq!(status, 200);
-    // Nothing happens in the session: what arrives is comment lines only.
+    // Nothing happens in the session: after who is connected, what
+    // arrives is comment lines only.
     let mut text = String::new();
-    while text.matches("\n\n").count() < 3 {
+    while text.matches("\n\n").count() < 4 {
         let chunk = body.next().await.expect("the stream goes on").unwrap();
         text.push_str(std::str::from_utf8(&chunk).unwrap());
     }
-    for block in text.split_terminator("\n\n") {
+    let mut blocks = text.split_terminator("\n\n");
+    let first = blocks.next().unwrap();
+    assert!(first.starts_with("event: presence"), "{first:?}");
+    for block in blocks {
         assert!(block.starts_with(':'), "a heartbeat comment: {block:?}");
     }
     // And the stream still delivers.

@@ -198,15 +198,7 @@ async fn a_spectator_reads_and_streams_but_never_writes() {
                 | "/sessions/{id}"
         );
         let response = app.call_route(&route, &id, &watcher).await;
-        if route.path == "/sessions/{id}/ai-turn" {
-            // The AI route plans on a read first: here B has no AI, which
-            // the engine answers before the write would be refused.
-            assert!(
-                [403, 409].contains(&response.status.as_u16()),
-                "{}",
-                response.text()
-            );
-        } else if writes {
+        if writes {
             assert_eq!(response.status, 403, "{}: {}", route.path, response.text());
         } else {
             assert!(
@@ -216,6 +208,20 @@ async fn a_spectator_reads_and_streams_but_never_writes() {
                 response.text()
             );
         }
+    }
+    // The AI route reads before it writes: the refusal still comes first,
+    // before a stale version or a phase the AI has nothing to do in.
+    for seat in ["A", "B"] {
+        let response = app
+            .call_with(
+                Method::POST,
+                &format!("/sessions/{id}/ai-turn"),
+                Some(&watcher),
+                Some(&json!({ "playerId": seat }).to_string()),
+                &[("if-match", "\"99\"")],
+            )
+            .await;
+        assert_eq!(response.envelope(403).code, ErrorCode::Forbidden, "{seat}");
     }
     assert_eq!(version(&app.snapshot(ALICE, &id).await), 1);
 }
@@ -522,4 +528,58 @@ async fn a_seat_is_connected_while_its_credential_streams_events() {
     assert_eq!(connected().await, true, "streaming for two minutes");
     drop(stream);
     assert_eq!(connected().await, false, "stream closed");
+}
+
+/// The next event of a stream, which must be a `presence` event without an
+/// id; its data.
+async fn presence(body: &mut axum::body::BodyDataStream, buffer: &mut String) -> Value {
+    let (name, id, data) = crate::events::next_any(body, buffer).await;
+    assert_eq!(name.as_deref(), Some("presence"), "{data}");
+    assert_eq!(id, None, "a presence event does not move Last-Event-ID");
+    serde_json::from_str(&data).unwrap()
+}
+
+#[tokio::test]
+async fn streams_tell_each_other_when_a_seat_connects_or_leaves() {
+    let app = TestApp::game();
+    let id = two_humans(&app).await;
+    let bea = join(&app, &id, "B").await;
+    let watcher = join(&app, &id, "spectator").await;
+    let path = format!("/sessions/{id}/events");
+    let mut buffer = String::new();
+    // The owner plays A: her stream starts with who is connected.
+    let (status, mut alice) = crate::events::open(&app, &path, ALICE, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        presence(&mut alice, &mut buffer).await,
+        json!({"seats": {"A": true, "B": false}})
+    );
+    assert_eq!(seats(&app, ALICE, &id).await["seats"][0]["connected"], true);
+    // B connects: A hears of it, and B's stream starts with both.
+    let (_, mut b_stream) = crate::events::open(&app, &path, &bea, &[]).await;
+    assert_eq!(
+        presence(&mut alice, &mut buffer).await,
+        json!({"seat": "B", "connected": true, "seats": {"A": true, "B": true}})
+    );
+    let mut b_buffer = String::new();
+    assert_eq!(
+        presence(&mut b_stream, &mut b_buffer).await,
+        json!({"seats": {"A": true, "B": true}})
+    );
+    // A spectator comes and goes unannounced; a move is an event with an
+    // id, as ever.
+    let (_, spectator) = crate::events::open(&app, &path, &watcher, &[]).await;
+    drop(spectator);
+    let moved = version(&app.advance(ALICE, &id).await);
+    let (name, event_id, _) = crate::events::next_any(&mut alice, &mut buffer).await;
+    assert_eq!((name, event_id), (None, Some(moved)));
+    // B leaves: A hears of it next, and the seats say so.
+    drop(b_stream);
+    assert_eq!(
+        presence(&mut alice, &mut buffer).await,
+        json!({"seat": "B", "connected": false, "seats": {"A": true, "B": false}})
+    );
+    assert_eq!(seats(&app, ALICE, &id).await["seats"][0]["connected"], true);
+    drop(alice);
+    assert_eq!(seats(&app, &bea, &id).await["seats"][0]["connected"], false);
 }

@@ -321,6 +321,30 @@ impl SessionManager {
             .map_err(refused)
     }
 
+    /// The seats `caller` plays in a session: a seat credential's own
+    /// seat; for the owner, the human seats no credential holds; none for
+    /// a spectator, an admin who does not own it, or anyone else.
+    pub async fn seats_played_by(
+        self: &Arc<Self>,
+        caller: &Caller,
+        session_id: &str,
+    ) -> Result<Vec<PlayerId>, SessionError> {
+        if let Some(grant) = &caller.grant {
+            return Ok(grant.seat.into_iter().collect());
+        }
+        let slot = self.slot_in(Mode::Async(self), caller, session_id).await?;
+        if slot.owner.as_deref() != Some(caller.user_id.as_str()) {
+            return Ok(Vec::new());
+        }
+        let seats = self.seats_async(caller, session_id).await?;
+        Ok(PlayerId::ALL
+            .into_iter()
+            .zip(seats)
+            .filter(|(_, view)| view.holder == SeatHolder::Owner)
+            .map(|(seat, _)| seat)
+            .collect())
+    }
+
     /// Who holds each seat (then each live spectator credential), with
     /// presence. Anyone who may see the session may ask.
     pub async fn seats_async(
