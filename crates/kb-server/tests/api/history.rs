@@ -22,22 +22,34 @@ async fn snapshot_at(app: &TestApp, token: &str, id: &str, at: &str) -> TestResp
     .await
 }
 
-#[tokio::test]
-async fn a_snapshot_at_a_version_is_the_state_that_version_showed() {
-    let app = TestApp::game();
-    let id = app.new_session(ALICE).await;
-    let mut seen = vec![app.snapshot(ALICE, &id).await];
-    for _ in 0..4 {
-        app.advance(ALICE, &id).await;
-        seen.push(app.snapshot(ALICE, &id).await);
+/// Advances `id` `times` times; the snapshot at each version, as it was.
+async fn play_and_remember(app: &TestApp, id: &str, times: usize) -> Vec<Value> {
+    let mut seen = vec![app.snapshot(ALICE, id).await];
+    for _ in 0..times {
+        app.advance(ALICE, id).await;
+        seen.push(app.snapshot(ALICE, id).await);
     }
-    for state in &seen {
+    seen
+}
+
+/// Asks for each remembered version again with `snapshot?at=V`: the same
+/// state, with the version as its ETag.
+async fn assert_past_is_as_seen(app: &TestApp, id: &str, seen: &[Value]) {
+    for state in seen {
         let at = version(state);
-        let past = snapshot_at(&app, ALICE, &id, &at.to_string()).await;
+        let past = snapshot_at(app, ALICE, id, &at.to_string()).await;
         assert_eq!(past.status, 200, "{}", past.text());
         assert_eq!(&past.json(), state, "at {at}");
         assert_eq!(past.headers["etag"], format!("\"{at}\"").as_str());
     }
+}
+
+#[tokio::test]
+async fn a_snapshot_at_a_version_is_the_state_that_version_showed() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let seen = play_and_remember(&app, &id, 4).await;
+    assert_past_is_as_seen(&app, &id, &seen).await;
     let now = version(seen.last().unwrap());
     for bad in ["0", &(now + 1).to_string(), "x", "-1"] {
         let response = snapshot_at(&app, ALICE, &id, bad).await;
@@ -57,17 +69,8 @@ async fn a_snapshot_at_a_version_is_the_same_before_and_after_a_checkpoint() {
     let manager = std::sync::Arc::new(kb_session::SessionManager::new(options).unwrap());
     let app = TestApp::game_over(manager);
     let id = app.new_session(ALICE).await;
-    let mut seen = vec![app.snapshot(ALICE, &id).await];
-    for _ in 0..30 {
-        app.advance(ALICE, &id).await;
-        seen.push(app.snapshot(ALICE, &id).await);
-    }
-    for state in &seen {
-        let at = version(state);
-        let past = snapshot_at(&app, ALICE, &id, &at.to_string()).await;
-        assert_eq!(past.status, 200, "{}", past.text());
-        assert_eq!(&past.json(), state, "at {at}");
-    }
+    let seen = play_and_remember(&app, &id, 30).await;
+    assert_past_is_as_seen(&app, &id, &seen).await;
 }
 
 #[tokio::test]

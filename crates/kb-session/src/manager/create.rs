@@ -132,6 +132,18 @@ impl SessionManager {
             id, record, live, ..
         } = prepared;
         self.contents.mark_stored(live.content.id().as_str());
+        Ok(self.install_new(id, record, live, render))
+    }
+
+    /// Announces a session just committed for the first time (created or
+    /// forked), renders its first view and makes it live in memory.
+    pub(super) fn install_new<R>(
+        &self,
+        id: Arc<str>,
+        record: SessionRecord,
+        live: Live,
+        render: impl FnOnce(&SessionView<'_>) -> R,
+    ) -> R {
         let now = record.created_at;
         let view = SessionView {
             session_id: &id,
@@ -159,7 +171,7 @@ impl SessionManager {
             .write()
             .expect("sessions lock")
             .insert(id, slot);
-        Ok(rendered)
+        rendered
     }
 
     /// The limit, when the count it applies to is the store's (shared mode).

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use kb_content::SessionContent;
 use kb_engine::Game;
 use kb_store::{SessionRecord, Write};
-use tokio::sync::Mutex as SlotLock;
 
-use super::write::{Change, Mode};
-use super::{Caller, Live, SessionManager, SessionView, Slot, SlotState, off_thread};
+use super::write::Mode;
+use super::{Caller, Live, SessionManager, SessionView, off_thread};
 use crate::error::SessionError;
 
 /// Where [`SessionManager::past`] replays from.
@@ -116,34 +115,7 @@ impl SessionManager {
                 game: past.game,
                 ai_level: past.ai_level,
             };
-            let view = SessionView {
-                session_id: &id,
-                version: at,
-                created_at: now,
-                game: &live.game,
-                content: &live.content,
-                ai_level: live.ai_level.as_deref(),
-            };
-            manager.committed(Change::Created { view: &view });
-            let rendered = render(&view);
-            let slot = Arc::new(Slot {
-                id: id.clone(),
-                created_at: now,
-                owner: record.owner.clone(),
-                state: SlotLock::new(SlotState {
-                    record,
-                    last_access: now,
-                    read_unflushed: false,
-                    live: Some(live),
-                    gone: false,
-                }),
-            });
-            manager
-                .sessions
-                .write()
-                .expect("sessions lock")
-                .insert(id, slot);
-            Ok(rendered)
+            Ok(manager.install_new(id, record, live, render))
         })
         .await
     }
