@@ -166,6 +166,13 @@ pub async fn proceed(
         )
     })
     .await?;
+    // Who may not take the first step hears so first (not 409).
+    let first = next_command(&game, 0).unwrap_or(Command::Advance);
+    state
+        .manager()
+        .authorize_async(&caller, &id, first)
+        .await
+        .map_err(session_error)?;
     if let Some(expected) = expected
         && expected != version
     {

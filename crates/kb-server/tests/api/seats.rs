@@ -209,19 +209,34 @@ async fn a_spectator_reads_and_streams_but_never_writes() {
             );
         }
     }
-    // The AI route reads before it writes: the refusal still comes first,
-    // before a stale version or a phase the AI has nothing to do in.
-    for seat in ["A", "B"] {
+    // The AI route and proceed read before they write: the refusal still
+    // comes first, before a stale version or a phase the AI has nothing to
+    // do in.
+    let ai_turn = format!("/sessions/{id}/ai-turn");
+    let proceed = format!("/sessions/{id}/proceed");
+    let (for_a, for_b) = (
+        json!({"playerId": "A"}).to_string(),
+        json!({"playerId": "B"}).to_string(),
+    );
+    for (path, body) in [
+        (&ai_turn, Some(for_a.as_str())),
+        (&ai_turn, Some(for_b.as_str())),
+        (&proceed, None),
+    ] {
         let response = app
             .call_with(
                 Method::POST,
-                &format!("/sessions/{id}/ai-turn"),
+                path,
                 Some(&watcher),
-                Some(&json!({ "playerId": seat }).to_string()),
+                body,
                 &[("if-match", "\"99\"")],
             )
             .await;
-        assert_eq!(response.envelope(403).code, ErrorCode::Forbidden, "{seat}");
+        assert_eq!(
+            response.envelope(403).code,
+            ErrorCode::Forbidden,
+            "{path} {body:?}"
+        );
     }
     assert_eq!(version(&app.snapshot(ALICE, &id).await), 1);
 }
@@ -327,6 +342,58 @@ async fn bad_invitations_answer_in_the_envelope_and_change_nothing() {
         "credential"
     );
     assert_eq!(version(&app.snapshot(ALICE, &id).await), 1);
+}
+
+#[tokio::test]
+async fn the_owner_plays_no_seat_an_invited_player_holds_until_it_revokes_it() {
+    let app = TestApp::game();
+    let id = two_humans(&app).await;
+    let mut state = app.snapshot(ALICE, &id).await;
+    while state["snapshot"]["game"]["activePlayerId"] == "A" {
+        state = app.advance(ALICE, &id).await;
+    }
+    // B's turn, nobody invited yet: the owner plays both seats.
+    state = app.advance(ALICE, &id).await;
+    join(&app, &id, "B").await;
+    while state["snapshot"]["game"]["activePlayerId"] == "A" {
+        state = app.advance(ALICE, &id).await;
+    }
+    let advance = format!("/sessions/{id}/advance");
+    let rename = json!({"playerId": "B", "playerName": "Not Bea"}).to_string();
+    let player = format!("/sessions/{id}/player");
+    for (method, path, body) in [
+        (Method::POST, &advance, None),
+        (Method::PATCH, &player, Some(rename.as_str())),
+    ] {
+        let refused = app.call(method, path, Some(ALICE), body).await;
+        let envelope = refused.envelope(403);
+        assert!(
+            envelope.message.contains("invited player"),
+            "{}",
+            envelope.message
+        );
+    }
+    assert_eq!(version(&app.snapshot(ALICE, &id).await), version(&state));
+    // An admin still may; so does the owner once the credential is revoked.
+    let by_admin = app.call(Method::POST, &advance, Some(ADMIN), None).await;
+    assert_eq!(by_admin.status, 200, "{}", by_admin.text());
+    state = by_admin.json();
+    while state["snapshot"]["game"]["activePlayerId"] == "A" {
+        state = app.advance(ALICE, &id).await;
+    }
+    let grant = seats(&app, ALICE, &id).await["seats"][1]["grantId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoke = format!("/sessions/{id}/credentials/{grant}");
+    assert_eq!(
+        app.call(Method::DELETE, &revoke, Some(ALICE), None)
+            .await
+            .status,
+        200
+    );
+    let by_owner = app.call(Method::POST, &advance, Some(ALICE), None).await;
+    assert_eq!(by_owner.status, 200, "{}", by_owner.text());
 }
 
 #[tokio::test]

@@ -165,6 +165,7 @@ impl SessionManager {
                 read_unflushed: false,
                 live: Some(live),
                 gone: false,
+                invited: None,
             }),
         });
         self.sessions

@@ -286,7 +286,16 @@ impl SessionManager {
         self.commit_in(Mode::Async(self), writes)
             .await
             .map_err(refused)?;
+        self.forget_invited(&accepted.session_id).await;
         Ok(accepted)
+    }
+
+    /// Drops what this process knew of the seats a session's credentials
+    /// hold (a grant was accepted or revoked): the next write reads them.
+    async fn forget_invited(&self, session_id: &str) {
+        if let Some(slot) = self.lookup(session_id) {
+            slot.state.lock().await.invited = None;
+        }
     }
 
     /// Revokes a grant of a session (an invitation or a credential, as
@@ -318,7 +327,9 @@ impl SessionManager {
         };
         self.commit_in(Mode::Async(self), vec![write])
             .await
-            .map_err(refused)
+            .map_err(refused)?;
+        self.forget_invited(session_id).await;
+        Ok(())
     }
 
     /// The seats `caller` plays in a session: a seat credential's own

@@ -332,6 +332,7 @@ impl Slot {
                 read_unflushed: false,
                 live: None,
                 gone: false,
+                invited: None,
             }),
         })
     }
@@ -361,6 +362,10 @@ struct SlotState {
     live: Option<Live>,
     /// Deleted, purged or quarantined: gone for every request.
     gone: bool,
+    /// The seats live seat credentials hold (so the owner plays them no
+    /// more), once read from the store; cleared when this process accepts
+    /// or revokes a grant of the session.
+    invited: Option<Vec<PlayerId>>,
 }
 
 impl SlotState {

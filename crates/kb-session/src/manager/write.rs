@@ -259,8 +259,9 @@ impl SessionManager {
         let mut attempt = 1;
         loop {
             let mut state = self.open_in(mode, &slot).await?;
+            let invited = self.invited_seats(mode, caller, &slot, &mut state).await?;
             let game = &state.live.as_ref().expect("opened").game;
-            super::access::may_command(caller, game, &command)?;
+            super::access::may_command(caller, game, &command, &invited)?;
             let (staged, writes) =
                 self.stage(&slot, &mut state, command.clone(), expected_version)?;
             let committed = self.commit_in(mode, writes).await;
@@ -269,6 +270,43 @@ impl SessionManager {
             }
             return self.settle(&slot, &mut state, staged, committed, render);
         }
+    }
+
+    /// The seats live seat credentials hold, which a token's caller who is
+    /// not an admin (the owner) may not play: read from the store once per
+    /// slot (every time in shared mode, where another process may have
+    /// granted one). Not needed, so not read, for anyone else.
+    async fn invited_seats(
+        &self,
+        mode: Mode<'_>,
+        caller: &Caller,
+        slot: &Slot,
+        state: &mut SlotState,
+    ) -> Result<Vec<PlayerId>, SessionError> {
+        if caller.admin || caller.grant.is_some() {
+            return Ok(Vec::new());
+        }
+        if let Some(invited) = &state.invited {
+            return Ok(invited.clone());
+        }
+        let grants = match mode {
+            Mode::Blocking => self.store.load_grants(&slot.id),
+            Mode::Async(_) => {
+                let (store, id) = (Arc::clone(&self.store), slot.id.to_string());
+                off_thread(move || Ok(store.load_grants(&id))).await?
+            }
+        }
+        .map_err(SessionError::Unavailable)?;
+        let invited: Vec<PlayerId> = grants
+            .iter()
+            // A seat grant without a secret is the owner's own.
+            .filter(|grant| grant.holds_seat() && grant.digest.is_some())
+            .filter_map(|grant| PlayerId::parse(&grant.role))
+            .collect();
+        if !self.is_shared() {
+            state.invited = Some(invited.clone());
+        }
+        Ok(invited)
     }
 
     /// Commits a batch (none for an empty one), waiting as `mode` says.
