@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //!
+//! * `live`: event streams at scale: latency, memory, a restart.
 //! * `load`: scenarios (play, actions, snapshots, creates, ai) and the clients.
 //! * `restore`: building a large database, timing start-up, memory.
 //! * `server`: the server under test as a child process.
@@ -11,6 +12,7 @@
 //! * `stats`: per-route counts, percentiles and the report table.
 
 pub mod client;
+pub mod live;
 pub mod load;
 pub mod restore;
 pub mod server;

@@ -30,6 +30,9 @@ pub struct ServerOptions {
     pub sync: String,
     /// Extra arguments.
     pub extra: Vec<String>,
+    /// The port to listen on (a free one when `None`), so that a restarted
+    /// server answers where its clients reconnect.
+    pub port: Option<u16>,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -40,7 +43,10 @@ fn free_port() -> anyhow::Result<u16> {
 impl ServerProcess {
     /// Starts the server and waits until it answers `/healthz`.
     pub async fn start(options: &ServerOptions) -> anyhow::Result<ServerProcess> {
-        let port = free_port()?;
+        let port = match options.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let started = Instant::now();
         let child = Command::new(&options.exe)
             .arg("serve")
@@ -89,6 +95,14 @@ impl ServerProcess {
     /// Resident memory now and at its peak, in bytes.
     pub fn memory(&self) -> anyhow::Result<Memory> {
         memory_of(self.pid())
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind) and waits
+    /// for it to be gone.
+    pub fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
     }
 
     /// Stops the server with SIGTERM-like gentleness when possible (waits for

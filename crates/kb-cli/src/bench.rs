@@ -1,9 +1,10 @@
 //! `kingdom bench`: the project's benchmarks. `engine` measures the rules
-//! engine alone; `ai` the AI levels' strength and speed; `load`, `restore` and `storage` measure the server. See
+//! engine alone; `ai` the AI levels' strength and speed; `load`, `live`, `restore` and `storage` measure the server. See
 //! BENCHMARKS.md for the figures and how to reproduce them.
 
 pub mod ai;
 pub mod engine;
+pub mod live;
 pub mod server;
 
 /// The benchmarks.
@@ -17,6 +18,9 @@ pub enum Bench {
     Ai(ai::Args),
     /// HTTP load: concurrent clients play real games and check every answer.
     Load(server::LoadArgs),
+    /// Live play: many event streams (players and spectators) while
+    /// players move: delivery latency, memory per stream, a restart.
+    Live(live::LiveArgs),
     /// Restore: a database of many sessions, time to serve, memory.
     Restore(server::RestoreArgs),
     /// Bytes on disk per fresh session and per logged command.
@@ -30,6 +34,7 @@ impl Bench {
             Bench::Engine(args) => engine::run(&args),
             Bench::Ai(args) => ai::run(&args),
             Bench::Load(args) => server::load(args),
+            Bench::Live(args) => live::run(args),
             Bench::Restore(args) => server::restore(args),
             Bench::Storage(args) => server::storage(&args),
         }
