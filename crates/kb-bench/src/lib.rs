@@ -9,6 +9,7 @@
 //! * `restore`: building a large database, timing start-up, memory.
 //! * `server`: the server under test as a child process.
 //! * `client`: one keep-alive HTTP/1.1 connection per client.
+//! * `wire`: what compressing answers costs the server, per encoding.
 //! * `stats`: per-route counts, percentiles and the report table.
 
 pub mod client;
@@ -17,3 +18,4 @@ pub mod load;
 pub mod restore;
 pub mod server;
 pub mod stats;
+pub mod wire;
