@@ -55,7 +55,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, watch};
 
 use crate::load::{Mirror, actions_config, matches, parse_state};
-use crate::server::{ServerOptions, ServerProcess, memory_of};
+use crate::server::{ServerOptions, ServerProcess, cpu_time, memory_of};
 
 /// Actions the active seat takes in its action phase before advancing.
 const ACTIONS_PER_TURN: usize = 3;
@@ -230,6 +230,14 @@ pub struct LiveReport {
     pub events_per_second: f64,
     /// Mean bytes of an event on the wire.
     pub event_bytes_mean: u64,
+    /// The server's CPU time over the measured phase (moves and the
+    /// deliveries after them), when its pid is known.
+    pub server_cpu_seconds: Option<f64>,
+    /// That CPU time per event delivered, in microseconds.
+    pub server_cpu_per_event_us: Option<f64>,
+    /// This process's CPU time over the same phase (the movers, their
+    /// mirrors and every stream's client).
+    pub bench_cpu_seconds: f64,
     /// From the write request's send to each subscriber's receipt.
     pub latency_from_send: Percentiles,
     /// The same, at the players' streams.
@@ -954,6 +962,8 @@ pub async fn run(
         options.rate,
         options.duration.as_secs_f64()
     ));
+    let cpu = |pid: Option<u32>| pid.and_then(|pid| cpu_time(pid).ok());
+    let (server_cpu_before, bench_cpu_before) = (cpu(pid), cpu(Some(std::process::id())));
     control.measuring.store(true, Ordering::Release);
     let moves_started = Instant::now();
     let mut movers = move_for(
@@ -968,6 +978,14 @@ pub async fn run(
     let measured_seconds = moves_started.elapsed().as_secs_f64();
     let all_delivered = wait_until(|| all_reached(&subscribers, &movers)).await;
     control.measuring.store(false, Ordering::Release);
+    let server_cpu_seconds = cpu(pid)
+        .zip(server_cpu_before)
+        .map(|(after, before)| after.saturating_sub(before).as_secs_f64());
+    let bench_cpu_seconds = cpu(Some(std::process::id()))
+        .zip(bench_cpu_before)
+        .map_or(0.0, |(after, before)| {
+            after.saturating_sub(before).as_secs_f64()
+        });
     let rss_after_moves = rss(pid);
 
     // What the measured phase delivered, and how fast.
@@ -1161,6 +1179,10 @@ pub async fn run(
         events_delivered,
         events_per_second: events_delivered as f64 / window.max(1e-9),
         event_bytes_mean: delivered_bytes.checked_div(delivered_events).unwrap_or(0),
+        server_cpu_seconds,
+        server_cpu_per_event_us: server_cpu_seconds
+            .map(|seconds| seconds * 1e6 / events_delivered.max(1) as f64),
+        bench_cpu_seconds,
         latency_from_send: percentiles(from_send),
         latency_from_send_players: percentiles(players),
         latency_from_send_spectators: percentiles(spectators),

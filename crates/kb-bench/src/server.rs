@@ -173,3 +173,16 @@ pub fn database_bytes(db: &Path) -> u64 {
     wal.push("-wal");
     size(db.to_path_buf()) + size(PathBuf::from(wal))
 }
+
+/// A process's CPU time, user and system, over all its threads (living or
+/// not): `utime + stime` of `/proc/<pid>/stat`, in 10 ms ticks.
+pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name, which may hold spaces.
+    let rest = stat.rsplit_once(')').context("a stat line")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // USER_HZ is 100 on Linux.
+    Ok(Duration::from_millis(ticks * 10))
+}

@@ -21,6 +21,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::net::TcpStream;
 
+use crate::server::cpu_time;
+
 /// The encodings measured, as sent in `Accept-Encoding` (`identity`:
 /// none), and `304` for a matching `If-None-Match`.
 pub const ENCODINGS: [&str; 5] = ["identity", "gzip", "br", "zstd", "304"];
@@ -99,18 +101,6 @@ impl Client {
             body.collect().await?.to_bytes(),
         ))
     }
-}
-
-/// A process's CPU time (user and system, all threads, living or not).
-fn cpu_of(pid: u32) -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let rest = stat.rsplit_once(')').context("a stat line")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    // USER_HZ is 100 on Linux.
-    Ok(Duration::from_millis(ticks * 10))
 }
 
 /// Plays a default game against the `normal` AI to seat A's action phase
@@ -205,7 +195,7 @@ pub async fn run(
             );
         }
         let bytes = body.len() as u64;
-        let cpu_before = cpu_of(pid)?;
+        let cpu_before = cpu_time(pid)?;
         let started = Instant::now();
         let deadline = started + duration;
         let mut tasks = Vec::new();
@@ -234,7 +224,7 @@ pub async fn run(
             latencies.extend(task.await??);
         }
         let elapsed = started.elapsed();
-        let cpu = cpu_of(pid)?.saturating_sub(cpu_before);
+        let cpu = cpu_time(pid)?.saturating_sub(cpu_before);
         latencies.sort_unstable();
         let pick = |p: f64| {
             latencies

@@ -171,6 +171,7 @@ fn medians(reports: &[LiveReport]) -> serde_json::Value {
         "openSeconds": pick(&|r| Some(r.open_seconds)),
         "bytesPerStream": pick(&|r| r.memory.as_ref().map(|m| m.bytes_per_stream)),
         "movesPerSecond": pick(&|r| Some(r.moves_per_second)),
+        "serverCpuPerEventUs": pick(&|r| r.server_cpu_per_event_us),
         "eventsPerSecond": pick(&|r| Some(r.events_per_second)),
         "latencyFromSendP50Ms": pick(&|r| Some(r.latency_from_send.p50_ms)),
         "latencyFromSendP99Ms": pick(&|r| Some(r.latency_from_send.p99_ms)),
@@ -219,6 +220,12 @@ fn print_report(run: usize, r: &LiveReport) {
         r.events_per_second,
         r.event_bytes_mean
     );
+    if let (Some(seconds), Some(per_event)) = (r.server_cpu_seconds, r.server_cpu_per_event_us) {
+        println!(
+            "cpu: server {seconds:.2} s ({per_event:.1} µs per event delivered); this benchmark {:.2} s",
+            r.bench_cpu_seconds
+        );
+    }
     println!(
         "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "latency (ms)", "count", "p50", "p90", "p99", "max"

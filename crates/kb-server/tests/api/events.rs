@@ -437,3 +437,61 @@ async fn graceful_shutdown_ends_open_streams_cleanly() {
     );
     server.await.unwrap().unwrap();
 }
+
+/// Reads events from a stream until the one with id `last`; returns each
+/// event's id and data.
+async fn events_until(
+    body: &mut BodyDataStream,
+    buffer: &mut String,
+    last: u64,
+) -> Vec<(u64, String)> {
+    let mut events = Vec::new();
+    loop {
+        let (name, id, data) = next_event(body, buffer).await;
+        assert_eq!(name, None, "{data}");
+        let id = id.expect("an id");
+        events.push((id, data));
+        if id >= last {
+            return events;
+        }
+    }
+}
+
+/// Many streams of one session, live ones and one resuming from the
+/// start, each receive every commit once, in order, with the same data,
+/// whether commits come one at a time or in bursts: the streams of a
+/// session read the log one at a time, and the others take what it
+/// rendered from the session's feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stream_of_a_session_receives_every_commit_once_and_in_order() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let path = format!("/sessions/{id}/events");
+    let start = version(&app.snapshot(ALICE, &id).await);
+    let mut streams = Vec::new();
+    for _ in 0..6 {
+        let (status, body) = open(&app, &path, ALICE, &[]).await;
+        assert_eq!(status, 200);
+        streams.push((body, String::new(), Vec::new()));
+    }
+    let mut now = start;
+    for burst in [1, 3, 1, 4] {
+        now = version(&app.advance_times(ALICE, &id, burst).await);
+        for (body, buffer, seen) in &mut streams {
+            seen.extend(events_until(body, buffer, now).await);
+        }
+    }
+    let (status, mut late) = open(&app, &path, ALICE, &[("last-event-id", "1")]).await;
+    assert_eq!(status, 200);
+    let late = events_until(&mut late, &mut String::new(), now).await;
+    let ids: Vec<u64> = late.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (2..=now).collect::<Vec<_>>());
+    let reference = &streams[0].2;
+    for (_, _, seen) in &streams {
+        let ids: Vec<u64> = seen.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (start + 1..=now).collect::<Vec<_>>());
+        assert_eq!(seen, reference, "every stream sends the same events");
+    }
+    // The resumed stream's events are the live ones.
+    assert_eq!(&late[late.len() - reference.len()..], &reference[..]);
+}
