@@ -59,6 +59,9 @@ use crate::server::{ServerOptions, ServerProcess, cpu_time, memory_of};
 
 /// Actions the active seat takes in its action phase before advancing.
 const ACTIONS_PER_TURN: usize = 3;
+/// Idle keep-alive connections opened to compare their memory with a
+/// stream's.
+pub const IDLE_CONNECTIONS: usize = 1000;
 /// How long to wait for streams to open, deliver or catch up before the
 /// run fails.
 const PATIENCE: Duration = Duration::from_secs(300);
@@ -169,6 +172,10 @@ pub struct MemoryReport {
     pub rss_streams_open: u64,
     /// Their difference over the number of streams.
     pub bytes_per_stream: f64,
+    /// For comparison, with the streams open: what one more connection
+    /// costs that has answered one request (`GET /healthz`) and is idle
+    /// (its resident set growth over [`IDLE_CONNECTIONS`] of them).
+    pub bytes_per_idle_connection: f64,
     /// Resident set after the measured phase (each session's feed holds
     /// a replica and its last events).
     pub rss_after_moves: u64,
@@ -955,6 +962,24 @@ pub async fn run(
     let open_seconds = open_started.elapsed().as_secs_f64();
     tokio::time::sleep(options.settle).await;
     let rss_streams_open = rss(pid);
+    // What an idle connection costs, for comparison (opened after the
+    // streams, so nothing freed before is reused; closed before the moves).
+    let rss_idle = match pid {
+        Some(_) => {
+            let mut idle = Vec::with_capacity(IDLE_CONNECTIONS);
+            for _ in 0..IDLE_CONNECTIONS {
+                let mut writer = Writer::open(address).await?;
+                let (status, _, _) = writer.send(Method::GET, "/healthz", None, None).await?;
+                ensure!(status.is_success(), "healthz: {status}");
+                idle.push(writer);
+            }
+            tokio::time::sleep(options.settle).await;
+            let with_idle = rss(pid);
+            drop(idle);
+            with_idle
+        }
+        None => None,
+    };
 
     // The measured phase.
     progress(&format!(
@@ -1162,11 +1187,13 @@ pub async fn run(
         streams,
         setup_seconds,
         open_seconds,
-        memory: match (rss_no_streams, rss_streams_open, rss_after_moves) {
-            (Some(none), Some(open), Some(after)) => Some(MemoryReport {
+        memory: match (rss_no_streams, rss_streams_open, rss_after_moves, rss_idle) {
+            (Some(none), Some(open), Some(after), Some(idle)) => Some(MemoryReport {
                 rss_no_streams: none,
                 rss_streams_open: open,
                 bytes_per_stream: open.saturating_sub(none) as f64 / streams.max(1) as f64,
+                bytes_per_idle_connection: idle.saturating_sub(open) as f64
+                    / IDLE_CONNECTIONS as f64,
                 rss_after_moves: after,
             }),
             _ => None,

@@ -170,6 +170,7 @@ fn medians(reports: &[LiveReport]) -> serde_json::Value {
     serde_json::json!({
         "openSeconds": pick(&|r| Some(r.open_seconds)),
         "bytesPerStream": pick(&|r| r.memory.as_ref().map(|m| m.bytes_per_stream)),
+        "bytesPerIdleConnection": pick(&|r| r.memory.as_ref().map(|m| m.bytes_per_idle_connection)),
         "movesPerSecond": pick(&|r| Some(r.moves_per_second)),
         "serverCpuPerEventUs": pick(&|r| r.server_cpu_per_event_us),
         "eventsPerSecond": pick(&|r| Some(r.events_per_second)),
@@ -201,12 +202,13 @@ fn print_report(run: usize, r: &LiveReport) {
     if let Some(m) = &r.memory {
         println!(
             "server memory: rss {:.1} MiB with no stream, {:.1} MiB with {} open: {:.0} B ({:.1} KiB) \
-             per open stream; {:.1} MiB after the moves",
+             per open stream ({:.1} KiB per idle keep-alive connection); {:.1} MiB after the moves",
             mib(m.rss_no_streams),
             mib(m.rss_streams_open),
             r.streams,
             m.bytes_per_stream,
             m.bytes_per_stream / 1024.0,
+            m.bytes_per_idle_connection / 1024.0,
             mib(m.rss_after_moves)
         );
     }
