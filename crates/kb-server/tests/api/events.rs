@@ -495,3 +495,20 @@ async fn every_stream_of_a_session_receives_every_commit_once_and_in_order() {
     // The resumed stream's events are the live ones.
     assert_eq!(&late[late.len() - reference.len()..], &reference[..]);
 }
+
+/// A stream that is not read while many commits are announced (more than
+/// a follower's channel holds, so it is told it lagged) still sends every
+/// entry once and in order, read from the log.
+#[tokio::test]
+async fn a_stream_that_falls_far_behind_still_sends_every_entry_once() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let start = version(&app.snapshot(ALICE, &id).await);
+    let (status, mut body) = open(&app, &format!("/sessions/{id}/events"), ALICE, &[]).await;
+    assert_eq!(status, 200);
+    let now = version(&app.advance_times(ALICE, &id, 60).await);
+    assert_eq!(now, start + 60);
+    let events = events_until(&mut body, &mut String::new(), now).await;
+    let ids: Vec<u64> = events.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (start + 1..=now).collect::<Vec<_>>());
+}
