@@ -514,12 +514,19 @@ impl Stream {
                     if self.from_feed() {
                         continue;
                     }
-                    self.read_log().await;
+                    self.read_log_boxed().await;
                     continue;
                 }
             }
-            self.read_log().await;
+            self.read_log_boxed().await;
         }
+    }
+
+    /// [`Stream::read_log`] on the heap: a waiting stream's future then
+    /// holds a pointer, not room for the log read's own futures, which
+    /// every one of thousands of idle streams would carry.
+    async fn read_log_boxed(&mut self) {
+        Box::pin(self.read_log()).await;
     }
 
     /// Takes the events announced since the last one sent from the feed,
