@@ -647,11 +647,14 @@ impl Control {
     }
 }
 
+/// A stream's body and its connection (boxed: the connection is large).
+type OpenStream = Box<(
+    hyper::body::Incoming,
+    hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>,
+)>;
+
 enum Opened {
-    Stream(
-        hyper::body::Incoming,
-        hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>,
-    ),
+    Stream(OpenStream),
     Refused,
 }
 
@@ -676,20 +679,18 @@ async fn open_stream(
     let response = {
         let answer = sender.send_request(request);
         tokio::pin!(answer);
-        loop {
-            tokio::select! {
-                response = &mut answer => break response?,
-                done = &mut connection => {
-                    done?;
-                    bail!("the connection closed before the answer");
-                }
+        tokio::select! {
+            response = &mut answer => response?,
+            done = &mut connection => {
+                done?;
+                bail!("the connection closed before the answer");
             }
         }
     };
     if response.status() != StatusCode::OK {
         return Ok(Opened::Refused);
     }
-    Ok(Opened::Stream(response.into_body(), connection))
+    Ok(Opened::Stream(Box::new((response.into_body(), connection))))
 }
 
 /// A subscriber's task: holds its stream open, reconnecting with
@@ -715,7 +716,7 @@ async fn subscribe(control: Arc<Control>, me: Arc<Subscriber>, mut phase: watch:
             .await
         };
         let (mut body, mut connection) = match opened {
-            Ok(Opened::Stream(body, connection)) => (body, connection),
+            Ok(Opened::Stream(opened)) => *opened,
             Ok(Opened::Refused) | Err(_) => {
                 let later = *phase.borrow();
                 if later.up && later.generation == now.generation {

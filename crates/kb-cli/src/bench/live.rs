@@ -69,7 +69,12 @@ pub struct LiveArgs {
 
 /// Runs `kingdom bench live`.
 pub fn run(args: LiveArgs) -> anyhow::Result<()> {
-    if args.sessions == 0 || args.runs == 0 || !(args.rate > 0.0) || args.seconds == 0 {
+    if args.sessions == 0
+        || args.runs == 0
+        || args.rate.is_nan()
+        || args.rate <= 0.0
+        || args.seconds == 0
+    {
         return Err(input(
             "--sessions, --runs, --rate and --seconds must be above 0",
         ));

@@ -268,3 +268,32 @@ fn bench_live_delivers_every_move_to_every_stream_across_a_restart() {
     }
     kingdom(&["bench", "live", "--sessions", "0"], None).bad_input(&["--sessions"]);
 }
+
+/// `kingdom bench wire` reads one snapshot with each encoding: the
+/// compressed answers are smaller than identity, a matching
+/// `If-None-Match` answers 304 with nothing, and every encoding was read.
+/// Its CPU figures are not asserted.
+#[test]
+fn bench_wire_reads_a_snapshot_with_each_encoding() {
+    let report = kingdom(&["bench", "wire", "--seconds", "1", "--json"], None).json();
+    let encodings = report["runs"][0]["encodings"].as_array().unwrap();
+    let names: Vec<&str> = encodings
+        .iter()
+        .map(|e| e["encoding"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["identity", "gzip", "br", "zstd", "304"]);
+    let bytes = |i: usize| encodings[i]["bytes"].as_u64().unwrap();
+    assert!(bytes(0) > 10_000, "a whole session state");
+    for compressed in 1..=3 {
+        assert!(
+            bytes(compressed) < bytes(0) / 2,
+            "{}",
+            encodings[compressed]
+        );
+    }
+    assert_eq!(bytes(4), 0);
+    for e in encodings {
+        assert!(e["answers"].as_u64().unwrap() > 0, "{e}");
+    }
+    kingdom(&["bench", "wire", "--runs", "0"], None).bad_input(&["--runs"]);
+}

@@ -503,7 +503,7 @@ impl Stream {
                 self.caught_up = true;
             } else {
                 self.wait().await;
-                if self.done || self.from_feed() {
+                if self.done || self.take_from_feed() {
                     continue;
                 }
                 // One stream of the session reads the log at a time; the
@@ -511,7 +511,7 @@ impl Stream {
                 // catching up on its own replica reads alone.)
                 if self.own.is_none() {
                     let _reading = self.reader.clone().lock_owned().await;
-                    if self.from_feed() {
+                    if self.take_from_feed() {
                         continue;
                     }
                     self.read_log_boxed().await;
@@ -532,7 +532,7 @@ impl Stream {
     /// Takes the events announced since the last one sent from the feed,
     /// when another stream of the session already read and rendered them
     /// from the log; `false` when the feed does not hold them all.
-    fn from_feed(&mut self) -> bool {
+    fn take_from_feed(&mut self) -> bool {
         if self.own.is_some() || self.announced <= self.last {
             return false;
         }
