@@ -506,17 +506,20 @@ impl Stream {
                 if self.done || self.take_from_feed() {
                     continue;
                 }
-                // One stream of the session reads the log at a time; the
-                // others then find its entries in the feed. (A stream
-                // catching up on its own replica reads alone.)
-                if self.own.is_none() {
-                    let _reading = self.reader.clone().lock_owned().await;
-                    if self.take_from_feed() {
-                        continue;
-                    }
-                    self.read_log_boxed().await;
+            }
+            // One stream of the session reads the log at a time; the
+            // others then find its entries in the feed: after a commit,
+            // and when many resume together (after a restart), where the
+            // first rebuilds a replica and the others use what it
+            // rendered. (A stream catching up on its own replica reads
+            // alone, so it does not hold up the others.)
+            if self.own.is_none() {
+                let _reading = self.reader.clone().lock_owned().await;
+                if self.take_from_feed() {
                     continue;
                 }
+                self.read_log_boxed().await;
+                continue;
             }
             self.read_log_boxed().await;
         }

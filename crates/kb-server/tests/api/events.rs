@@ -512,3 +512,31 @@ async fn a_stream_that_falls_far_behind_still_sends_every_entry_once() {
     let ids: Vec<u64> = events.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, (start + 1..=now).collect::<Vec<_>>());
 }
+
+/// Streams of one session resuming together (as after a restart), from
+/// the same version and from different ones, each send exactly the log
+/// after their version, with the same data for the same version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_resuming_together_each_send_the_log_after_their_version() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let now = version(&app.advance_times(ALICE, &id, 12).await);
+    let path = format!("/sessions/{id}/events");
+    let mut streams = Vec::new();
+    for after in [1, 1, 1, 5, 5, 9, now - 1] {
+        let after_text = after.to_string();
+        let (status, body) = open(&app, &path, ALICE, &[("last-event-id", &after_text)]).await;
+        assert_eq!(status, 200);
+        streams.push((after, body));
+    }
+    let mut by_version = std::collections::HashMap::new();
+    for (after, mut body) in streams {
+        let events = events_until(&mut body, &mut String::new(), now).await;
+        let ids: Vec<u64> = events.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (after + 1..=now).collect::<Vec<_>>());
+        for (version, data) in events {
+            let first = by_version.entry(version).or_insert_with(|| data.clone());
+            assert_eq!(*first, data, "version {version}");
+        }
+    }
+}
