@@ -4,14 +4,18 @@
 //!
 //! # Layout
 //!
+//! * `live`: event streams at scale: latency, memory, a restart.
 //! * `load`: scenarios (play, actions, snapshots, creates, ai) and the clients.
 //! * `restore`: building a large database, timing start-up, memory.
 //! * `server`: the server under test as a child process.
 //! * `client`: one keep-alive HTTP/1.1 connection per client.
+//! * `wire`: what compressing answers costs the server, per encoding.
 //! * `stats`: per-route counts, percentiles and the report table.
 
 pub mod client;
+pub mod live;
 pub mod load;
 pub mod restore;
 pub mod server;
 pub mod stats;
+pub mod wire;

@@ -123,10 +123,10 @@ impl Rng {
 }
 
 /// A session and its mirror.
-struct Mirror {
-    id: String,
-    game: Game,
-    version: u64,
+pub(crate) struct Mirror {
+    pub(crate) id: String,
+    pub(crate) game: Game,
+    pub(crate) version: u64,
 }
 
 // ----- response shapes (only what is checked) ---------------------------------
@@ -137,16 +137,16 @@ struct Mirror {
 /// reads the `version` field and deserializes only the `game` object (which
 /// starts the snapshot), so checking every answer stays cheap next to the
 /// server's work.
-struct StateBody {
-    session_id: Option<String>,
-    version: u64,
+pub(crate) struct StateBody {
+    pub(crate) session_id: Option<String>,
+    pub(crate) version: u64,
     game: GameBody,
 }
 
 /// Finds `"key":` at the top level of the object at the start of `bytes`
 /// (keys this server writes in a fixed order before any nested object
 /// holding the same key), returning the offset of its value.
-fn value_offset(bytes: &[u8], key: &str) -> Option<usize> {
+pub(crate) fn value_offset(bytes: &[u8], key: &str) -> Option<usize> {
     let needle = format!("\"{key}\":");
     bytes
         .windows(needle.len())
@@ -154,7 +154,7 @@ fn value_offset(bytes: &[u8], key: &str) -> Option<usize> {
         .map(|p| p + needle.len())
 }
 
-fn parse_state(bytes: &[u8]) -> Option<StateBody> {
+pub(crate) fn parse_state(bytes: &[u8]) -> Option<StateBody> {
     let version_at = value_offset(bytes, "version")?;
     let digits = bytes[version_at..]
         .iter()
@@ -193,7 +193,7 @@ struct PlayerBody {
 }
 
 /// Whether a response's state is the mirror's.
-fn matches(body: &StateBody, mirror: &Mirror) -> bool {
+pub(crate) fn matches(body: &StateBody, mirror: &Mirror) -> bool {
     let state = mirror.game.state();
     let phase = &mirror.game.content().phases()[state.phase_index];
     body.version == mirror.version
@@ -217,7 +217,7 @@ fn matches(body: &StateBody, mirror: &Mirror) -> bool {
 
 /// The config of [`Scenario::Actions`]: the default start with a billion AP
 /// and gold for both players.
-fn actions_config() -> serde_json::Value {
+pub(crate) fn actions_config() -> serde_json::Value {
     let def = ContentPack::default_pack().def();
     let mut start = serde_json::to_value(&def.start).expect("plain data");
     start["player"]["resources"]["ap"] = json!(1_000_000_000);

@@ -146,6 +146,7 @@ pub async fn restore(
         db: db.to_path_buf(),
         sync: "normal".into(),
         extra: vec!["--idle-timeout".into(), "0".into()],
+        port: None,
     };
     let started = Instant::now();
     let server = ServerProcess::start(&options).await?;

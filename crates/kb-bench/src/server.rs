@@ -30,6 +30,9 @@ pub struct ServerOptions {
     pub sync: String,
     /// Extra arguments.
     pub extra: Vec<String>,
+    /// The port to listen on (a free one when `None`), so that a restarted
+    /// server answers where its clients reconnect.
+    pub port: Option<u16>,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -40,7 +43,10 @@ fn free_port() -> anyhow::Result<u16> {
 impl ServerProcess {
     /// Starts the server and waits until it answers `/healthz`.
     pub async fn start(options: &ServerOptions) -> anyhow::Result<ServerProcess> {
-        let port = free_port()?;
+        let port = match options.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let started = Instant::now();
         let child = Command::new(&options.exe)
             .arg("serve")
@@ -89,6 +95,14 @@ impl ServerProcess {
     /// Resident memory now and at its peak, in bytes.
     pub fn memory(&self) -> anyhow::Result<Memory> {
         memory_of(self.pid())
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind) and waits
+    /// for it to be gone.
+    pub fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
     }
 
     /// Stops the server with SIGTERM-like gentleness when possible (waits for
@@ -158,4 +172,17 @@ pub fn database_bytes(db: &Path) -> u64 {
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
     size(db.to_path_buf()) + size(PathBuf::from(wal))
+}
+
+/// A process's CPU time, user and system, over all its threads (living or
+/// not): `utime + stime` of `/proc/<pid>/stat`, in 10 ms ticks.
+pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name, which may hold spaces.
+    let rest = stat.rsplit_once(')').context("a stat line")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // USER_HZ is 100 on Linux.
+    Ok(Duration::from_millis(ticks * 10))
 }

@@ -1,10 +1,12 @@
 //! `kingdom bench`: the project's benchmarks. `engine` measures the rules
-//! engine alone; `ai` the AI levels' strength and speed; `load`, `restore` and `storage` measure the server. See
+//! engine alone; `ai` the AI levels' strength and speed; `load`, `live`, `wire`, `restore` and `storage` measure the server. See
 //! BENCHMARKS.md for the figures and how to reproduce them.
 
 pub mod ai;
 pub mod engine;
+pub mod live;
 pub mod server;
+pub mod wire;
 
 /// The benchmarks.
 #[derive(Debug, clap::Subcommand)]
@@ -17,6 +19,12 @@ pub enum Bench {
     Ai(ai::Args),
     /// HTTP load: concurrent clients play real games and check every answer.
     Load(server::LoadArgs),
+    /// Live play: many event streams (players and spectators) while
+    /// players move: delivery latency, memory per stream, a restart.
+    Live(live::LiveArgs),
+    /// Bytes on the wire: a snapshot's size and the server's CPU per
+    /// answer with each compression, and 304.
+    Wire(wire::WireArgs),
     /// Restore: a database of many sessions, time to serve, memory.
     Restore(server::RestoreArgs),
     /// Bytes on disk per fresh session and per logged command.
@@ -30,6 +38,8 @@ impl Bench {
             Bench::Engine(args) => engine::run(&args),
             Bench::Ai(args) => ai::run(&args),
             Bench::Load(args) => server::load(args),
+            Bench::Live(args) => live::run(args),
+            Bench::Wire(args) => wire::run(&args),
             Bench::Restore(args) => server::restore(args),
             Bench::Storage(args) => server::storage(&args),
         }

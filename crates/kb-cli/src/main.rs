@@ -10,6 +10,7 @@ mod admin;
 mod bench;
 mod content;
 mod error;
+mod fdlimit;
 mod replay;
 mod rng;
 mod serve;

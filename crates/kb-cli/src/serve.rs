@@ -29,6 +29,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(config.log_format, process_env("RUST_LOG").as_deref())
         .context("cannot set up logging")?;
     tracing::info!("Starting Kingdom Builder server...");
+    // Every connection (an event stream is one) takes a descriptor.
+    let files = crate::fdlimit::raise();
+    tracing::info!(open_files = files, "open-file limit");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

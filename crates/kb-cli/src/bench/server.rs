@@ -81,7 +81,7 @@ pub struct StorageArgs {
     commands: usize,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
@@ -103,7 +103,7 @@ pub fn storage(args: &StorageArgs) -> anyhow::Result<()> {
 }
 
 /// `http://host:port` (or `host:port`) to a socket address.
-fn parse_url(text: &str) -> Result<std::net::SocketAddr, String> {
+pub(super) fn parse_url(text: &str) -> Result<std::net::SocketAddr, String> {
     use std::net::ToSocketAddrs;
     let authority = text
         .strip_prefix("http://")
@@ -121,11 +121,11 @@ fn parse_url(text: &str) -> Result<std::net::SocketAddr, String> {
         .ok_or_else(|| format!("{text:?}: no address"))
 }
 
-fn exe() -> anyhow::Result<PathBuf> {
+pub(super) fn exe() -> anyhow::Result<PathBuf> {
     std::env::current_exe().context("cannot find the kingdom executable")
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(super) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
@@ -142,6 +142,7 @@ async fn load_bench(args: LoadArgs) -> anyhow::Result<()> {
                     db: dir.path().join("sessions.db"),
                     sync: args.sync.clone(),
                     extra: vec!["--idle-timeout".into(), "0".into()],
+                    port: None,
                 })
                 .await?,
             ),

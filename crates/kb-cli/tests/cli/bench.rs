@@ -210,3 +210,89 @@ fn bench_load_plays_every_scenario_and_checks_every_answer() {
         }
     }
 }
+
+/// `kingdom bench live` at a tiny size: every stream (players and
+/// spectators) receives every move once and in order, catches up on what
+/// it missed across a SIGKILL and a SIGTERM, and the report counts what
+/// the checks saw. Figures are not asserted.
+#[test]
+fn bench_live_delivers_every_move_to_every_stream_across_a_restart() {
+    for (restart, spectators) in [("kill", 2), ("term", 0)] {
+        let run = kingdom(
+            &[
+                "bench",
+                "live",
+                "--sessions",
+                "3",
+                "--spectators",
+                &spectators.to_string(),
+                "--rate",
+                "40",
+                "--seconds",
+                "1",
+                "--missed",
+                "2",
+                "--settle-ms",
+                "50",
+                "--restart",
+                restart,
+                "--json",
+            ],
+            None,
+        );
+        let report = run.json();
+        let r = &report["runs"][0];
+        let per_session = 2 + spectators;
+        assert_eq!(r["streams"], 3 * per_session, "{restart}");
+        let moves = r["moves"].as_u64().unwrap();
+        assert!(moves > 0, "{restart}: {r}");
+        // Each move reached each of its session's streams once.
+        assert_eq!(
+            r["eventsDelivered"].as_u64().unwrap(),
+            moves * per_session as u64,
+            "{restart}: {r}"
+        );
+        assert_eq!(r["allDelivered"], true, "{restart}");
+        for count in ["gaps", "repeats", "badEvents", "unexpectedDrops", "refused"] {
+            assert_eq!(r[count], 0, "{restart}: {count}");
+        }
+        assert!(r["memory"]["rssStreamsOpen"].as_u64().unwrap() > 0);
+        let x = &r["restart"];
+        assert_eq!(x["mode"], restart);
+        assert_eq!(x["missedMoves"], 2 * 3);
+        // Everything before the restart was delivered, so each stream
+        // catches up on exactly the moves made while it was away.
+        assert_eq!(x["eventsToCatchUp"], 2 * 3 * per_session, "{restart}");
+        assert_eq!(x["allCaughtUp"], true, "{restart}");
+        assert_eq!(x["liveAfter"], true, "{restart}");
+    }
+    kingdom(&["bench", "live", "--sessions", "0"], None).bad_input(&["--sessions"]);
+}
+
+/// `kingdom bench wire` reads one snapshot with each encoding: the
+/// compressed answers are smaller than identity, a matching
+/// `If-None-Match` answers 304 with nothing, and every encoding was read.
+/// Its CPU figures are not asserted.
+#[test]
+fn bench_wire_reads_a_snapshot_with_each_encoding() {
+    let report = kingdom(&["bench", "wire", "--seconds", "1", "--json"], None).json();
+    let encodings = report["runs"][0]["encodings"].as_array().unwrap();
+    let names: Vec<&str> = encodings
+        .iter()
+        .map(|e| e["encoding"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["identity", "gzip", "br", "zstd", "304"]);
+    let bytes = |i: usize| encodings[i]["bytes"].as_u64().unwrap();
+    assert!(bytes(0) > 10_000, "a whole session state");
+    for compressed in &encodings[1..=3] {
+        assert!(
+            compressed["bytes"].as_u64().unwrap() < bytes(0) / 2,
+            "{compressed}"
+        );
+    }
+    assert_eq!(bytes(4), 0);
+    for e in encodings {
+        assert!(e["answers"].as_u64().unwrap() > 0, "{e}");
+    }
+    kingdom(&["bench", "wire", "--runs", "0"], None).bad_input(&["--runs"]);
+}

@@ -16,7 +16,11 @@
 //! A stream first replays the log after the client's version
 //! (`Last-Event-ID` or `?after=`), then waits for the manager's
 //! announcement of a commit (made on the write path once the commit is
-//! durable) and reads the log again after the last version it sent. So it
+//! durable) and reads the log again after the last version it sent. The
+//! streams of one session read the log one at a time (the feed's `reader`
+//! lock): when a commit wakes them all, the first reads and renders the
+//! new entries, and the others take them from the feed (which only ever
+//! holds entries read from the log) without reading the log again. So it
 //! sends each entry once, in order, whatever it missed (a lagging receiver,
 //! a restart, another process's write): nothing is sent that the log does
 //! not hold. In shared mode on PostgreSQL, the store announces every
@@ -238,12 +242,16 @@ pub async fn events(
         .map_err(session_error)?;
     let (presence, present) = presence::watch(&id, playing);
     let last = after.unwrap_or(version);
+    let feed = Feed::of(&id);
+    let reader = feed.lock().expect("feed lock").reader.clone();
     let mut stream = Stream {
         manager,
         caller,
-        feed: Feed::of(&id),
+        feed,
+        reader,
         id,
         last,
+        announced: last,
         pending: VecDeque::from([presence_event(&present)]),
         follow,
         presence,
@@ -362,6 +370,9 @@ const RECENT: usize = 16;
 struct Feed {
     replica: Option<Replica>,
     recent: VecDeque<Rendered>,
+    /// Held by the stream of this session that reads the log for new
+    /// entries, so the others wait and take what it rendered.
+    reader: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The feeds of the sessions someone streams (dropped with their last
@@ -411,6 +422,20 @@ impl Feed {
         Some(rendered)
     }
 
+    /// The events after version `last` up to `upto`, when this feed holds
+    /// every one of them.
+    fn after(&self, last: u64, upto: u64) -> Option<Vec<Rendered>> {
+        let mut events = Vec::new();
+        let mut next = last + 1;
+        for rendered in &self.recent {
+            if rendered.version == next && next <= upto {
+                events.push(rendered.clone());
+                next += 1;
+            }
+        }
+        (next == upto + 1 && !events.is_empty()).then_some(events)
+    }
+
     /// Takes a stream's replica (and its last event) if it is ahead.
     fn adopt(&mut self, replica: Replica, last: Option<Rendered>) {
         if self
@@ -440,8 +465,12 @@ struct Stream {
     caller: kb_session::Caller,
     id: String,
     feed: Arc<Mutex<Feed>>,
+    /// The feed's reader lock.
+    reader: Arc<tokio::sync::Mutex<()>>,
     /// The version of the last entry sent (or the client had).
     last: u64,
+    /// The newest version announced to this stream.
+    announced: u64,
     /// Events rendered, not sent yet.
     pending: VecDeque<Event>,
     follow: tokio::sync::broadcast::Receiver<kb_session::Committed>,
@@ -471,11 +500,62 @@ impl Stream {
                 // A full page was read (or none yet): read on before
                 // waiting.
                 self.caught_up = true;
-            } else if !self.wait().await || self.done {
+            } else if !self.wait().await || self.done || self.take_from_feed() {
                 continue;
             }
-            self.read_log().await;
+            // One stream of the session reads the log at a time; the
+            // others then find its entries in the feed: after a commit,
+            // and when many resume together (after a restart), where the
+            // first rebuilds a replica and the others use what it
+            // rendered. (A stream catching up on its own replica reads
+            // alone, so it does not hold up the others.)
+            if self.own.is_none() {
+                let _reading = self.reader.clone().lock_owned().await;
+                if self.take_from_feed() {
+                    continue;
+                }
+                self.read_log_boxed().await;
+                continue;
+            }
+            self.read_log_boxed().await;
         }
+    }
+
+    /// [`Stream::read_log`] on the heap: a waiting stream's future then
+    /// holds a pointer, not room for the log read's own futures, which
+    /// every one of thousands of idle streams would carry.
+    async fn read_log_boxed(&mut self) {
+        Box::pin(self.read_log()).await;
+    }
+
+    /// Takes the events announced since the last one sent from the feed,
+    /// when another stream of the session already read and rendered them
+    /// from the log; `false` when the feed does not hold them all.
+    fn take_from_feed(&mut self) -> bool {
+        if self.own.is_some() || self.announced <= self.last {
+            return false;
+        }
+        let Some(events) = self
+            .feed
+            .lock()
+            .expect("feed lock")
+            .after(self.last, self.announced)
+        else {
+            return false;
+        };
+        for rendered in events {
+            self.pending.push_back(
+                Event::default()
+                    .id(rendered.version.to_string())
+                    .data(&*rendered.data),
+            );
+            self.last = rendered.version;
+            if let Some(conclusion) = &rendered.conclusion {
+                self.end_concluded(conclusion);
+                break;
+            }
+        }
+        true
     }
 
     /// Reads the log after the last entry sent and renders its entries.
@@ -615,7 +695,11 @@ impl Stream {
                     self.end_deleted();
                     false
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => true,
+                Ok(change) => {
+                    self.announced = self.announced.max(change.version);
+                    true
+                }
+                Err(RecvError::Lagged(_)) => true,
                 Err(RecvError::Closed) => {
                     // Nobody publishes on this channel any more (the
                     // session ended): the log says what is left.

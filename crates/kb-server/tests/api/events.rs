@@ -452,3 +452,106 @@ async fn graceful_shutdown_ends_open_streams_cleanly() {
     );
     server.await.unwrap().unwrap();
 }
+
+/// Reads events from a stream until the one with id `last`; returns each
+/// event's id and data.
+async fn events_until(
+    body: &mut BodyDataStream,
+    buffer: &mut String,
+    last: u64,
+) -> Vec<(u64, String)> {
+    let mut events = Vec::new();
+    loop {
+        let (name, id, data) = next_event(body, buffer).await;
+        assert_eq!(name, None, "{data}");
+        let id = id.expect("an id");
+        events.push((id, data));
+        if id >= last {
+            return events;
+        }
+    }
+}
+
+/// Many streams of one session, live ones and one resuming from the
+/// start, each receive every commit once, in order, with the same data,
+/// whether commits come one at a time or in bursts: the streams of a
+/// session read the log one at a time, and the others take what it
+/// rendered from the session's feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stream_of_a_session_receives_every_commit_once_and_in_order() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let path = format!("/sessions/{id}/events");
+    let start = version(&app.snapshot(ALICE, &id).await);
+    let mut streams = Vec::new();
+    for _ in 0..6 {
+        let (status, body) = open(&app, &path, ALICE, &[]).await;
+        assert_eq!(status, 200);
+        streams.push((body, String::new(), Vec::new()));
+    }
+    let mut now = start;
+    for burst in [1, 3, 1, 4] {
+        now = version(&app.advance_times(ALICE, &id, burst).await);
+        for (body, buffer, seen) in &mut streams {
+            seen.extend(events_until(body, buffer, now).await);
+        }
+    }
+    let (status, mut late) = open(&app, &path, ALICE, &[("last-event-id", "1")]).await;
+    assert_eq!(status, 200);
+    let late = events_until(&mut late, &mut String::new(), now).await;
+    let ids: Vec<u64> = late.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (2..=now).collect::<Vec<_>>());
+    let reference = &streams[0].2;
+    for (_, _, seen) in &streams {
+        let ids: Vec<u64> = seen.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (start + 1..=now).collect::<Vec<_>>());
+        assert_eq!(seen, reference, "every stream sends the same events");
+    }
+    // The resumed stream's events are the live ones.
+    assert_eq!(&late[late.len() - reference.len()..], &reference[..]);
+}
+
+/// A stream that is not read while many commits are announced (more than
+/// a follower's channel holds, so it is told it lagged) still sends every
+/// entry once and in order, read from the log.
+#[tokio::test]
+async fn a_stream_that_falls_far_behind_still_sends_every_entry_once() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let start = version(&app.snapshot(ALICE, &id).await);
+    let (status, mut body) = open(&app, &format!("/sessions/{id}/events"), ALICE, &[]).await;
+    assert_eq!(status, 200);
+    let now = version(&app.advance_times(ALICE, &id, 60).await);
+    assert_eq!(now, start + 60);
+    let events = events_until(&mut body, &mut String::new(), now).await;
+    let ids: Vec<u64> = events.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (start + 1..=now).collect::<Vec<_>>());
+}
+
+/// Streams of one session resuming together (as after a restart), from
+/// the same version and from different ones, each send exactly the log
+/// after their version, with the same data for the same version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_resuming_together_each_send_the_log_after_their_version() {
+    let app = TestApp::game();
+    let id = app.new_session(ALICE).await;
+    let now = version(&app.advance_times(ALICE, &id, 12).await);
+    let path = format!("/sessions/{id}/events");
+    let mut streams = Vec::new();
+    for after in [1, 1, 1, 5, 5, 9, now - 1] {
+        let after_text = after.to_string();
+        let (status, body) = open(&app, &path, ALICE, &[("last-event-id", &after_text)]).await;
+        assert_eq!(status, 200);
+        streams.push((after, body));
+    }
+    let mut by_version = std::collections::HashMap::new();
+    for (after, mut body) in streams {
+        let events = events_until(&mut body, &mut String::new(), now).await;
+        let ids: Vec<u64> = events.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (after + 1..=now).collect::<Vec<_>>());
+        for (version, data) in events {
+            let first = by_version.entry(version).or_insert_with(|| data.clone());
+            assert_eq!(*first, data, "version {version}");
+        }
+    }
+}

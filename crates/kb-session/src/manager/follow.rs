@@ -19,6 +19,13 @@ use tokio::sync::broadcast;
 
 use super::{Committed, SessionManager};
 
+/// Announcements a follower may fall behind by before it is told it lagged
+/// (and reads the log, which holds everything): each followed session's
+/// channel holds this many slots whoever follows it, so a small number
+/// keeps the memory of a session followed by a stream or two small (256
+/// slots took about 14 KiB a session).
+const CHANNEL_CAPACITY: usize = 16;
+
 /// A followed session's channel and the newest version announced on it.
 type Channel = (broadcast::Sender<Committed>, u64);
 
@@ -35,7 +42,7 @@ impl Followers {
         let mut channels = self.channels.lock().expect("followers lock");
         channels
             .entry(Arc::from(session_id))
-            .or_insert_with(|| (broadcast::channel(256).0, 0))
+            .or_insert_with(|| (broadcast::channel(CHANNEL_CAPACITY).0, 0))
             .0
             .subscribe()
     }
