@@ -18,7 +18,8 @@ export class ApiError extends Error {
 
 export async function api(method, path, body, { write = false } = {}) {
   const headers = { Accept: 'application/json' };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  const token = state.credential ?? state.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (write && state.version !== null) headers['If-Match'] = `"${state.version}"`;
   state.requests += 1;
