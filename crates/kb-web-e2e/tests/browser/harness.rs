@@ -27,7 +27,7 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use fantoccini::{Client, ClientBuilder, Locator};
 use kb_server::{AppState, Authenticator, Metrics, app};
-use kb_session::{ManagerOptions, SessionManager};
+use kb_session::{Caller, ManagerOptions, SessionManager};
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -89,6 +89,23 @@ impl Server {
     /// The number of API requests the server has received so far.
     pub fn api_requests(&self) -> u64 {
         self.api_requests.load(Ordering::SeqCst)
+    }
+
+    /// The session `id` as the server holds it, read beside the HTTP API:
+    /// `{version, game}` (the game as `snapshot.game` shows it), at
+    /// version `at` if given, else now.
+    pub async fn game(&self, id: &str, at: Option<u64>) -> Result<Value> {
+        let manager = &self
+            .running
+            .as_ref()
+            .ok_or("the server is stopped")?
+            .manager;
+        let caller = Caller::admin("e2e");
+        let read = |view: &kb_session::SessionView<'_>| json!({ "version": view.version, "game": view.game.snapshot().game });
+        Ok(match at {
+            Some(at) => manager.read_at_async(&caller, id, at, read).await?,
+            None => manager.read_async(&caller, id, read).await?,
+        })
     }
 
     /// Stops serving: in-flight requests finish, then the store is closed.
@@ -162,6 +179,14 @@ impl Server {
 }
 
 // ----- the browser --------------------------------------------------------------
+
+/// Browser tests take turns: each starts Chromium (one to three of them),
+/// more than this small machine runs side by side without slowing to a
+/// crawl. Hold the guard for the whole test.
+pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
 
 /// Finds a program: the environment variable `env` if set, else the first of
 /// `candidates` that exists (absolute paths, then names on `PATH`).
@@ -478,6 +503,17 @@ impl Page {
         input.clear().await?;
         input.send_keys(text).await?;
         Ok(())
+    }
+
+    /// The value of the input matching `css` (empty if none).
+    pub async fn value(&self, css: &str) -> Result<String> {
+        let value = self
+            .eval(
+                "const e = document.querySelector(arguments[0]); return e ? e.value : '';",
+                vec![json!(css)],
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
     /// The text of the first element matching `css` (empty if none).
