@@ -76,13 +76,21 @@ const MAX_LOG_LIMIT: usize = 1000;
 /// Open streams per caller.
 static OPEN: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
 
-/// One open stream of a caller; dropping it releases the slot.
-struct StreamPermit(String);
+/// Open streams per session opened with a token rather than a credential:
+/// the owner's (or an admin's).
+static TOKEN_STREAMS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
+
+/// One open stream of a caller (and, for a token, of its session);
+/// dropping it releases the slot.
+struct StreamPermit {
+    user_id: String,
+    token_session: Option<String>,
+}
 
 impl StreamPermit {
-    fn take(user_id: &str) -> Result<StreamPermit, ApiError> {
+    fn take(caller: &kb_session::Caller, session_id: &str) -> Result<StreamPermit, ApiError> {
         let mut open = OPEN.lock().expect("streams lock");
-        let count = open.entry(user_id.to_owned()).or_default();
+        let count = open.entry(caller.user_id.clone()).or_default();
         if *count >= MAX_STREAMS_PER_CALLER {
             return Err(ApiError::new(
                 ErrorCode::TooManyRequests,
@@ -90,20 +98,51 @@ impl StreamPermit {
             ));
         }
         *count += 1;
-        Ok(StreamPermit(user_id.to_owned()))
+        let token_session = caller.grant.is_none().then(|| session_id.to_owned());
+        if let Some(session) = &token_session {
+            *TOKEN_STREAMS
+                .lock()
+                .expect("streams lock")
+                .entry(session.clone())
+                .or_default() += 1;
+        }
+        Ok(StreamPermit {
+            user_id: caller.user_id.clone(),
+            token_session,
+        })
+    }
+}
+
+/// Takes one from `key`'s count, forgetting it at zero.
+fn release(counts: &Mutex<HashMap<String, usize>>, key: &str) {
+    let mut counts = counts.lock().expect("streams lock");
+    if let Some(count) = counts.get_mut(key) {
+        *count -= 1;
+        if *count == 0 {
+            counts.remove(key);
+        }
     }
 }
 
 impl Drop for StreamPermit {
     fn drop(&mut self) {
-        let mut open = OPEN.lock().expect("streams lock");
-        if let Some(count) = open.get_mut(&self.0) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.0);
-            }
+        release(&OPEN, &self.user_id);
+        if let Some(session) = &self.token_session {
+            release(&TOKEN_STREAMS, session);
         }
     }
+}
+
+/// The event streams of session `session_id` open in this process with a
+/// token, not a credential (`GET …/seats` shows the owner's seat as
+/// connected while there is one: the owner plays with its token).
+pub(crate) fn token_streams(session_id: &str) -> usize {
+    TOKEN_STREAMS
+        .lock()
+        .expect("streams lock")
+        .get(session_id)
+        .copied()
+        .unwrap_or(0)
 }
 
 /// The event streams `user_id` holds open in this process (a seat
@@ -241,7 +280,7 @@ pub async fn events(
         .log_async(&caller, &id, after, 0)
         .await
         .map_err(session_error)?;
-    let permit = StreamPermit::take(&caller.user_id)?;
+    let permit = StreamPermit::take(&caller, &id)?;
     let last = after.unwrap_or(version);
     let mut stream = Stream {
         manager,

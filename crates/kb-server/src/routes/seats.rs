@@ -186,12 +186,14 @@ struct SeatsBody {
 }
 
 /// A seat as sent; a credential holding an event stream open here counts
-/// as connected.
-fn seat_body(view: SeatView) -> SeatBody {
+/// as connected, and so does the owner's seat while a token (the owner's,
+/// or an admin's) streams the session here.
+fn seat_body(view: SeatView, session_id: &str) -> SeatBody {
     let streaming = match &view.holder {
         SeatHolder::Credential { grant_id } => {
             super::events::open_streams(&format!("grant:{grant_id}")) > 0
         }
+        SeatHolder::Owner => super::events::token_streams(session_id) > 0,
         _ => false,
     };
     let (holder, grant_id) = match view.holder {
@@ -225,9 +227,9 @@ pub async fn seats(
     let (spectators, seats): (Vec<SeatView>, Vec<SeatView>) =
         views.into_iter().partition(|view| view.role == SPECTATOR);
     let body = SeatsBody {
+        seats: seats.into_iter().map(|v| seat_body(v, &id)).collect(),
+        spectators: spectators.into_iter().map(|v| seat_body(v, &id)).collect(),
         session_id: id,
-        seats: seats.into_iter().map(seat_body).collect(),
-        spectators: spectators.into_iter().map(seat_body).collect(),
     };
     Ok(axum::Json(body).into_response())
 }
