@@ -8,7 +8,8 @@
 //!   the friend opens it in the other browser and plays seat B;
 //! - each page shows the other's moves without a reload (the time from a
 //!   click to the other page showing it is printed, never asserted), and
-//!   shows whether the other player is connected;
+//!   shows whether the other players are connected; the friend's move is
+//!   on screen on a phone;
 //! - a spectator link shows the game live, read-only;
 //! - when the server stops, every page says it is reconnecting; once it is
 //!   back, each resumes from its last event id by itself, the game goes
@@ -24,7 +25,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::harness::{Page, Result, Server};
-use crate::{accessible, json_str, log_entries, shot};
+use crate::{accessible, json_str, log_entries, move_in_view, shot};
 
 /// A page's marker that survives anything but a reload.
 const MARK: &str = "window.kbNoReload === true";
@@ -227,13 +228,20 @@ pub async fn friends_play_live(
     act_and_watch(("Ada", ada), "tax", "Tax", &[("Bea", bea), ("Cy", cy)]).await?;
     ada.click("#end-turn").await?;
     bea.wait_idle("Bea's move", &my_move("B", 1)).await?;
-    shot(bea, "live-2-friend-phone").await?;
-    accessible(bea, "the friend's move, 390x844").await?;
+    move_in_view(bea, "390x844").await?;
     bea.wait_for(
-        "Ada shown on Bea's page",
-        "document.querySelector('#presence-A')",
+        "Ada shown as connected on Bea's page",
+        "document.querySelector('#presence-A').dataset.connected === 'true'",
     )
     .await?;
+    cy.wait_for(
+        "both players shown as connected on Cy's page",
+        "document.querySelector('#presence-A').dataset.connected === 'true' \
+         && document.querySelector('#presence-B').dataset.connected === 'true'",
+    )
+    .await?;
+    shot(bea, "live-2-friend-phone").await?;
+    accessible(bea, "the friend's move, 390x844").await?;
     act_and_watch(("Bea", bea), "tax", "Tax", &[("Ada", ada), ("Cy", cy)]).await?;
     let before_restart = all_show_the_server(server, &id, &players).await?;
     shot(cy, "live-3-spectator").await?;
