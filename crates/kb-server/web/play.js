@@ -651,8 +651,15 @@ export async function newFriendGame({ name, devMode }) {
   try {
     const body = { devMode, aiPlayers: [] };
     if (name) body.playerNames = { A: name };
-    const data = await api('POST', '/sessions', body);
-    // A guest (`kingdom serve --guests`) plays with the credential it got.
+    // A server for guests (`kingdom serve --guests`) may refuse the
+    // default token: then the page creates the game as a guest.
+    const data = await api('POST', '/sessions', body).catch((error) => {
+      if ((error.status === 401 || error.status === 403) && state.token === DEFAULT_TOKEN) {
+        return api('POST', '/sessions', body, { anonymous: true });
+      }
+      throw error;
+    });
+    // A guest plays with the credential it got.
     enterLive(data.sessionId, { mode: 'friend', seat: data.seat ?? 'A', credential: data.credential ?? null, owner: true }, data);
     await invite('B');
   } catch (error) {

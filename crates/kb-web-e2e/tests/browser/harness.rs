@@ -5,7 +5,8 @@
 //! - [`Server`]: the real server, built as `kingdom serve` builds it (the
 //!   router over a [`SessionManager`] on a SQLite file), on a loopback socket
 //!   inside the test process. It can be stopped and started again on the same
-//!   port and database, like a restart.
+//!   port and database, like a restart. It accepts the `local-dev` token,
+//!   or serves guests only.
 //! - [`Browser`]: headless Chromium driven over WebDriver (`chromedriver`
 //!   and the `fantoccini` client), with a fresh profile and the flags that
 //!   keep it off the network.
@@ -26,7 +27,8 @@ use std::time::{Duration, Instant};
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use fantoccini::{Client, ClientBuilder, Locator};
-use kb_server::{AppState, Authenticator, Metrics, app};
+use kb_server::guests::GuestGate;
+use kb_server::{AppState, Authenticator, Metrics, TokenTable, app};
 use kb_session::{Caller, ManagerOptions, SessionManager};
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
 use serde_json::{Value, json};
@@ -53,6 +55,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct Server {
     address: SocketAddr,
     db_path: PathBuf,
+    /// Serving guests only (`kingdom serve --guests` on a public address
+    /// with no token table): no token works, anyone may create a game.
+    guests_only: bool,
     running: Option<Running>,
     /// API requests answered (paths under `/api/`, the client's prefix),
     /// counted at the server across restarts.
@@ -69,11 +74,23 @@ impl Server {
     /// Starts a server on a free loopback port with its database at
     /// `db_path` (created if missing).
     pub async fn start(db_path: &Path) -> Result<Self> {
+        Self::start_as(db_path, false).await
+    }
+
+    /// [`Server::start`] for guests only: as a public `--guests` server
+    /// without tokens, where `local-dev` is refused and anyone creates
+    /// games as a guest.
+    pub async fn start_guests_only(db_path: &Path) -> Result<Self> {
+        Self::start_as(db_path, true).await
+    }
+
+    async fn start_as(db_path: &Path, guests_only: bool) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let mut server = Self {
             address,
             db_path: db_path.to_owned(),
+            guests_only,
             running: None,
             api_requests: Arc::new(AtomicU64::new(0)),
         };
@@ -154,9 +171,16 @@ impl Server {
         .await??;
         let manager = Arc::new(manager);
         // No token table: the server accepts the built-in `local-dev` token,
-        // which the client sends by default.
-        let auth = Authenticator::for_listener(None, self.address)?;
-        let state = AppState::new(auth, Metrics::new(), manager.clone());
+        // which the client sends by default; or, guests only, no token.
+        let state = if self.guests_only {
+            let auth = Authenticator::new(TokenTable::from_json("{}")?);
+            let per_hour = std::num::NonZeroUsize::new(20).expect("not zero");
+            AppState::new(auth, Metrics::new(), manager.clone())
+                .with_guests(GuestGate::new(per_hour))
+        } else {
+            let auth = Authenticator::for_listener(None, self.address)?;
+            AppState::new(auth, Metrics::new(), manager.clone())
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let counter = self.api_requests.clone();
         let router =

@@ -18,7 +18,9 @@
 //! - the replay steps through the moves, each shown as the server rebuilds
 //!   it (`snapshot?at=V`), with the chronicle of what each did;
 //! - axe-core finds nothing serious on the friend's page, the spectator's
-//!   page and the replay, at 1366×768 and 390×844.
+//!   page and the replay, at 1366×768 and 390×844;
+//! - on a server for guests only (no token works), "Play a friend" makes
+//!   the game as a guest, and the friend joins and plays.
 
 use std::time::Instant;
 
@@ -349,4 +351,37 @@ pub async fn friends_play_live(
     act_and_watch(("Bea", bea), "tax", "Tax", &[("Ada", ada), ("Cy", cy)]).await?;
     all_show_the_server(server, &id, &players).await?;
     Ok(())
+}
+
+/// On a server for guests only, Ada's page (whose default token is refused)
+/// makes the game as a guest, and Bea joins it and sees Ada's move.
+pub async fn guests_play_a_friend(ada: &Page, bea: &Page) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut server = Server::start_guests_only(&dir.path().join("guests.db")).await?;
+    let played = async {
+        // Another origin: another storage, no game to resume.
+        open_marked(ada, &server.url()).await?;
+        ada.click("#new-friend-game").await?;
+        ada.wait_idle(
+            "a guest's game with its invitation link",
+            &format!("document.querySelector('#invite-B') && {}", my_move("A", 1)),
+        )
+        .await?;
+        let link = ada.value("#invite-B").await?;
+        open_marked(bea, &link).await?;
+        bea.wait_idle(
+            "Bea in the guest's game",
+            "document.body.dataset.mode === 'friend' && document.body.dataset.live === 'live'",
+        )
+        .await?;
+        ada.wait_for(
+            "Bea connected, on the guest's page",
+            "document.querySelector('#presence-B').dataset.connected === 'true'",
+        )
+        .await?;
+        act_and_watch(("Ada", ada), "tax", "Tax", &[("Bea", bea)]).await
+    }
+    .await;
+    let stopped = server.stop().await;
+    played.and(stopped)
 }

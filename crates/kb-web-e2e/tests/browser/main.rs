@@ -707,7 +707,11 @@ async fn two_browsers_play_each_other_live_with_a_spectator_a_restart_and_the_re
         );
     }
     let [ada, bea, cy] = [0, 1, 2].map(|i| browsers[i].page());
-    let outcome = live::friends_play_live(&mut server, &ada, &bea, &cy).await;
+    let outcome = async {
+        live::friends_play_live(&mut server, &ada, &bea, &cy).await?;
+        live::guests_play_a_friend(&ada, &bea).await
+    }
+    .await;
     if outcome.is_err() {
         failure_shots(&[("ada", &ada), ("bea", &bea), ("cy", &cy)]).await;
     }
