@@ -11,6 +11,7 @@
 //!   shows whether the other players are connected; the friend's move is
 //!   on screen on a phone;
 //! - a spectator link shows the game live, read-only;
+//! - the friend's browser keeps its seat credential: a reload resumes;
 //! - when the server stops, every page says it is reconnecting; once it is
 //!   back, each resumes from its last event id by itself, the game goes
 //!   on, and each page shows exactly the server's state (version, turn,
@@ -349,6 +350,18 @@ pub async fn friends_play_live(
 
     // Bea moves once more; everyone, Cy after the replay too, sees it.
     act_and_watch(("Bea", bea), "tax", "Tax", &[("Ada", ada), ("Cy", cy)]).await?;
+    all_show_the_server(server, &id, &players).await?;
+
+    // Bea's browser kept her seat credential: a reload resumes her game.
+    bea.reload().await?;
+    bea.wait_idle(
+        "Bea's game resumed after a reload, as seat B",
+        "document.body.dataset.mode === 'friend' && document.body.dataset.live === 'live' \
+         && document.querySelector(\"[data-player='B'] h2\").textContent.includes('(you)')",
+    )
+    .await?;
+    bea.eval("window.kbNoReload = true; return true;", vec![])
+        .await?;
     all_show_the_server(server, &id, &players).await?;
     Ok(())
 }
