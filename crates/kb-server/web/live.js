@@ -6,7 +6,8 @@
 // ended stream the page reconnects by itself (after 0.25 s, then up to 3 s
 // apart), says so (`state.live.status` is 'reconnecting'), and receives
 // every event after the last one it had: none missed, none twice. An `end`
-// event (the game concluded or was deleted) closes it for good.
+// event (the game concluded or was deleted) or a refusal (a revoked
+// credential) closes it for good.
 
 import { state, update } from './state.js';
 import { sessionPath, ApiError } from './api.js';
@@ -49,6 +50,13 @@ export function follow(after, { onEvent, onOpen, onEnd }) {
     } catch (error) {
       if (run.stopped) return;
       if (error instanceof SyntaxError) console.error(error);
+      // Refused (a revoked credential, a deleted game): trying again
+      // cannot help.
+      if ([400, 401, 403, 404, 410].includes(error.status)) {
+        setStatus('ended');
+        onEnd?.({ reason: 'refused', error });
+        return;
+      }
     }
     if (run.stopped) return;
     if (ended) {
@@ -74,7 +82,8 @@ async function open(after, signal) {
     cache: 'no-store',
   });
   if (!response.ok || !response.body) {
-    throw new ApiError(response.status, null, `The server answered ${response.status} to the event stream.`);
+    const body = await response.json().catch(() => null);
+    throw new ApiError(response.status, body, `The game cannot be followed: ${body?.message ?? `the server answered ${response.status}`}`);
   }
   return response;
 }

@@ -538,8 +538,10 @@ export function followFrom(after) {
       refreshSeats();
       settleLive();
     },
-    onEnd: () => {
-      refreshSeats();
+    onEnd: (end) => {
+      if (end.reason === 'deleted') showError(new ApiError(404, null, 'This game was deleted on the server.'));
+      else if (end.reason === 'refused') showError(end.error);
+      else refreshSeats();
       settleLive();
     },
   });

@@ -29,7 +29,8 @@ use axum::middleware::{self, Next};
 use fantoccini::{Client, ClientBuilder, Locator};
 use kb_server::guests::GuestGate;
 use kb_server::{AppState, Authenticator, Metrics, TokenTable, app};
-use kb_session::{Caller, ManagerOptions, SessionManager};
+use kb_session::{Caller, ManagerOptions, SeatHolder, SessionManager};
+use kb_store::GrantKind;
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -112,17 +113,40 @@ impl Server {
     /// `{version, game}` (the game as `snapshot.game` shows it), at
     /// version `at` if given, else now.
     pub async fn game(&self, id: &str, at: Option<u64>) -> Result<Value> {
-        let manager = &self
-            .running
-            .as_ref()
-            .ok_or("the server is stopped")?
-            .manager;
+        let manager = self.manager()?;
         let caller = Caller::admin("e2e");
         let read = |view: &kb_session::SessionView<'_>| json!({ "version": view.version, "game": view.game.snapshot().game });
         Ok(match at {
             Some(at) => manager.read_at_async(&caller, id, at, read).await?,
             None => manager.read_async(&caller, id, read).await?,
         })
+    }
+
+    /// Revokes every spectator credential of session `id`, as its owner
+    /// may; answers how many.
+    pub async fn revoke_spectators(&self, id: &str) -> Result<usize> {
+        let manager = self.manager()?;
+        let caller = Caller::admin("e2e");
+        let mut revoked = 0;
+        for view in manager.seats_async(&caller, id).await? {
+            if let (SeatHolder::Credential { grant_id }, "spectator") =
+                (&view.holder, view.role.as_str())
+            {
+                manager
+                    .revoke_async(&caller, id, grant_id, GrantKind::Credential)
+                    .await?;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    fn manager(&self) -> Result<&Arc<SessionManager>> {
+        Ok(&self
+            .running
+            .as_ref()
+            .ok_or("the server is stopped")?
+            .manager)
     }
 
     /// Stops serving: in-flight requests finish, then the store is closed.
