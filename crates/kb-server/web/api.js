@@ -16,9 +16,11 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body, { write = false } = {}) {
+/** A call; `anonymous` sends no token (a guest's creation). */
+export async function api(method, path, body, { write = false, anonymous = false } = {}) {
   const headers = { Accept: 'application/json' };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  const token = anonymous ? null : state.credential ?? state.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (write && state.version !== null) headers['If-Match'] = `"${state.version}"`;
   state.requests += 1;

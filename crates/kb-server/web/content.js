@@ -241,7 +241,8 @@ export function conclusionText(conclusion) {
   const display = condition?.display ?? {};
   const winner = playerById(conclusion.winnerId);
   const youWon = conclusion.winnerId === human()?.id;
-  const title = youWon ? '🏆 Victory!' : `☠️ Defeat: ${winner?.name ?? conclusion.winnerId} wins`;
+  const title = youWon ? '🏆 Victory!'
+    : human() ? `☠️ Defeat: ${winner?.name ?? conclusion.winnerId} wins` : `🏆 ${winner?.name ?? conclusion.winnerId} wins`;
   const cause = `${display.icon ?? ''} ${display.title ?? conclusion.conditionId}`.trim();
   const description = display.description ?? display.defeat ?? '';
   return { title, cause, description, youWon };

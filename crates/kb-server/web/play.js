@@ -9,8 +9,12 @@
 //
 // Every change goes into `state` through `update()`.
 
-import { state, update, storage, STORE, DEFAULT_TOKEN, game, players, playerById, human, isHumanTurn, apKey, forecast } from './state.js';
+import {
+  state, update, storage, STORE, DEFAULT_TOKEN, game, players, playerById, human, isHumanTurn, isLive, apKey, forecast, currentPhase,
+} from './state.js';
 import { api, sessionPath, ApiError } from './api.js';
+import { follow, stop as stopFollowing } from './live.js';
+import { describeEvent } from './views/chronicle.js';
 import {
   actionInfo, conclusionText, deltaBetween, describeAttacks, describeCosts, describeDelta, fmtNumber,
   named, phaseInfo, resourceInfo, resourceParts, sourceName,
@@ -24,6 +28,8 @@ const FRAME_MS = { step: 1100, fast: 250, off: 0 };
 // State from answers
 
 function applyState(data) {
+  // In a live game the stream may already have brought a later state.
+  if (isLive() && typeof data.version === 'number' && data.version < (state.version ?? 0)) return;
   const patch = {};
   if (data.snapshot) patch.snapshot = data.snapshot;
   if (data.sessionId) patch.aiLevel = data.aiLevel ?? 'easy';
@@ -119,8 +125,11 @@ export async function perform(actionId, candidate, { confirmed = false } = {}) {
   const before = state.snapshot;
   setBusy(true, `${actionInfo(actionId).label}…`);
   try {
-    const data = await api('POST', sessionPath('/actions'), { actionId, params }, { write: true });
+    const body = isLive() ? { actionId, params, playerId: state.seat } : { actionId, params };
+    const data = await api('POST', sessionPath('/actions'), body, { write: true });
     applyState(data);
+    // A live game's chronicle comes from the event stream.
+    if (isLive()) return;
     const me = human();
     const details = players().flatMap((p) => {
       const changes = describeDelta(deltaBetween(before?.game?.players?.find((q) => q.id === p.id), p));
@@ -134,6 +143,7 @@ export async function perform(actionId, candidate, { confirmed = false } = {}) {
     await recover(error);
   } finally {
     setBusy(false);
+    if (isLive()) await settleLive();
   }
   afterMove();
   keepFocus(`button[data-action="${actionId}"]`);
@@ -158,7 +168,8 @@ export async function endTurn({ confirmed = false } = {}) {
     return;
   }
   clearError();
-  await proceed('Ending the turn…');
+  if (isLive()) await endLiveTurn();
+  else await proceed('Ending the turn…');
 }
 
 /**
@@ -417,6 +428,7 @@ export async function newGame({ name, devMode, aiLevel }) {
   }
   if (state.sessionId) storage.set(STORE.log(state.sessionId), null);
   storage.set(STORE.session, data.sessionId);
+  leaveLive();
   update({ sessionId: data.sessionId, version: null, selection: {}, forecast: null, log: [], dialog: null, view: 'game' });
   applyState(data);
   addLog({ kind: 'info', title: `New game${devMode ? ' (dev mode)' : ''}: ${players().map((p) => p.name).join(' vs ')} (${state.aiLevel} AI)` });
@@ -429,7 +441,8 @@ export async function newGame({ name, devMode, aiLevel }) {
 export async function resume() {
   const sessionId = storage.get(STORE.session);
   if (!sessionId) return false;
-  update({ sessionId });
+  leaveLive();
+  update({ sessionId, ...seatRecord(sessionId) });
   try {
     applyState(await api('GET', sessionPath('/snapshot')));
   } catch (error) {
@@ -445,11 +458,13 @@ export async function resume() {
   update({ log: loadLog(sessionId), view: 'game' });
   noteTurn();
   addLog({ kind: 'info', title: 'Game resumed' });
+  if (isLive()) startFollowing(state.version);
   return true;
 }
 
 /** Brings a loaded game to where the human decides (or shows its end). */
 export async function settle() {
+  if (isLive()) return settleLive();
   try {
     if (isHumanTurn() || game()?.conclusion) {
       setBusy(true, 'Loading…');
@@ -469,4 +484,225 @@ export function saveToken(token) {
   const value = token.trim() || DEFAULT_TOKEN;
   storage.set(STORE.token, value);
   update({ token: value });
+}
+
+// ---------------------------------------------------------------------------
+// Live games: two humans, each on their own page, and spectators. Every
+// change reaches each page through the event stream (live.js), which also
+// writes the chronicle; a page writes only for its own seat: its actions,
+// the end of its turn, and the growth and upkeep steps of its own turn.
+
+/** This browser's seat in a session: `{mode, seat, credential, owner}`. */
+function seatRecord(sessionId) {
+  try {
+    const saved = JSON.parse(storage.get(STORE.seat(sessionId)) ?? 'null');
+    if (saved && (saved.mode === 'friend' || saved.mode === 'watch')) {
+      return { mode: saved.mode, seat: saved.seat ?? null, credential: saved.credential ?? null, owner: Boolean(saved.owner) };
+    }
+  } catch { /* a damaged record: the token's view of the game */ }
+  return { mode: 'ai', seat: null, credential: null, owner: false };
+}
+
+/** Stops following a live game (another game or the start screen). */
+function leaveLive() {
+  stopFollowing();
+  update({ mode: 'ai', seat: null, credential: null, owner: false, seats: null, invites: {}, replay: null });
+}
+
+/** Opens a live game from its first answer (creation, or a snapshot). */
+function enterLive(sessionId, record, data) {
+  leaveLive();
+  storage.set(STORE.seat(sessionId), JSON.stringify(record));
+  storage.set(STORE.session, sessionId);
+  update({ sessionId, ...record, version: null, selection: {}, forecast: null, log: loadLog(sessionId), dialog: null, notice: null, view: 'game' });
+  applyState(data);
+  noteTurn();
+  startFollowing(state.version);
+}
+
+/** The game as of the last event, to say what the next one changed. */
+let lastEventGame = null;
+
+function startFollowing(after) {
+  lastEventGame = game();
+  followFrom(after);
+}
+
+/** Follows the stream after `after`, the chronicle going on from the
+ * game as of that event. */
+export function followFrom(after) {
+  follow(after, {
+    onEvent: liveEvent,
+    onOpen: () => {
+      refreshSeats();
+      settleLive();
+    },
+    onEnd: (end) => {
+      if (end.reason === 'deleted') showError(new ApiError(404, null, 'This game was deleted on the server.'));
+      else if (end.reason === 'refused') showError(end.error);
+      else refreshSeats();
+      settleLive();
+    },
+    onPresence: livePresence,
+  });
+}
+
+/** A `presence` event: who streams now. A seat shown as open that
+ * connects was just taken: read the seats again to show who holds it. */
+function livePresence(presence) {
+  const seats = state.seats;
+  if (!seats || !isLive()) return;
+  const taken = seats.seats.some((s) => s.seat === presence.seat && s.holder === 'open');
+  if (taken) {
+    refreshSeats();
+    return;
+  }
+  const connected = (s) => (s.seat in presence.seats ? { ...s, connected: presence.seats[s.seat] } : s);
+  update({ seats: { ...seats, seats: seats.seats.map(connected) } });
+}
+
+export async function refreshSeats() {
+  if (!isLive() || !state.sessionId) return;
+  const sessionId = state.sessionId;
+  try {
+    const seats = await api('GET', sessionPath('/seats'));
+    if (state.sessionId === sessionId && isLive()) update({ seats });
+  } catch { /* presence is shown when it can be read */ }
+}
+
+/** One event: the state after it, and its chronicle entries. */
+function liveEvent(data) {
+  if (data.version > (state.version ?? 0)) {
+    update({
+      version: data.version,
+      snapshot: { ...state.snapshot, version: data.version, game: data.game, recentResourceGains: data.recentResourceGains, passiveRecords: data.passiveRecords },
+    });
+  }
+  for (const entry of describeEvent(lastEventGame, data)) addLog(entry);
+  lastEventGame = data.game;
+  settleLive();
+}
+
+let settling = false;
+let settleAgain = false;
+
+/**
+ * Brings a live game to where this page has nothing to do: the growth and
+ * upkeep of its own turn advanced, the forecast of its move loaded, the
+ * end shown. Runs once at a time; a call while it runs runs it again.
+ */
+export async function settleLive() {
+  if (settling) {
+    settleAgain = true;
+    return;
+  }
+  settling = true;
+  try {
+    do {
+      settleAgain = false;
+      await settleOnce();
+    } while (settleAgain);
+  } finally {
+    settling = false;
+  }
+}
+
+async function settleOnce() {
+  const mine = () => {
+    const g = game();
+    return state.mode === 'friend' && g && !g.conclusion && g.activePlayerId === state.seat;
+  };
+  if (mine() && !currentPhase()?.action) {
+    setBusy(true, 'Your turn begins…');
+    try {
+      while (mine() && !currentPhase()?.action) {
+        applyState(await api('POST', sessionPath('/advance'), undefined, { write: true }));
+      }
+    } catch (error) {
+      // 409: the stream brings what changed, then this runs again; no
+      // answer: the stream reconnects, then this runs again.
+      if (error.status !== 409 && error.status !== 0) showError(error);
+    } finally {
+      setBusy(false);
+    }
+  }
+  if (isHumanTurn() && !forecast()) {
+    try {
+      await loadForecast();
+    } catch (error) {
+      if (error.status !== 0) showError(error);
+    }
+  }
+  afterMove();
+}
+
+/** Ends this page's turn: one step; the stream shows the rest. */
+async function endLiveTurn() {
+  setBusy(true, 'Ending the turn…');
+  try {
+    applyState(await api('POST', sessionPath('/advance'), undefined, { write: true }));
+  } catch (error) {
+    await recover(error);
+  } finally {
+    setBusy(false);
+  }
+  await settleLive();
+}
+
+/** Starts a game against a friend: two human seats, this page plays A,
+ * and an invitation link for the friend. */
+export async function newFriendGame({ name, devMode }) {
+  if (state.busy) return;
+  clearError();
+  storage.set(STORE.name, name);
+  setBusy(true, 'Creating the game…');
+  try {
+    const body = { devMode, aiPlayers: [] };
+    if (name) body.playerNames = { A: name };
+    // A server for guests (`kingdom serve --guests`) may refuse the
+    // default token: then the page creates the game as a guest.
+    const data = await api('POST', '/sessions', body).catch((error) => {
+      if ((error.status === 401 || error.status === 403) && state.token === DEFAULT_TOKEN) {
+        return api('POST', '/sessions', body, { anonymous: true });
+      }
+      throw error;
+    });
+    // A guest plays with the credential it got.
+    enterLive(data.sessionId, { mode: 'friend', seat: data.seat ?? 'A', credential: data.credential ?? null, owner: true }, data);
+    await invite('B');
+  } catch (error) {
+    showError(error);
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** An invitation link to `seat` ('B' or 'spectator'). */
+export async function invite(seat) {
+  const data = await api('POST', sessionPath('/invitations'), { seat });
+  const url = `${location.origin}${location.pathname}#join=${data.code}`;
+  update({ invites: { ...state.invites, [seat]: url } });
+  return url;
+}
+
+/** Opens an invitation link: accepts it, keeps the credential on this
+ * browser and follows the game (as a player or a spectator). */
+export async function join(code) {
+  clearError();
+  setBusy(true, 'Joining the game…');
+  try {
+    const accepted = await api('POST', '/invitations/accept', { code });
+    const spectator = accepted.seat === 'spectator';
+    const record = { mode: spectator ? 'watch' : 'friend', seat: spectator ? null : accepted.seat, credential: accepted.credential, owner: false };
+    update({ sessionId: accepted.sessionId, credential: accepted.credential });
+    const data = await api('GET', sessionPath('/snapshot'));
+    enterLive(accepted.sessionId, record, data);
+    addLog({ kind: 'info', title: spectator ? 'You are watching this game' : `You joined as seat ${accepted.seat}` });
+    return true;
+  } catch (error) {
+    showError(error);
+    return false;
+  } finally {
+    setBusy(false);
+  }
 }

@@ -11,6 +11,8 @@ import * as actions from './views/actions.js';
 import * as playback from './views/playback.js';
 import * as chronicle from './views/chronicle.js';
 import * as dialogs from './views/dialogs.js';
+import * as friends from './views/friends.js';
+import * as replay from './views/replay.js';
 
 export function render(s) {
   const root = document.documentElement;
@@ -19,6 +21,8 @@ export function render(s) {
   body.dataset.view = s.view;
   body.dataset.busy = String(s.busy || Boolean(s.playback) || s.view === 'loading');
   body.dataset.playback = String(Boolean(s.playback));
+  body.dataset.mode = s.replay ? 'replay' : s.mode;
+  body.dataset.live = s.live?.status ?? 'off';
   $('#loading').hidden = s.view !== 'loading';
   $('#notice').hidden = !s.notice;
   $('#notice-text').textContent = s.notice ?? '';
@@ -38,9 +42,14 @@ export function render(s) {
       session: s.sessionId,
       aiLevel: s.aiLevel ?? 'easy',
       over: String(Boolean(g.conclusion)),
+      version: String(s.version ?? ''),
     });
     document.title = g.conclusion ? 'Game over · Kingdom Builder' : `Turn ${g.turn} · Kingdom Builder`;
     playback.render(s);
+    friends.render(s);
+    replay.render(s);
+    $('#open-replay').disabled = s.busy || Boolean(s.replay) || Boolean(s.playback);
+    $('#endbar').hidden = Boolean(s.replay) || s.mode === 'watch';
     actions.render(s);
     board.render(s);
     chronicle.render(s);

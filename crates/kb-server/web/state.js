@@ -14,6 +14,8 @@ export const STORE = {
   theme: 'kb.theme',
   playback: 'kb.playback',
   log: (sessionId) => `kb.log.${sessionId}`,
+  /** A live game's seat on this browser: `{seat, credential?}` (JSON). */
+  seat: (sessionId) => `kb.seat.${sessionId}`,
 };
 
 export const DEFAULT_TOKEN = 'local-dev';
@@ -21,6 +23,24 @@ export const DEFAULT_TOKEN = 'local-dev';
 export const state = {
   /** 'loading' | 'start' | 'game'. */
   view: 'loading',
+  /** 'ai': against the built-in AI; 'friend': a live game of two humans,
+   * this page playing `seat`; 'watch': a spectator; 'replay'. */
+  mode: 'ai',
+  /** The seat this page plays ('A', 'B'), or null (a spectator, a replay). */
+  seat: null,
+  /** This page created the live game (it may invite). */
+  owner: false,
+  /** A seat or spectator credential; sent instead of `token` when set. */
+  credential: null,
+  /** The event stream: `{status: 'connecting'|'live'|'reconnecting'|'ended',
+   * lastEventId}` (see live.js); null when none is open. */
+  live: null,
+  /** `GET .../seats`: who holds each seat and whether it is connected. */
+  seats: null,
+  /** Invitation links made on this page: `{seat: url}`. */
+  invites: {},
+  /** The replay: `{entries, index, frames}` (see views/replay.js). */
+  replay: null,
   token: DEFAULT_TOKEN,
   sessionId: null,
   version: null,
@@ -109,8 +129,14 @@ export function savePref(key, value) {
 export const game = () => state.snapshot?.game;
 export const players = () => game()?.players ?? [];
 export const playerById = (id) => players().find((p) => p.id === id);
-/** The human's seat: the first one the AI does not play. */
-export const human = () => players().find((p) => !p.aiControlled) ?? players()[0];
+/** Whether this page follows a game live (two humans, or a spectator). */
+export const isLive = () => state.mode === 'friend' || state.mode === 'watch';
+/** The seat this page plays: in a live game its own (none for a spectator
+ * or a replay), else the first one the AI does not play. */
+export const human = () => {
+  if (state.mode !== 'ai') return state.seat ? playerById(state.seat) : undefined;
+  return players().find((p) => !p.aiControlled) ?? players()[0];
+};
 export const opponent = () => players().find((p) => p.id !== human()?.id);
 export const currentPhase = () => state.snapshot?.phases?.[game()?.phaseIndex] ?? null;
 export const apKey = () => state.snapshot?.actionCostResource || 'ap';
@@ -118,7 +144,7 @@ export const apKey = () => state.snapshot?.actionCostResource || 'ap';
 /** Whether the human may act now (and nothing is being shown or sent). */
 export function isHumanTurn() {
   const g = game();
-  return Boolean(g && !g.conclusion && g.activePlayerId === human()?.id && currentPhase()?.action);
+  return Boolean(g && !state.replay && !g.conclusion && g.activePlayerId === human()?.id && currentPhase()?.action);
 }
 
 /** The forecast, when it describes the state on screen. */

@@ -650,3 +650,42 @@ async fn streams_tell_each_other_when_a_seat_connects_or_leaves() {
     drop(alice);
     assert_eq!(seats(&app, &bea, &id).await["seats"][0]["connected"], false);
 }
+
+#[tokio::test]
+async fn the_owners_seat_is_connected_while_the_owner_streams_events() {
+    use tower::ServiceExt;
+    let app = TestApp::game();
+    let id = two_humans(&app).await;
+    let bea = join(&app, &id, "B").await;
+    let owner_connected = || async { seats(&app, &bea, &id).await["seats"][0].clone() };
+    let seat = owner_connected().await;
+    assert_eq!(seat["holder"], "owner");
+    assert_eq!(seat["connected"], false, "the owner streams nothing yet");
+    let open = |token: String| {
+        app.router.clone().oneshot(crate::helpers::request(
+            Method::GET,
+            &format!("/sessions/{id}/events"),
+            &[("authorization", &format!("Bearer {token}"))],
+            axum::body::Body::empty(),
+        ))
+    };
+    // The friend's own stream is not the owner's presence.
+    let theirs = open(bea.clone()).await.unwrap();
+    assert_eq!(theirs.status(), 200);
+    assert_eq!(owner_connected().await["connected"], false);
+    let stream = open(ALICE.to_owned()).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(
+        owner_connected().await["connected"],
+        true,
+        "the owner streams"
+    );
+    // Another session of the owner's is not this one.
+    let other = two_humans(&app).await;
+    assert_eq!(
+        seats(&app, ALICE, &other).await["seats"][0]["connected"],
+        false
+    );
+    drop(stream);
+    assert_eq!(owner_connected().await["connected"], false, "stream closed");
+}

@@ -15,7 +15,8 @@ export function render(s) {
   if (s.view !== 'game' || !s.snapshot) return;
   const el = $('#actions');
   const bar = $('#endbar');
-  el.hidden = Boolean(s.playback);
+  el.hidden = Boolean(s.playback) || Boolean(s.replay);
+  if (s.replay) return;
   const g = game();
   if (g.conclusion) {
     fill(el, h('h2', { id: 'actions-title' }, 'Actions'), h('p', { class: 'muted' }, 'The game is over. ',

@@ -26,10 +26,14 @@ export function render(s) {
         : null));
 }
 
+/** What the top bar says about a live game's connection. */
+const LIVE = { connecting: 'Connecting…', live: '● Live', reconnecting: '⟳ Reconnecting…', ended: 'Finished' };
+
 function status(s, g) {
   const active = playerById(g.activePlayerId);
   let who;
-  if (g.conclusion) who = h('span', { id: 'active-player', class: 'who over' }, 'Game over');
+  if (s.replay) who = h('span', { id: 'active-player', class: 'who ai' }, `Replay: move ${s.replay.index} of ${s.replay.events.length}`);
+  else if (g.conclusion) who = h('span', { id: 'active-player', class: 'who over' }, 'Game over');
   else if (s.playback) who = h('span', { id: 'active-player', class: 'who ai' }, 'Replaying the AI\'s turn');
   else if (s.busy) who = h('span', { id: 'active-player', class: 'who ai' }, s.busyText || 'Working…');
   else if (isHumanTurn()) who = h('span', { id: 'active-player', class: 'who you' }, 'Your move');
@@ -39,7 +43,8 @@ function status(s, g) {
     h('span', { id: 'turn', class: 'turn-number' }, `Turn ${g.turn}`),
     phase ? h('span', { id: 'phase', class: 'phase' }, named(phaseInfo(phase.id))) : null,
     who,
-    s.aiLevel ? h('span', { id: 'ai-level-badge', class: 'badge', title: 'The opponent\'s level' }, `AI: ${s.aiLevel}`) : null,
+    s.aiLevel && s.mode === 'ai' ? h('span', { id: 'ai-level-badge', class: 'badge', title: 'The opponent\'s level' }, `AI: ${s.aiLevel}`) : null,
+    s.live && !s.replay ? h('span', { id: 'live-status', class: `badge live-${s.live.status}`, dataset: { status: s.live.status } }, LIVE[s.live.status]) : null,
     g.devMode ? h('span', { class: 'badge' }, 'Dev') : null,
   );
 }

@@ -6,7 +6,7 @@
 import { h, fill, $ } from '../dom.js';
 import { state, update, storage, STORE } from '../state.js';
 import { fillTokens, iconOf, overview } from '../content.js';
-import { newGame, resume, saveToken, settle, clearError } from '../play.js';
+import { newGame, newFriendGame, resume, saveToken, settle, clearError } from '../play.js';
 
 let built = false;
 
@@ -28,6 +28,7 @@ export function render(s) {
   resumeButton.hidden = !(s.snapshot || storage.get(STORE.session));
   resumeButton.textContent = s.snapshot ? 'Back to your game' : 'Resume saved game';
   $('#new-game').disabled = s.busy;
+  $('#new-friend-game').disabled = s.busy;
   const ov = overview();
   if (ov?.hero && ov !== shownOverview) {
     shownOverview = ov;
@@ -55,11 +56,12 @@ function build(main) {
       h('p', { class: 'muted' }, 'Sent as ', h('code', {}, 'Authorization: Bearer …'), '. A server without a token table accepts ', h('code', {}, 'local-dev'), ' from this machine.')),
     h('div', { class: 'buttons' },
       h('button', { id: 'new-game', type: 'submit', class: 'primary' }, 'New game'),
+      h('button', { id: 'new-friend-game', type: 'button', class: 'secondary', onclick: friend }, '🤝 Play a friend'),
       h('button', { id: 'resume', type: 'button', onclick: back, hidden: true }, 'Back to your game')));
   fill(main,
     h('section', { class: 'card start-card', 'aria-labelledby': 'start-title' },
       h('h2', { id: 'start-title' }, 'Start a game'),
-      h('p', { class: 'muted' }, 'You rule seat A; the built-in AI rules the other kingdom, at the level you choose.'),
+      h('p', { class: 'muted' }, 'You rule seat A; the built-in AI rules the other kingdom, at the level you choose. Or play a friend: you get a link to send them, and each of you sees the other\'s moves as they are made.'),
       form),
     h('section', { id: 'overview', class: 'card overview', hidden: true, 'aria-label': 'How to play' }));
   if (!$('#notice').hidden && /access/.test(state.notice ?? '')) $('#access').open = true;
@@ -70,6 +72,11 @@ async function submit(event) {
   event.preventDefault();
   saveToken($('#token').value);
   await newGame({ name: $('#player-name').value.trim(), devMode: $('#dev-mode').checked, aiLevel: $('#ai-level').value });
+}
+
+async function friend() {
+  saveToken($('#token').value);
+  await newFriendGame({ name: $('#player-name').value.trim(), devMode: $('#dev-mode').checked });
 }
 
 /** The level chosen last time, else `normal`. */

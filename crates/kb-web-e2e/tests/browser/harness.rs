@@ -5,7 +5,8 @@
 //! - [`Server`]: the real server, built as `kingdom serve` builds it (the
 //!   router over a [`SessionManager`] on a SQLite file), on a loopback socket
 //!   inside the test process. It can be stopped and started again on the same
-//!   port and database, like a restart.
+//!   port and database, like a restart. It accepts the `local-dev` token,
+//!   or serves guests only.
 //! - [`Browser`]: headless Chromium driven over WebDriver (`chromedriver`
 //!   and the `fantoccini` client), with a fresh profile and the flags that
 //!   keep it off the network.
@@ -26,8 +27,10 @@ use std::time::{Duration, Instant};
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use fantoccini::{Client, ClientBuilder, Locator};
-use kb_server::{AppState, Authenticator, Metrics, app};
-use kb_session::{ManagerOptions, SessionManager};
+use kb_server::guests::GuestGate;
+use kb_server::{AppState, Authenticator, Metrics, TokenTable, app};
+use kb_session::{Caller, ManagerOptions, SeatHolder, SessionManager};
+use kb_store::GrantKind;
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -53,6 +56,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct Server {
     address: SocketAddr,
     db_path: PathBuf,
+    /// Serving guests only (`kingdom serve --guests` on a public address
+    /// with no token table): no token works, anyone may create a game.
+    guests_only: bool,
     running: Option<Running>,
     /// API requests answered (paths under `/api/`, the client's prefix),
     /// counted at the server across restarts.
@@ -69,11 +75,23 @@ impl Server {
     /// Starts a server on a free loopback port with its database at
     /// `db_path` (created if missing).
     pub async fn start(db_path: &Path) -> Result<Self> {
+        Self::start_as(db_path, false).await
+    }
+
+    /// [`Server::start`] for guests only: as a public `--guests` server
+    /// without tokens, where `local-dev` is refused and anyone creates
+    /// games as a guest.
+    pub async fn start_guests_only(db_path: &Path) -> Result<Self> {
+        Self::start_as(db_path, true).await
+    }
+
+    async fn start_as(db_path: &Path, guests_only: bool) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let mut server = Self {
             address,
             db_path: db_path.to_owned(),
+            guests_only,
             running: None,
             api_requests: Arc::new(AtomicU64::new(0)),
         };
@@ -89,6 +107,46 @@ impl Server {
     /// The number of API requests the server has received so far.
     pub fn api_requests(&self) -> u64 {
         self.api_requests.load(Ordering::SeqCst)
+    }
+
+    /// The session `id` as the server holds it, read beside the HTTP API:
+    /// `{version, game}` (the game as `snapshot.game` shows it), at
+    /// version `at` if given, else now.
+    pub async fn game(&self, id: &str, at: Option<u64>) -> Result<Value> {
+        let manager = self.manager()?;
+        let caller = Caller::admin("e2e");
+        let read = |view: &kb_session::SessionView<'_>| json!({ "version": view.version, "game": view.game.snapshot().game });
+        Ok(match at {
+            Some(at) => manager.read_at_async(&caller, id, at, read).await?,
+            None => manager.read_async(&caller, id, read).await?,
+        })
+    }
+
+    /// Revokes every spectator credential of session `id`, as its owner
+    /// may; answers how many.
+    pub async fn revoke_spectators(&self, id: &str) -> Result<usize> {
+        let manager = self.manager()?;
+        let caller = Caller::admin("e2e");
+        let mut revoked = 0;
+        for view in manager.seats_async(&caller, id).await? {
+            if let (SeatHolder::Credential { grant_id }, "spectator") =
+                (&view.holder, view.role.as_str())
+            {
+                manager
+                    .revoke_async(&caller, id, grant_id, GrantKind::Credential)
+                    .await?;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    fn manager(&self) -> Result<&Arc<SessionManager>> {
+        Ok(&self
+            .running
+            .as_ref()
+            .ok_or("the server is stopped")?
+            .manager)
     }
 
     /// Stops serving: in-flight requests finish, then the store is closed.
@@ -137,9 +195,16 @@ impl Server {
         .await??;
         let manager = Arc::new(manager);
         // No token table: the server accepts the built-in `local-dev` token,
-        // which the client sends by default.
-        let auth = Authenticator::for_listener(None, self.address)?;
-        let state = AppState::new(auth, Metrics::new(), manager.clone());
+        // which the client sends by default; or, guests only, no token.
+        let state = if self.guests_only {
+            let auth = Authenticator::new(TokenTable::from_json("{}")?);
+            let per_hour = std::num::NonZeroUsize::new(20).expect("not zero");
+            AppState::new(auth, Metrics::new(), manager.clone())
+                .with_guests(GuestGate::new(per_hour))
+        } else {
+            let auth = Authenticator::for_listener(None, self.address)?;
+            AppState::new(auth, Metrics::new(), manager.clone())
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let counter = self.api_requests.clone();
         let router =
@@ -162,6 +227,14 @@ impl Server {
 }
 
 // ----- the browser --------------------------------------------------------------
+
+/// Browser tests take turns: each starts Chromium (one to three of them),
+/// more than this small machine runs side by side without slowing to a
+/// crawl. Hold the guard for the whole test.
+pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
 
 /// Finds a program: the environment variable `env` if set, else the first of
 /// `candidates` that exists (absolute paths, then names on `PATH`).
@@ -478,6 +551,17 @@ impl Page {
         input.clear().await?;
         input.send_keys(text).await?;
         Ok(())
+    }
+
+    /// The value of the input matching `css` (empty if none).
+    pub async fn value(&self, css: &str) -> Result<String> {
+        let value = self
+            .eval(
+                "const e = document.querySelector(arguments[0]); return e ? e.value : '';",
+                vec![json!(css)],
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
     /// The text of the first element matching `css` (empty if none).

@@ -21,12 +21,17 @@
 //!
 //! Every wait polls the page for a condition with a generous deadline.
 //! Screenshots of each stage go to `target/e2e-screenshots/` (or
-//! `KB_E2E_SCREENSHOTS`); on failure one is saved there as `failure.png`.
+//! `KB_E2E_SCREENSHOTS`); on failure one of each page is saved there as
+//! `failure-<page>.png`.
+//!
+//! The second test, in `live.rs`, is live play between two browsers with a
+//! spectator, a server restart and the replay (issue #11).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod harness;
+mod live;
 
 use harness::{Browser, ENTER, ESCAPE, Page, Result, Server};
 
@@ -640,6 +645,7 @@ async fn phone(page: &Page, server: &Server) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whole_games_at_two_sizes_with_forecasts_the_ais_turn_and_no_serious_axe_violation() {
+    let _turn = harness::one_at_a_time().await;
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut server = Server::start(&dir.path().join("sessions.db"))
@@ -657,11 +663,7 @@ async fn whole_games_at_two_sizes_with_forecasts_the_ais_turn_and_no_serious_axe
     }
     .await;
     if outcome.is_err() {
-        let path = screenshots_dir().join("failure.png");
-        let _ = std::fs::create_dir_all(screenshots_dir());
-        if page.screenshot(&path).await.is_ok() {
-            eprintln!("screenshot of the failure: {}", path.display());
-        }
+        failure_shots(&[("page", &page)]).await;
     }
     let closed = browser.close().await;
     let stopped = server.stop().await;
@@ -674,5 +676,54 @@ async fn whole_games_at_two_sizes_with_forecasts_the_ais_turn_and_no_serious_axe
         Err(error) => panic!("{error}"),
     }
     closed.expect("the browser closes");
+    stopped.expect("the server stops");
+}
+
+/// Saves a screenshot of each page as `failure-NAME.png`.
+async fn failure_shots(pages: &[(&str, &Page)]) {
+    let _ = std::fs::create_dir_all(screenshots_dir());
+    for (name, page) in pages {
+        let path = screenshots_dir().join(format!("failure-{name}.png"));
+        if page.screenshot(&path).await.is_ok() {
+            eprintln!("screenshot of the failure: {}", path.display());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_play_each_other_live_with_a_spectator_a_restart_and_the_replay() {
+    let _turn = harness::one_at_a_time().await;
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut server = Server::start(&dir.path().join("sessions.db"))
+        .await
+        .expect("the server starts");
+    let mut browsers = Vec::new();
+    for _ in 0..3 {
+        browsers.push(
+            Browser::start()
+                .await
+                .unwrap_or_else(|error| panic!("cannot start a browser: {error}")),
+        );
+    }
+    let [ada, bea, cy] = [0, 1, 2].map(|i| browsers[i].page());
+    let outcome = async {
+        live::friends_play_live(&mut server, &ada, &bea, &cy).await?;
+        live::guests_play_a_friend(&ada, &bea).await
+    }
+    .await;
+    if outcome.is_err() {
+        failure_shots(&[("ada", &ada), ("bea", &bea), ("cy", &cy)]).await;
+    }
+    let mut closed = Ok(());
+    for browser in browsers {
+        closed = closed.and(browser.close().await);
+    }
+    let stopped = server.stop().await;
+    match outcome {
+        Ok(()) => eprintln!("live browser test took {:.1?}", started.elapsed()),
+        Err(error) => panic!("{error}"),
+    }
+    closed.expect("the browsers close");
     stopped.expect("the server stops");
 }
