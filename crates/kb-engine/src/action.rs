@@ -8,7 +8,7 @@ use crate::content::{
     ActionDef, ActionEffect, Bag, Effect, EffectGroup, Effects, Op, Params, PerformOp,
 };
 use crate::error::{EngineError, RequirementFailure};
-use crate::exec::{Ctx, Frame};
+use crate::exec::{Ctx, Frame, repetitions};
 use crate::num::{Num, round_opt};
 use crate::result::{ActionOutcome, ActionTrace};
 use crate::{Key, num};
@@ -338,7 +338,7 @@ pub(crate) fn perform_nested(
         .ok_or_else(|| EngineError::invalid("action:perform", "missing action id"))?;
     let action = find(ctx, target)?;
     let forwarded = &op.forwarded;
-    let repeat = crate::handlers::repetitions("action:perform", mult)?;
+    let repeat = repetitions("action:perform", mult)?;
     for _ in 0..repeat {
         let before = ctx.trace_of(ctx.actor);
         let resolved = resolve(action, forwarded, true)?;

@@ -8,11 +8,11 @@ use crate::content::{
     CostModOp, Effect, Effects, Op, Params, PassiveOp, ResultModKind, ResultModOp, Triggers,
 };
 use crate::error::EngineError;
-use crate::exec::{Ctx, Frame, GainMode};
+use crate::exec::{Ctx, GainMode, development_vars, repetitions};
 use crate::num::{Rounding, round_opt, round_toward};
 use crate::player::PlayerId;
 use crate::state::{CostModifier, EvaluationModifier, Gain, Land, PassiveRecord, ResultModifier};
-use crate::{Key, attack};
+use crate::{Key, action, attack};
 
 /// Runs one compiled effect for the actor: the one dispatch, an exhaustive
 /// `match` on [`Op`].
@@ -23,7 +23,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), E
         Op::Unknown(handler) => Err(EngineError::invalid(handler, "unknown effect handler")),
         Op::Invalid(refusal) => Err(EngineError::invalid(refusal.0, refusal.1.clone())),
         Op::Group(group) => ctx.run_group(group, effect.effects.as_ref(), mult),
-        Op::ResourceAdd { key, amount } => add_resource(ctx, key, amount * mult, round),
+        Op::ResourceAdd { key, amount } => ctx.add_resource(key, amount * mult, round),
         Op::ResourceRemove {
             key,
             amount,
@@ -80,53 +80,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), E
             action_unlock(ctx, id, *add);
             Ok(())
         }
-        Op::ActionPerform(op) => crate::action::perform_nested(ctx, op, mult),
+        Op::ActionPerform(op) => action::perform_nested(ctx, op, mult),
         Op::AttackPerform(op) => attack::perform(ctx, op),
     }
 }
 
-// ----- repetitions ------------------------------------------------------------
-
-pub(crate) use crate::content::MAX_REPETITIONS;
-
-/// `floor(mult)` repetitions, as the reference counts iterations, refused
-/// beyond [`MAX_REPETITIONS`].
-pub(crate) fn repetitions(handler: &str, mult: f64) -> Result<u32, EngineError> {
-    // NaN and non-positive multipliers repeat nothing.
-    if mult.is_nan() || mult <= 0.0 {
-        return Ok(0);
-    }
-    if mult.floor() > f64::from(MAX_REPETITIONS) {
-        return Err(EngineError::TooMany {
-            handler: handler.to_owned(),
-            count: mult.floor(),
-            limit: MAX_REPETITIONS,
-        });
-    }
-    Ok(mult.floor() as u32)
-}
-
 // ----- resources ----------------------------------------------------------------
-
-/// Adds `amount` of `key` to the actor: the body of `resource:add`.
-///
-/// The sum is not clamped at zero: adding to a negative balance adds
-/// (PRODUCT.md Q5; the reference lifted any negative balance to 0). The
-/// resource's lower bound, if it has one, still holds.
-pub(crate) fn add_resource(
-    ctx: &mut Ctx<'_>,
-    key: &str,
-    amount: f64,
-    round: Option<Rounding>,
-) -> Result<(), EngineError> {
-    let total = round_opt(amount, round);
-    let player = ctx.actor;
-    let current = ctx.player(player).resources.value(key);
-    if total > 0.0 {
-        ctx.record_gain(key, total);
-    }
-    ctx.set_resource(player, key, current + total)
-}
 
 fn resource_remove(
     ctx: &mut Ctx<'_>,
@@ -354,13 +313,6 @@ pub(crate) fn place_development(
         })?;
     }
     Ok(())
-}
-
-pub(crate) fn development_vars(id: &str, land_id: &str) -> Params {
-    let mut vars = Params::new();
-    vars.insert("id".into(), Value::String(id.into()));
-    vars.insert("landId".into(), Value::String(land_id.into()));
-    vars
 }
 
 fn development_remove(
@@ -650,14 +602,5 @@ fn action_unlock(ctx: &mut Ctx<'_>, id: &str, add: bool) {
             actions.remove(pos);
         }
         _ => {}
-    }
-}
-
-/// Runs `list` inside a passive frame (used for trigger bundles of passives).
-pub(crate) fn passive_bundle_frame(record: &PassiveRecord) -> Frame {
-    Frame::Passive {
-        key: format!("{}_{}", record.id, record.owner).into(),
-        id: record.id.clone(),
-        name: record.name.clone(),
     }
 }

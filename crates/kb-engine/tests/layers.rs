@@ -2,6 +2,11 @@
 //! `ARCHITECTURE.md`), and a module may name (`crate::x`, in a `use` or in
 //! a path) only modules of its own layer or of layers below. The test reads
 //! the sources, so an upward import fails here before review.
+//!
+//! The rules are five layers of one module each, so they form a strict
+//! order with no circle: `exec` (the context and the machinery every effect
+//! uses) < `triggers` < `attack` < `action` < `handlers` (the dispatch over
+//! every effect kind, handed to a context as its runner).
 
 use std::path::{Path, PathBuf};
 
@@ -11,10 +16,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("content", &["content"]),
     ("state", &["state", "error"]),
     ("views", &["result", "snapshot"]),
-    (
-        "rules",
-        &["exec", "handlers", "action", "attack", "triggers"],
-    ),
+    ("exec", &["exec"]),
+    ("triggers", &["triggers"]),
+    ("attack", &["attack"]),
+    ("action", &["action"]),
+    ("handlers", &["handlers"]),
     ("flow", &["advance", "setup"]),
     ("api", &["game", "ai", "legal"]),
 ];
