@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::content::{
-    ActionDef, ActionEffect, Bag, Effect, EffectGroup, Effects, Op, Params, PerformOp,
+    ActionDef, ActionEffect, Bag, BuildingAdd, Effect, EffectGroup, Effects, Op, Params, PerformOp,
 };
 use crate::error::{EngineError, RequirementFailure};
 use crate::exec::{Ctx, Frame, repetitions};
@@ -116,7 +116,7 @@ pub(crate) fn costs(
 ) -> Result<Bag, EngineError> {
     let mut bag = action.base_costs.clone().unwrap_or_default();
     for effect in resolved {
-        if let Op::BuildingAdd { id } = effect.op() {
+        if let Op::BuildingAdd(BuildingAdd { id }) = effect.op() {
             let building = ctx
                 .content
                 .buildings()
@@ -225,7 +225,7 @@ fn perform_found(
     }
     let resolved = resolve(action, params, true)?;
     for effect in &resolved {
-        if let Op::BuildingAdd { id } = effect.op()
+        if let Op::BuildingAdd(BuildingAdd { id }) = effect.op()
             && ctx.actor_state().buildings.iter().any(|b| b == id)
         {
             return Err(EngineError::AlreadyBuilt(id.clone()));
