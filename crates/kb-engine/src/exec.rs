@@ -6,6 +6,12 @@
 //! A [`Ctx`] works on a scratch copy of the game state; the caller keeps the
 //! copy only when the whole command succeeded, which is what makes every
 //! command atomic.
+//!
+//! This is the lowest of the rule layers: it names no module of the rules
+//! above it. Running one effect is the dispatch over every effect kind
+//! (`handlers::run`), which a context receives as its [`Runner`] when it is
+//! made, so effects that run effects again (passives, groups, tiers) recurse
+//! through the runner, not through an import.
 
 use serde_json::Value;
 
