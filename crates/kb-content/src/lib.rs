@@ -27,30 +27,36 @@
 //!
 //! # Layout
 //!
-//! * `pack`: the pack schema, loading and checks.
-//! * `session`: session content, records, restoring, interning.
-//! * `registries`, `metadata`, `runtime`: the documents sent to clients.
+//! The modules form a strict order, each naming only modules below it
+//! (`tests/layers.rs` refuses an upward import), bottom first:
+//!
 //! * `json`: pre-rendered JSON and the canonical form; `id`: content ids.
+//! * `document`: the rendered documents and [`BuildError`].
+//! * `presentation`: the pack's presentation parts and what session
+//!   content is built from.
+//! * `registries`, `metadata`, `runtime`: the documents sent to clients.
+//! * `session`: session content, records, restoring, interning.
+//! * `pack`: the pack schema, loading and checks.
 //!
 //! [`Content`]: kb_engine::Content
 
 #![deny(missing_docs)]
 
+mod document;
 mod id;
 mod json;
 mod metadata;
 mod pack;
+mod presentation;
 mod registries;
 mod runtime;
 mod session;
 
+pub use document::{BuildError, Document};
 pub use id::{ContentId, InvalidContentId};
 pub use json::{RenderedJson, SpliceError};
-pub use pack::{
-    ActionCategoryInfo, CategoryLayout, ContentPack, DEFAULT_PACK_JSON, Descriptor, PackError,
-    Presentation, StatInfo, TriggerInfo,
+pub use pack::{ContentPack, DEFAULT_PACK_JSON, PackError};
+pub use presentation::{
+    ActionCategoryInfo, CategoryLayout, Descriptor, Presentation, StatInfo, TriggerInfo,
 };
-pub use session::{
-    BuildError, ContentInterner, ContentRecord, Document, RestoreError, SessionContent,
-    SnapshotStatics,
-};
+pub use session::{ContentInterner, ContentRecord, RestoreError, SessionContent, SnapshotStatics};

@@ -8,9 +8,8 @@ use kb_engine::{ContentDef, Key, OrderedMap};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::pack::{Descriptor, StatInfo, TriggerInfo};
+use crate::presentation::{Descriptor, Sources, StatInfo, TriggerInfo};
 use crate::registries::ResourceEntry;
-use crate::session::Sources;
 
 /// The static metadata document.
 #[derive(Serialize)]

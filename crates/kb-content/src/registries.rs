@@ -9,8 +9,7 @@ use kb_engine::{ContentDef, Num, OrderedMap};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::pack::{ActionCategoryInfo, CategoryLayout, ResourceInfo};
-use crate::session::Sources;
+use crate::presentation::{ActionCategoryInfo, CategoryLayout, ResourceInfo, Sources};
 
 /// The registries document.
 #[derive(Serialize)]

@@ -5,9 +5,9 @@ use kb_engine::content::{PhaseDef, RulesDef, StartConfig};
 use kb_engine::{ContentDef, OrderedMap};
 use serde::Serialize;
 
+use crate::document::{BuildError, Document};
 use crate::json::RenderedJson;
 use crate::registries::ResourceEntry;
-use crate::session::{BuildError, Document};
 
 /// `{phases, start, rules, resources, primaryIconId}`.
 #[derive(Serialize)]

@@ -11,58 +11,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
-use kb_engine::content::PopulationDef;
 use kb_engine::{Content, ContentDef, ContentError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::document::{BuildError, Document};
 use crate::id::ContentId;
 use crate::json::{PathError, RenderedJson, deserialize_with_path};
 use crate::metadata::Metadata;
-use crate::pack::{Presentation, ResourceInfo};
+use crate::presentation::Sources;
 use crate::registries::{Registries, resource_entries};
-
-/// One of the JSON documents this crate renders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Document {
-    /// The engine content definition.
-    Engine,
-    /// The registries.
-    Registries,
-    /// The static metadata.
-    Metadata,
-    /// The runtime config.
-    RuntimeConfig,
-}
-
-impl fmt::Display for Document {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Document::Engine => "engine content",
-            Document::Registries => "registries",
-            Document::Metadata => "metadata",
-            Document::RuntimeConfig => "runtime config",
-        })
-    }
-}
-
-/// Session content could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// The config does not give valid content (the error names the entry).
-    #[error("invalid game config: {0}")]
-    Config(#[source] ContentError),
-    /// A document failed to render.
-    #[error("could not render the {part}: {source}")]
-    Render {
-        /// The document.
-        part: Document,
-        /// Why.
-        #[source]
-        source: serde_json::Error,
-    },
-}
 
 /// Stored session content could not be rebuilt.
 #[derive(Debug, thiserror::Error)]
@@ -153,37 +112,28 @@ impl fmt::Debug for SessionContent {
     }
 }
 
-/// What session content is built from besides its engine content: the
-/// pack's presentation parts and descriptors.
-pub(crate) struct Sources<'a> {
-    pub(crate) presentation: &'a Presentation,
-    pub(crate) resource_info: &'a [(String, ResourceInfo)],
-    /// The pack's own population roles (a config's role without a
-    /// description keeps the pack's).
-    pub(crate) pack_populations: &'a [PopulationDef],
-}
-
-impl Sources<'_> {
-    /// Builds the session content of `content`.
-    pub(crate) fn build(&self, content: Arc<Content>) -> Result<SessionContent, BuildError> {
-        let def = content.def();
-        let resources = resource_entries(self, &def.start);
-        let registries = render(
-            Document::Registries,
-            &Registries::new(self, def, &resources),
-        )?;
-        let metadata = render(Document::Metadata, &Metadata::new(self, def, &resources))?;
-        let engine = render(Document::Engine, def)?;
-        SessionContent::assemble(content, engine, registries, metadata)
-            .map_err(|(part, source)| BuildError::Render { part, source })
-    }
-}
-
 fn render<T: Serialize + ?Sized>(part: Document, doc: &T) -> Result<String, BuildError> {
     serde_json::to_string(doc).map_err(|source| BuildError::Render { part, source })
 }
 
 impl SessionContent {
+    /// Builds the session content of `content` from `sources`.
+    pub(crate) fn build(
+        sources: &Sources<'_>,
+        content: Arc<Content>,
+    ) -> Result<SessionContent, BuildError> {
+        let def = content.def();
+        let resources = resource_entries(sources, &def.start);
+        let registries = render(
+            Document::Registries,
+            &Registries::new(sources, def, &resources),
+        )?;
+        let metadata = render(Document::Metadata, &Metadata::new(sources, def, &resources))?;
+        let engine = render(Document::Engine, def)?;
+        SessionContent::assemble(content, engine, registries, metadata)
+            .map_err(|(part, source)| BuildError::Render { part, source })
+    }
+
     /// Puts rendered texts together with the content they describe and
     /// computes the id. Building and restoring both end here, so equal
     /// texts always give equal ids.

@@ -5,10 +5,10 @@
 use serde_json::Value;
 
 use crate::content::{
-    ActionDef, ActionEffect, Bag, Effect, EffectGroup, Effects, Op, Params, PerformOp,
+    ActionDef, ActionEffect, Bag, BuildingAdd, Effect, EffectGroup, Effects, Op, Params, PerformOp,
 };
 use crate::error::{EngineError, RequirementFailure};
-use crate::exec::{Ctx, Frame};
+use crate::exec::{Ctx, Frame, repetitions};
 use crate::num::{Num, round_opt};
 use crate::result::{ActionOutcome, ActionTrace};
 use crate::{Key, num};
@@ -116,7 +116,7 @@ pub(crate) fn costs(
 ) -> Result<Bag, EngineError> {
     let mut bag = action.base_costs.clone().unwrap_or_default();
     for effect in resolved {
-        if let Op::BuildingAdd { id } = effect.op() {
+        if let Op::BuildingAdd(BuildingAdd { id }) = effect.op() {
             let building = ctx
                 .content
                 .buildings()
@@ -225,7 +225,7 @@ fn perform_found(
     }
     let resolved = resolve(action, params, true)?;
     for effect in &resolved {
-        if let Op::BuildingAdd { id } = effect.op()
+        if let Op::BuildingAdd(BuildingAdd { id }) = effect.op()
             && ctx.actor_state().buildings.iter().any(|b| b == id)
         {
             return Err(EngineError::AlreadyBuilt(id.clone()));
@@ -338,7 +338,7 @@ pub(crate) fn perform_nested(
         .ok_or_else(|| EngineError::invalid("action:perform", "missing action id"))?;
     let action = find(ctx, target)?;
     let forwarded = &op.forwarded;
-    let repeat = crate::handlers::repetitions("action:perform", mult)?;
+    let repeat = repetitions("action:perform", mult)?;
     for _ in 0..repeat {
         let before = ctx.trace_of(ctx.actor);
         let resolved = resolve(action, forwarded, true)?;

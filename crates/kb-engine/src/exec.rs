@@ -6,9 +6,19 @@
 //! A [`Ctx`] works on a scratch copy of the game state; the caller keeps the
 //! copy only when the whole command succeeded, which is what makes every
 //! command atomic.
+//!
+//! This is the lowest of the rule layers: it names no module of the rules
+//! above it. Running one effect is the dispatch over every effect kind
+//! (`handlers::run`), which a context receives as its [`Runner`] when it is
+//! made, so effects that run effects again (passives, groups, tiers) recurse
+//! through the runner, not through an import.
 
+use serde_json::Value;
+
+use crate::Key;
 use crate::content::{
-    CompareOp, Content, Effect, Effects, EvalOp, GroupOp, Operand, WinTriggerKind,
+    CompareOp, Content, Effect, Effects, EvalOp, GroupOp, MAX_REPETITIONS, Operand, Params,
+    WinTriggerKind,
 };
 use crate::error::{CompareDetails, EngineError, RequirementFailure};
 use crate::num::{Num, Rounding, round_opt};
@@ -17,7 +27,6 @@ use crate::result::{ActionTrace, AttackLog, PlayerTrace};
 use crate::state::{
     Conclusion, Gain, GameState, PassiveRecord, Percent, PlayerState, StatSource, StatSourceMeta,
 };
-use crate::{Key, handlers};
 
 /// A stat-attribution frame: what is causing the stat changes being made.
 #[derive(Clone, Debug)]
@@ -44,6 +53,12 @@ pub(crate) enum GainMode {
     ValueOnly,
 }
 
+/// Runs one effect: the dispatch over every effect kind. It lives above
+/// this module (`handlers::run`), which is why a context is given it when
+/// it is made instead of naming it: the machinery here runs effects without
+/// depending on the code of any one of them.
+pub(crate) type Runner = for<'c> fn(&mut Ctx<'c>, &Effect, f64) -> Result<(), EngineError>;
+
 pub(crate) struct Ctx<'a> {
     pub content: &'a Content,
     pub state: &'a mut GameState,
@@ -61,6 +76,8 @@ pub(crate) struct Ctx<'a> {
     depth: u32,
     /// Effects run so far by this context (see [`MAX_EFFECTS`]).
     effects_run: u32,
+    /// The effect dispatch.
+    runner: Runner,
 }
 
 /// How deep effects may nest (effect groups, passives' setup, nested
@@ -77,7 +94,7 @@ pub(crate) const MAX_DEPTH: u32 = 64;
 pub(crate) const MAX_EFFECTS: u32 = 100_000;
 
 impl<'a> Ctx<'a> {
-    pub fn new(content: &'a Content, state: &'a mut GameState) -> Self {
+    pub fn new(content: &'a Content, state: &'a mut GameState, runner: Runner) -> Self {
         let actor = state.active;
         Ctx {
             content,
@@ -90,6 +107,7 @@ impl<'a> Ctx<'a> {
             step_gains: None,
             depth: 0,
             effects_run: 0,
+            runner,
         }
     }
 
@@ -149,7 +167,7 @@ impl<'a> Ctx<'a> {
             return Err(EngineError::TooMuchWork(MAX_EFFECTS));
         }
         self.depth += 1;
-        let result = handlers::run(self, effect, mult);
+        let result = (self.runner)(self, effect, mult);
         self.depth -= 1;
         result
     }
@@ -259,6 +277,26 @@ impl<'a> Ctx<'a> {
         };
         self.player_mut(player).resources.set(key, value);
         self.resource_changed(player, key)
+    }
+
+    /// Adds `amount` of `key` to the actor: the body of `resource:add`.
+    ///
+    /// The sum is not clamped at zero: adding to a negative balance adds
+    /// (PRODUCT.md Q5; the reference lifted any negative balance to 0). The
+    /// resource's lower bound, if it has one, still holds.
+    pub fn add_resource(
+        &mut self,
+        key: &str,
+        amount: f64,
+        round: Option<Rounding>,
+    ) -> Result<(), EngineError> {
+        let total = round_opt(amount, round);
+        let player = self.actor;
+        let current = self.player(player).resources.value(key);
+        if total > 0.0 {
+            self.record_gain(key, total);
+        }
+        self.set_resource(player, key, current + total)
     }
 
     /// Records a positive gain (for evaluator groups and step evaluation).
@@ -526,7 +564,7 @@ impl<'a> Ctx<'a> {
                     .map(|g| g.key.clone())
                     .collect();
                 for key in positive {
-                    handlers::add_resource(self, &key, amount, None)?;
+                    self.add_resource(&key, amount, None)?;
                 }
             }
             if let Some(percent) = &modifier.percent {
@@ -688,7 +726,34 @@ fn decided_by_score(
     })
 }
 
-fn passive_frame(record: &PassiveRecord) -> Frame {
+/// `floor(mult)` repetitions, as the reference counts iterations, refused
+/// beyond [`MAX_REPETITIONS`].
+pub(crate) fn repetitions(handler: &str, mult: f64) -> Result<u32, EngineError> {
+    // NaN and non-positive multipliers repeat nothing.
+    if mult.is_nan() || mult <= 0.0 {
+        return Ok(0);
+    }
+    if mult.floor() > f64::from(MAX_REPETITIONS) {
+        return Err(EngineError::TooMany {
+            handler: handler.to_owned(),
+            count: mult.floor(),
+            limit: MAX_REPETITIONS,
+        });
+    }
+    Ok(mult.floor() as u32)
+}
+
+/// The placeholders of a development's lists (`$id`, `$landId`).
+pub(crate) fn development_vars(id: &str, land_id: &str) -> Params {
+    let mut vars = Params::new();
+    vars.insert("id".into(), Value::String(id.into()));
+    vars.insert("landId".into(), Value::String(land_id.into()));
+    vars
+}
+
+/// The attribution frame of a passive's effects (its setup, its reversal
+/// and its trigger bundles).
+pub(crate) fn passive_frame(record: &PassiveRecord) -> Frame {
     Frame::Passive {
         key: format!("{}_{}", record.id, record.owner).into(),
         id: record.id.clone(),

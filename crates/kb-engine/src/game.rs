@@ -16,6 +16,7 @@ use crate::ai::{AiMove, AiPolicy, TaxCollector};
 use crate::content::{ActionDef, ActionEffect, Bag, Content, CorePhaseIds, EffectGroup, Params};
 use crate::error::{EngineError, RequirementFailure};
 use crate::exec::Ctx;
+use crate::handlers;
 use crate::player::{ByPlayer, PlayerId};
 use crate::result::{ActionOutcome, AdvanceResult, AiAction, AiTurnOutcome, delta_bag};
 use crate::setup;
@@ -308,7 +309,7 @@ impl Game {
     /// the state twice, which was most of the cost of `legal_moves`).
     pub(crate) fn would_succeed(&self, action_id: &str, params: &Params) -> bool {
         let mut scratch = self.state.clone();
-        let mut ctx = Ctx::new(&self.content, &mut scratch);
+        let mut ctx = Ctx::new(&self.content, &mut scratch, handlers::run);
         action::perform(&mut ctx, action_id, params).is_ok()
     }
 
@@ -440,7 +441,7 @@ impl Game {
         effects: &[crate::content::Effect],
     ) -> Result<(), EngineError> {
         let mut scratch = self.state.clone();
-        let mut ctx = Ctx::new(&self.content, &mut scratch);
+        let mut ctx = Ctx::new(&self.content, &mut scratch, handlers::run);
         ctx.as_player(player, |ctx| ctx.run_effects(effects, 1.0))?;
         self.state = scratch;
         Ok(())
@@ -468,7 +469,7 @@ impl Game {
     /// without a choice are left out).
     pub fn action_costs(&self, action_id: &str, params: &Params) -> Result<Bag, EngineError> {
         let mut scratch = self.state.clone();
-        let ctx = Ctx::new(&self.content, &mut scratch);
+        let ctx = Ctx::new(&self.content, &mut scratch, handlers::run);
         action::cost_query(&ctx, action_id, params)
     }
 
@@ -478,7 +479,7 @@ impl Game {
         action_id: &str,
     ) -> Result<Vec<RequirementFailure>, EngineError> {
         let mut scratch = self.state.clone();
-        let ctx = Ctx::new(&self.content, &mut scratch);
+        let ctx = Ctx::new(&self.content, &mut scratch, handlers::run);
         let action = action::find(&ctx, action_id)?;
         action::failing_requirements(&ctx, action)
     }
@@ -582,7 +583,7 @@ pub fn validate_player_name(name: &str) -> Result<String, EngineError> {
 fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceResult, EngineError> {
     let mut scratch = state.clone();
     scratch.recent_resource_gains.clear();
-    let mut ctx = Ctx::new(content, &mut scratch);
+    let mut ctx = Ctx::new(content, &mut scratch, handlers::run);
     match advance::advance(&mut ctx)? {
         Advanced::Done(result) => {
             *state = scratch;
@@ -609,7 +610,7 @@ fn perform_atomic(
 ) -> Result<ActionOutcome, EngineError> {
     let mut scratch = state.clone();
     scratch.recent_resource_gains.clear();
-    let mut ctx = Ctx::new(content, &mut scratch);
+    let mut ctx = Ctx::new(content, &mut scratch, handlers::run);
     let outcome = action::perform(&mut ctx, action_id, params)?;
     *state = scratch;
     Ok(outcome)

@@ -1,310 +1,71 @@
-//! The effect handlers: the execution of every compiled effect ([`Op`]),
-//! dispatched by [`run`] with one exhaustive `match`. Every handler acts
-//! for the context's actor.
+//! The run dispatch: [`run`], an exhaustive `match` on [`Op`] expanded
+//! from the table of effect kinds (`content/kinds.rs`), so every kind runs
+//! exactly the `run` block its entry gives. Handed to every [`Ctx`] as its
+//! runner, which keeps the context's machinery (`exec.rs`) below the code
+//! of the kinds.
+//!
+//! Below the dispatch: the helpers several kinds (and the game's setup)
+//! share, placing a development, assigning a population member, counted
+//! modifier registrations.
+
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::content::{
-    CostModOp, Effect, Effects, Op, Params, PassiveOp, ResultModKind, ResultModOp, Triggers,
-};
+use crate::content::{Effect, Op, Params, ResultModKind, Triggers, effect_kinds};
 use crate::error::EngineError;
-use crate::exec::{Ctx, Frame, GainMode};
-use crate::num::{Rounding, round_opt, round_toward};
+use crate::exec::{Ctx, GainMode, development_vars, repetitions};
+use crate::num::{Num, Rounding, round_away, round_opt, round_toward};
 use crate::player::PlayerId;
-use crate::state::{CostModifier, EvaluationModifier, Gain, Land, PassiveRecord, ResultModifier};
-use crate::{Key, attack};
+use crate::state::{
+    AddPctEntry, CostModifier, EvaluationModifier, Gain, Land, PassiveRecord, ResultModifier,
+};
+use crate::{Key, action, attack};
 
-/// Runs one compiled effect for the actor: the one dispatch, an exhaustive
-/// `match` on [`Op`].
-pub(crate) fn run(ctx: &mut Ctx<'_>, effect: &Effect, mult: f64) -> Result<(), EngineError> {
-    let round = effect.round;
-    match effect.op() {
-        Op::Nothing | Op::Incomplete => Ok(()),
-        Op::Unknown(handler) => Err(EngineError::invalid(handler, "unknown effect handler")),
-        Op::Invalid(refusal) => Err(EngineError::invalid(refusal.0, refusal.1.clone())),
-        Op::Group(group) => ctx.run_group(group, effect.effects.as_ref(), mult),
-        Op::ResourceAdd { key, amount } => add_resource(ctx, key, amount * mult, round),
-        Op::ResourceRemove {
-            key,
-            amount,
-            allow_shortfall,
-        } => resource_remove(ctx, key, amount * mult, round, *allow_shortfall),
-        Op::ResourceTransfer { key, percent } => resource_transfer(ctx, key, *percent, round),
-        Op::StatAdd { key, amount, sign } => {
-            let current = ctx.actor_state().stats.value(key);
-            ctx.set_stat(key, current + sign * amount * mult)
+/// Expands the table of `content/kinds.rs` into the run dispatch: each
+/// kind's `run` block, with the entry's names bound to the context, the
+/// kind's parameters, the effect as written and the multiplier.
+macro_rules! define_run {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident($payload:ty) = $name:ident {
+            $( $(#[doc = $fdoc:literal])* $field:ident: $fty:ty, )*
         }
-        Op::StatAddPct {
-            key,
-            percent,
-            percent_stat,
-        } => stat_add_pct(ctx, key, *percent, percent_stat.as_deref(), mult, round),
-        Op::LandAdd { count } => land_add(ctx, count * mult),
-        Op::LandTill { land_id } => land_till(ctx, land_id.as_deref(), mult),
-        Op::DevelopmentAdd { id, land_id } => development_add(ctx, id, land_id.as_deref(), mult),
-        Op::DevelopmentRemove { id, land_id } => development_remove(ctx, id, land_id, mult),
-        Op::BuildingAdd { id } => building_add(ctx, id, mult),
-        Op::BuildingRemove { id } => building_remove(ctx, id, mult),
-        Op::PassiveAdd(op) => passive_add(ctx, op, mult),
-        Op::PassiveRemove { id } => {
-            for _ in 0..repetitions("passive:remove", mult)? {
-                ctx.remove_passive(ctx.actor, id)?;
-            }
-            Ok(())
-        }
-        Op::CostMod(op) => {
-            cost_mod(ctx, op, round);
-            Ok(())
-        }
-        Op::ResultMod(op) => {
-            result_mod(ctx, op, effect.effects.as_ref(), round);
-            Ok(())
-        }
-        Op::PopulationAdd { role } => {
-            check_role(ctx, role)?;
-            for _ in 0..repetitions("population:add", mult)? {
-                assign_member(ctx, role)?;
-            }
-            Ok(())
-        }
-        Op::PopulationRemove { role } => {
-            check_role(ctx, role)?;
-            for _ in 0..repetitions("population:remove", mult)? {
-                if !unassign_member(ctx, role)? {
-                    break;
+        names [$( ($kind:literal, $method:literal) => $reversal:literal ),+ $(,)?]
+        parse($r:ident, $def:ident, $m:ident) $parse:block
+        run($ctx:ident, $op:ident, $effect:ident, $mult:ident) $run:block
+        refers($rop:ident) $refers:block
+    )*) => {
+        /// Runs one compiled effect for the actor: the one dispatch, an
+        /// exhaustive `match` on [`Op`].
+        pub(crate) fn run(
+            ctx: &mut Ctx<'_>,
+            effect: &Effect,
+            mult: f64,
+        ) -> Result<(), EngineError> {
+            match effect.op() {
+                Op::Nothing | Op::Incomplete => Ok(()),
+                Op::Unknown(handler) => {
+                    Err(EngineError::invalid(handler, "unknown effect handler"))
                 }
+                Op::Invalid(refusal) => Err(EngineError::invalid(refusal.0, refusal.1.clone())),
+                Op::Group(group) => ctx.run_group(group, effect.effects.as_ref(), mult),
+                $(
+                    Op::$variant(kind) => {
+                        let $op: &crate::content::$name = kind;
+                        let ($ctx, $effect, $mult) = (&mut *ctx, effect, mult);
+                        let _ = (&$op, &$effect, $mult);
+                        $run
+                    }
+                )*
             }
-            Ok(())
-        }
-        Op::ActionUnlock { id, add } => {
-            action_unlock(ctx, id, *add);
-            Ok(())
-        }
-        Op::ActionPerform(op) => crate::action::perform_nested(ctx, op, mult),
-        Op::AttackPerform(op) => attack::perform(ctx, op),
-    }
-}
-
-// ----- repetitions ------------------------------------------------------------
-
-pub(crate) use crate::content::MAX_REPETITIONS;
-
-/// `floor(mult)` repetitions, as the reference counts iterations, refused
-/// beyond [`MAX_REPETITIONS`].
-pub(crate) fn repetitions(handler: &str, mult: f64) -> Result<u32, EngineError> {
-    // NaN and non-positive multipliers repeat nothing.
-    if mult.is_nan() || mult <= 0.0 {
-        return Ok(0);
-    }
-    if mult.floor() > f64::from(MAX_REPETITIONS) {
-        return Err(EngineError::TooMany {
-            handler: handler.to_owned(),
-            count: mult.floor(),
-            limit: MAX_REPETITIONS,
-        });
-    }
-    Ok(mult.floor() as u32)
-}
-
-// ----- resources ----------------------------------------------------------------
-
-/// Adds `amount` of `key` to the actor: the body of `resource:add`.
-///
-/// The sum is not clamped at zero: adding to a negative balance adds
-/// (PRODUCT.md Q5; the reference lifted any negative balance to 0). The
-/// resource's lower bound, if it has one, still holds.
-pub(crate) fn add_resource(
-    ctx: &mut Ctx<'_>,
-    key: &str,
-    amount: f64,
-    round: Option<Rounding>,
-) -> Result<(), EngineError> {
-    let total = round_opt(amount, round);
-    let player = ctx.actor;
-    let current = ctx.player(player).resources.value(key);
-    if total > 0.0 {
-        ctx.record_gain(key, total);
-    }
-    ctx.set_resource(player, key, current + total)
-}
-
-fn resource_remove(
-    ctx: &mut Ctx<'_>,
-    key: &str,
-    amount: f64,
-    round: Option<Rounding>,
-    allow_shortfall: bool,
-) -> Result<(), EngineError> {
-    let total = round_opt(amount, round).max(0.0);
-    let player = ctx.actor;
-    let current = ctx.player(player).resources.value(key);
-    let floor = ctx.content.lower_bound(key);
-    let short = current - total < floor.unwrap_or(f64::NEG_INFINITY) || current < total;
-    if short && !allow_shortfall {
-        return Err(EngineError::Insufficient {
-            key: key.into(),
-            need: total,
-            have: current,
-        });
-    }
-    ctx.set_resource(player, key, current - total)
-}
-
-fn resource_transfer(
-    ctx: &mut Ctx<'_>,
-    key: &str,
-    base_percent: f64,
-    round: Option<Rounding>,
-) -> Result<(), EngineError> {
-    let gains = vec![Gain {
-        key: key.into(),
-        amount: crate::num::Num(base_percent),
-    }];
-    let adjusted =
-        ctx.run_evaluation_modifiers("transfer_pct:percent", gains, GainMode::ValueOnly)?;
-    let percent = adjusted.first().map_or(base_percent, |g| g.amount.0);
-    let taker = ctx.actor;
-    let giver = taker.other();
-    let available = ctx.player(giver).resources.value(key);
-    let raw = available * percent / 100.0;
-    let rounded = match round {
-        Some(Rounding::Up) => crate::num::round_away(raw),
-        _ => round_toward(raw),
-    };
-    let amount = rounded.clamp(0.0, available.max(0.0));
-    if amount == 0.0 {
-        return Ok(());
-    }
-    let taker_value = ctx.player(taker).resources.value(key);
-    ctx.player_mut(giver).resources.set(key, available - amount);
-    ctx.player_mut(taker)
-        .resources
-        .set(key, taker_value + amount);
-    ctx.resource_changed(giver, key)?;
-    ctx.resource_changed(taker, key)
-}
-
-// ----- stats -------------------------------------------------------------------
-
-fn stat_add_pct(
-    ctx: &mut Ctx<'_>,
-    key: &str,
-    percent: Option<f64>,
-    percent_stat: Option<&str>,
-    mult: f64,
-    round: Option<Rounding>,
-) -> Result<(), EngineError> {
-    let player = ctx.actor;
-    let percent = match (percent, percent_stat) {
-        (Some(percent), _) => percent,
-        (None, Some(stat)) => ctx.actor_state().stats.value(stat),
-        (None, None) => 0.0,
-    };
-    let current = ctx.actor_state().stats.value(key);
-    let cache = &mut ctx.state.add_pct.entries;
-    let index = match cache
-        .iter()
-        .position(|e| e.player == player && e.key == key)
-    {
-        Some(index) => index,
-        None => {
-            cache.push(crate::state::AddPctEntry {
-                player,
-                key: key.into(),
-                base: current,
-                accumulated: 0.0,
-            });
-            cache.len() - 1
         }
     };
-    let entry = &mut cache[index];
-    entry.accumulated += entry.base * percent * mult;
-    let value = round_opt(entry.base + entry.accumulated, round);
-    ctx.set_stat(key, value)
 }
 
-// ----- lands and developments ---------------------------------------------------------
+effect_kinds!(define_run);
 
-fn land_add(ctx: &mut Ctx<'_>, count: f64) -> Result<(), EngineError> {
-    let slots = ctx.content.rules().slots_per_new_land;
-    let player = ctx.actor;
-    for _ in 0..repetitions("land:add", count)? {
-        let lands = &mut ctx.player_mut(player).lands;
-        let id = format!("{player}-L{}", lands.len() + 1);
-        lands.push(Land {
-            id: id.into(),
-            slots_max: slots,
-            slots_used: 0,
-            tilled: false,
-            developments: Vec::new(),
-            upkeep: None,
-            triggers: Triggers::new(),
-        });
-    }
-    Ok(())
-}
-
-fn land_till(ctx: &mut Ctx<'_>, wanted: Option<&str>, mult: f64) -> Result<(), EngineError> {
-    let max = ctx.content.rules().max_slots_per_land;
-    let player = ctx.actor;
-    for _ in 0..repetitions("land:till", mult)? {
-        let lands = &mut ctx.player_mut(player).lands;
-        let land = match wanted {
-            Some(id) => lands
-                .iter_mut()
-                .find(|l| l.id == id)
-                .ok_or_else(|| EngineError::LandNotFound(id.into()))?,
-            None => lands
-                .iter_mut()
-                .rev()
-                .find(|l| !l.tilled && l.slots_max < max)
-                .ok_or(EngineError::NoTillableLand)?,
-        };
-        if land.tilled {
-            return Err(EngineError::AlreadyTilled(land.id.clone()));
-        }
-        land.slots_max = (land.slots_max + 1).min(max);
-        land.tilled = true;
-    }
-    Ok(())
-}
-
-fn development_add(
-    ctx: &mut Ctx<'_>,
-    id: &str,
-    land_id: Option<&str>,
-    mult: f64,
-) -> Result<(), EngineError> {
-    let development = ctx
-        .content
-        .developments()
-        .get(id)
-        .ok_or_else(|| EngineError::UnknownDevelopment(id.into()))?;
-    if development.system && ctx.action_depth > 0 {
-        return Err(EngineError::SystemDevelopment(id.into()));
-    }
-    let player = ctx.actor;
-    let land_id: Key = match land_id {
-        Some(land_id) => {
-            ctx.player(player)
-                .land(land_id)
-                .ok_or_else(|| EngineError::LandNotFound(land_id.into()))?;
-            land_id.into()
-        }
-        None => ctx
-            .player(player)
-            .lands
-            .iter()
-            .rev()
-            .find(|l| l.has_free_slot())
-            .map(|l| l.id.clone())
-            .ok_or(EngineError::NoFreeLand)?,
-    };
-    for _ in 0..repetitions("development:add", mult)? {
-        place_development(ctx, id, &land_id, true)?;
-    }
-    Ok(())
-}
+// ----- developments ----------------------------------------------------------
 
 /// Places development `id` on the actor's land `land_id` and runs its
 /// `onBuild` as a passive `<id>_<landId>`.
@@ -356,113 +117,7 @@ pub(crate) fn place_development(
     Ok(())
 }
 
-pub(crate) fn development_vars(id: &str, land_id: &str) -> Params {
-    let mut vars = Params::new();
-    vars.insert("id".into(), Value::String(id.into()));
-    vars.insert("landId".into(), Value::String(land_id.into()));
-    vars
-}
-
-fn development_remove(
-    ctx: &mut Ctx<'_>,
-    id: &str,
-    land_id: &str,
-    mult: f64,
-) -> Result<(), EngineError> {
-    let player = ctx.actor;
-    if ctx.player(player).land(land_id).is_none() {
-        return Err(EngineError::LandNotFound(land_id.into()));
-    }
-    for _ in 0..repetitions("development:remove", mult)? {
-        let land = ctx
-            .player_mut(player)
-            .lands
-            .iter_mut()
-            .find(|l| l.id == land_id)
-            .expect("checked above");
-        let Some(pos) = land.developments.iter().position(|d| d == id) else {
-            break;
-        };
-        land.developments.remove(pos);
-        land.slots_used = land.slots_used.saturating_sub(1);
-        ctx.remove_passive(player, &format!("{id}_{land_id}"))?;
-    }
-    Ok(())
-}
-
-// ----- buildings -----------------------------------------------------------------
-
-fn building_add(ctx: &mut Ctx<'_>, id: &str, mult: f64) -> Result<(), EngineError> {
-    let building = ctx
-        .content
-        .buildings()
-        .get(id)
-        .ok_or_else(|| EngineError::UnknownBuilding(id.into()))?;
-    let player = ctx.actor;
-    for _ in 0..repetitions("building:add", mult)? {
-        if ctx.player(player).buildings.iter().any(|b| b == id) {
-            return Err(EngineError::AlreadyBuilt(id.into()));
-        }
-        ctx.player_mut(player).buildings.push(id.into());
-        let def = ctx.content.def().buildings.iter().find(|b| b.id == id);
-        ctx.add_passive(PassiveRecord {
-            id: id.into(),
-            owner: player,
-            name: def.map(|d| d.name.clone()).filter(|n| !n.is_empty()),
-            icon: def
-                .and_then(|d| d.rest.get("icon"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            detail: None,
-            meta: Some(std::sync::Arc::new(
-                serde_json::json!({"source": {"type": "building", "id": id}}),
-            )),
-            effects: building
-                .triggers
-                .get("onBuild")
-                .cloned()
-                .unwrap_or_default(),
-            triggers: Triggers::new(),
-            skip: None,
-        })?;
-    }
-    Ok(())
-}
-
-fn building_remove(ctx: &mut Ctx<'_>, id: &str, mult: f64) -> Result<(), EngineError> {
-    let player = ctx.actor;
-    for _ in 0..repetitions("building:remove", mult)? {
-        let buildings = &mut ctx.player_mut(player).buildings;
-        let Some(pos) = buildings.iter().position(|b| b == id) else {
-            break;
-        };
-        buildings.remove(pos);
-        ctx.remove_passive(player, id)?;
-    }
-    Ok(())
-}
-
-// ----- passives ------------------------------------------------------------------
-
-fn passive_add(ctx: &mut Ctx<'_>, op: &PassiveOp, mult: f64) -> Result<(), EngineError> {
-    let record = PassiveRecord {
-        id: op.id.clone(),
-        owner: ctx.actor,
-        name: op.name.clone(),
-        icon: op.icon.clone(),
-        detail: op.detail.clone(),
-        meta: op.meta.clone(),
-        effects: op.effects.clone(),
-        triggers: op.triggers.clone(),
-        skip: op.skip.clone(),
-    };
-    for _ in 0..repetitions("passive:add", mult)? {
-        ctx.add_passive(record.clone())?;
-    }
-    Ok(())
-}
-
-// ----- modifiers -------------------------------------------------------------------
+// ----- modifiers ---------------------------------------------------------------
 
 /// A modifier registry entry: registrations are counted per id.
 trait Registered {
@@ -508,63 +163,7 @@ fn register<T: Registered>(list: &mut Vec<T>, add: bool, modifier: T) {
     }
 }
 
-fn cost_mod(ctx: &mut Ctx<'_>, op: &CostModOp, round: Option<Rounding>) {
-    let owner = ctx.actor;
-    let modifier = CostModifier {
-        id: format!("{}_{owner}", op.id).into(),
-        owner,
-        action_id: op.action_id.clone(),
-        key: op.key.clone(),
-        amount: op.amount,
-        percent: op.percent,
-        round,
-        count: 1,
-    };
-    register(&mut ctx.state.cost_modifiers, op.add, modifier);
-}
-
-fn result_mod(
-    ctx: &mut Ctx<'_>,
-    op: &ResultModOp,
-    effects: Option<&Effects>,
-    round: Option<Rounding>,
-) {
-    let owner = ctx.actor;
-    let id: Key = format!("{}_{owner}", op.id).into();
-    match &op.kind {
-        ResultModKind::Action { action_id } => {
-            let modifier = ResultModifier {
-                id,
-                owner,
-                action_id: action_id.clone(),
-                effects: effects.cloned().unwrap_or_default(),
-                count: 1,
-            };
-            register(&mut ctx.state.result_modifiers, op.add, modifier);
-        }
-        ResultModKind::Evaluation {
-            target,
-            amount,
-            adjust,
-            percent,
-        } => {
-            let modifier = EvaluationModifier {
-                id,
-                owner,
-                target: target.clone(),
-                amount: *amount,
-                adjust: *adjust,
-                percent: percent.clone(),
-                round,
-                effects: effects.cloned(),
-                count: 1,
-            };
-            register(&mut ctx.state.evaluation_modifiers, op.add, modifier);
-        }
-    }
-}
-
-// ----- population ---------------------------------------------------------------------
+// ----- population --------------------------------------------------------------
 
 fn population_vars(player: PlayerId, role: &str, index: u32) -> Params {
     let mut vars = Params::new();
@@ -637,27 +236,4 @@ fn unassign_member(ctx: &mut Ctx<'_>, role: &str) -> Result<bool, EngineError> {
         ctx.run_effects(list.as_slice(), 1.0)?;
     }
     Ok(true)
-}
-
-// ----- unlocked actions --------------------------------------------------------------
-
-fn action_unlock(ctx: &mut Ctx<'_>, id: &str, add: bool) {
-    let actions = &mut ctx.player_mut(ctx.actor).actions;
-    let pos = actions.iter().position(|a| a == id);
-    match (add, pos) {
-        (true, None) => actions.push(id.into()),
-        (false, Some(pos)) => {
-            actions.remove(pos);
-        }
-        _ => {}
-    }
-}
-
-/// Runs `list` inside a passive frame (used for trigger bundles of passives).
-pub(crate) fn passive_bundle_frame(record: &PassiveRecord) -> Frame {
-    Frame::Passive {
-        key: format!("{}_{}", record.id, record.owner).into(),
-        id: record.id.clone(),
-        name: record.name.clone(),
-    }
 }

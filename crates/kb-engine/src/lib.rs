@@ -24,15 +24,19 @@
 //!
 //! # Layout
 //!
-//! * `content`: the content schema, effects compiled to typed `Op`s,
-//!   validation and per-session overrides.
+//! * `content`: the content schema, the table of effect kinds
+//!   (`content/kinds.rs`: each kind's parameters, parsing, run, reversal and
+//!   references in one entry), effects compiled to typed `Op`s, validation
+//!   and per-session overrides.
 //! * `state`: the game state; `snapshot` and `result`: what clients see.
+//! * `exec`, `triggers`, `attack`, `action`, `handlers`: the rules, in that
+//!   order; `advance`, `setup`: steps and the game's start.
 //! * `game`: [`Game`], [`Command`] and the queries.
-//! * `exec`, `handlers`, `action`, `advance`, `attack`, `triggers`: the rules.
 //! * `ai`: the built-in AI; `legal`: move enumeration.
 //!
-//! The modules are layered (base, content, state, views, rules, flow, api;
-//! see `ARCHITECTURE.md`), and `tests/layers.rs` refuses an upward import.
+//! The modules are layered (base, content, state, views, the five rule
+//! modules one layer each, flow, api; see `ARCHITECTURE.md`), and
+//! `tests/layers.rs` refuses an upward import.
 //!
 //! The rules are the reference game's with its bugs fixed as decided in
 //! `PRODUCT.md` §2 (each fix is marked with its quirk number, `Q1`…`Q22`,

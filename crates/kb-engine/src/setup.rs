@@ -5,7 +5,7 @@
 use crate::content::{Content, triggers};
 use crate::error::EngineError;
 use crate::exec::{Ctx, Frame};
-use crate::handlers::{assign_member, place_development};
+use crate::handlers::{self, assign_member, place_development};
 use crate::map::OrderedMap;
 use crate::player::{ByPlayer, PlayerId};
 use crate::state::{AddPctCache, GameState, Land, PlayerState};
@@ -62,7 +62,7 @@ pub(crate) fn initial_state(
         recent_resource_gains: Vec::new(),
         add_pct: AddPctCache::default(),
     };
-    let mut ctx = Ctx::new(content, &mut state);
+    let mut ctx = Ctx::new(content, &mut state, handlers::run);
     for player in PlayerId::ALL {
         let start = starts.get(player);
         ctx.as_player(player, |ctx| {

@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 
 use crate::content::{Bag, Effect, EffectDef, Effects, Params};
 use crate::error::EngineError;
-use crate::exec::{Ctx, Frame};
-use crate::handlers::{development_vars, passive_bundle_frame};
+use crate::exec::{Ctx, Frame, development_vars, passive_frame};
 use crate::player::PlayerId;
 
 /// The trigger whose bundles also pay upkeep.
@@ -140,7 +139,7 @@ pub(crate) fn collect(ctx: &Ctx<'_>, trigger: &str, player: PlayerId) -> Vec<Bun
                 effects: list.clone(),
                 repeat: 1,
                 upkeep: false,
-                frame: Some(passive_bundle_frame(record)),
+                frame: Some(passive_frame(record)),
             });
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::op::Op;
+use super::op::{Op, reversed_method};
 use crate::Key;
 use crate::num::Rounding;
 
@@ -386,17 +386,33 @@ fn value_text(value: &Value) -> String {
     }
 }
 
+/// The reversal of one effect: the method its kind declares for its
+/// reversal (`kinds.rs`); for a handler that names no kind, `add` and
+/// `remove` swap, as the reference did for every handler.
 fn reverse_effect(effect: &Effect) -> Effect {
-    let method = match effect.method.as_deref() {
-        Some("add") => Some(Key::from("remove")),
-        Some("remove") => Some(Key::from("add")),
-        _ => effect.method.clone(),
+    let declared = match (effect.kind.as_deref(), effect.method.as_deref()) {
+        (Some(kind), Some(method)) => reversed_method(kind, method),
+        _ => None,
+    };
+    let method = match (declared, effect.method.as_deref()) {
+        (Some(method), _) => Some(Key::from(method)),
+        (None, Some(method)) => Some(Key::from(swap_add_remove(method))),
+        (None, None) => None,
     };
     Effect::new(EffectDef {
         method,
         effects: effect.effects.as_ref().map(Effects::reversed),
         ..effect.def.clone()
     })
+}
+
+/// `add` ↔ `remove`; any other method stays.
+pub(super) fn swap_add_remove(method: &str) -> &str {
+    match method {
+        "add" => "remove",
+        "remove" => "add",
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 mod def;
 mod effect;
+mod kinds;
 mod op;
 mod validate;
 
@@ -17,6 +18,7 @@ pub use def::*;
 pub use effect::{
     Effect, EffectDef, Effects, Evaluator, Params, substitute_params, substitute_value,
 };
+pub(crate) use kinds::effect_kinds;
 pub use op::*;
 
 use crate::Key;

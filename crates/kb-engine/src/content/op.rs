@@ -4,11 +4,13 @@
 //!
 //! Content arrives as JSON in the reference schema; each effect is compiled
 //! into an [`Op`] once, when it is loaded (or when placeholders are
-//! substituted into it), so commands never read JSON parameters. This file
-//! is the one definition of the effect kinds: the variant, its parameters
-//! as Rust types, and how they are read from the reference schema
-//! ([`Op::compile`]). Execution is an exhaustive `match` on [`Op`] in
-//! `handlers.rs`, so a new variant does not compile until it runs.
+//! substituted into it, or it is reversed), so commands never read JSON
+//! parameters. The effect kinds are defined once, in the table of
+//! `kinds.rs`; this file expands it into the [`Op`] enum, the parameter
+//! structs, the parse dispatch ([`Op::compile`]), the methods of the
+//! reversal ([`reversed_method`]) and the reference checks
+//! ([`Op::reference`]). `handlers.rs` expands the same table into the run
+//! dispatch, an exhaustive `match` on [`Op`].
 //!
 //! Compiling never fails: an effect whose parameters the handler would
 //! refuse compiles to [`Op::Invalid`], which refuses with the handler's
@@ -22,6 +24,8 @@ use serde_json::Value;
 
 use super::def::{Percent, SkipConfig};
 use super::effect::{EffectDef, Effects, Evaluator, Params};
+use super::kinds::effect_kinds;
+pub use super::kinds::{AttackTarget, ResultModKind};
 use crate::Key;
 use crate::map::OrderedMap;
 
@@ -30,129 +34,107 @@ use crate::map::OrderedMap;
 /// may submit; a command must stay cheap.
 pub const MAX_REPETITIONS: u32 = 1000;
 
-/// One compiled effect.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Op {
-    /// Neither `type` nor `method`: does nothing.
-    Nothing,
-    /// Only one of `type` and `method`: does nothing when run; content
-    /// validation refuses it.
-    Incomplete,
-    /// `type:method` names no handler: refused when run and by validation.
-    Unknown(Box<str>),
-    /// A handler whose parameters it refuses (`handler`, `message`).
-    Invalid(Box<(&'static str, String)>),
-    /// An evaluator group: the evaluator's count multiplies the nested
-    /// effects; evaluation modifiers of `target` then apply to the gains.
-    Group(Box<GroupOp>),
-    /// `resource:add`.
-    ResourceAdd {
-        /// Resource key.
-        key: Key,
-        /// Amount per repetition.
-        amount: f64,
-    },
-    /// `resource:remove`.
-    ResourceRemove {
-        /// Resource key.
-        key: Key,
-        /// Amount per repetition.
-        amount: f64,
-        /// `meta.allowShortfall`: clamp instead of refusing.
-        allow_shortfall: bool,
-    },
-    /// `resource:transfer` from the opponent.
-    ResourceTransfer {
-        /// Resource key.
-        key: Key,
-        /// Percent of the opponent's balance (before modifiers).
-        percent: f64,
-    },
-    /// `stat:add` (`sign` 1) and `stat:remove` (`sign` −1).
-    StatAdd {
-        /// Stat key.
-        key: Key,
-        /// Amount per repetition.
-        amount: f64,
-        /// 1 or −1.
-        sign: f64,
-    },
-    /// `stat:add_pct`.
-    StatAddPct {
-        /// Stat key.
-        key: Key,
-        /// A literal percent, else the value of stat `percent_stat`, else 0.
-        percent: Option<f64>,
-        /// The stat giving the percent.
-        percent_stat: Option<Key>,
-    },
-    /// `land:add`.
-    LandAdd {
-        /// Lands per repetition.
-        count: f64,
-    },
-    /// `land:till`.
-    LandTill {
-        /// The land (else the last tillable one).
-        land_id: Option<Key>,
-    },
-    /// `development:add`.
-    DevelopmentAdd {
-        /// Development id.
-        id: Key,
-        /// The land (else the last with a free slot).
-        land_id: Option<Key>,
-    },
-    /// `development:remove`.
-    DevelopmentRemove {
-        /// Development id.
-        id: Key,
-        /// The land.
-        land_id: Key,
-    },
-    /// `building:add`.
-    BuildingAdd {
-        /// Building id.
-        id: Key,
-    },
-    /// `building:remove`.
-    BuildingRemove {
-        /// Building id.
-        id: Key,
-    },
-    /// `passive:add`.
-    PassiveAdd(Box<PassiveOp>),
-    /// `passive:remove`.
-    PassiveRemove {
-        /// Passive id.
-        id: Key,
-    },
-    /// `cost_mod:add` and `cost_mod:remove`.
-    CostMod(Box<CostModOp>),
-    /// `result_mod:add` and `result_mod:remove`.
-    ResultMod(Box<ResultModOp>),
-    /// `population:add`.
-    PopulationAdd {
-        /// Role.
-        role: Key,
-    },
-    /// `population:remove`.
-    PopulationRemove {
-        /// Role.
-        role: Key,
-    },
-    /// `action:add` (`add`) and `action:remove`: unlock or lock an action.
-    ActionUnlock {
-        /// Action id.
-        id: Key,
-        /// Unlock (true) or lock.
-        add: bool,
-    },
-    /// `action:perform`.
-    ActionPerform(Box<PerformOp>),
-    /// `attack:perform`.
-    AttackPerform(Box<AttackOp>),
+/// Expands the table of `kinds.rs` into the content layer's part of every
+/// kind: its parameter struct, its `Op` variant, its parse arm, the method
+/// of its reversal and its reference check (the `run` blocks are left to
+/// `handlers.rs`).
+macro_rules! define_ops {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident($payload:ty) = $name:ident {
+            $( $(#[doc = $fdoc:literal])* $field:ident: $fty:ty, )*
+        }
+        names [$( ($kind:literal, $method:literal) => $reversal:literal ),+ $(,)?]
+        parse($r:ident, $def:ident, $m:ident) $parse:block
+        run($ctx:ident, $op:ident, $effect:ident, $mult:ident) $run:block
+        refers($rop:ident) $refers:block
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct $name {
+                $( $(#[doc = $fdoc])* pub $field: $fty, )*
+            }
+        )*
+
+        /// One compiled effect: a kind of the table in `kinds.rs`, or one of
+        /// the forms that are not a kind (nothing, a group, an unknown or
+        /// refused handler).
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Op {
+            /// Neither `type` nor `method`: does nothing.
+            Nothing,
+            /// Only one of `type` and `method`: does nothing when run;
+            /// content validation refuses it.
+            Incomplete,
+            /// `type:method` names no handler: refused when run and by
+            /// validation.
+            Unknown(Box<str>),
+            /// A handler whose parameters it refuses (`handler`, `message`).
+            Invalid(Box<(&'static str, String)>),
+            /// An evaluator group: the evaluator's count multiplies the
+            /// nested effects; evaluation modifiers of `target` then apply
+            /// to the gains.
+            Group(Box<GroupOp>),
+            $( $(#[doc = $doc])* $variant($payload), )*
+        }
+
+        /// Compiles the kind `kind:method` names, or `None` when it names
+        /// no kind.
+        fn compile_kind(kind: &str, method: &str, def: &EffectDef) -> Option<Result<Op, Refusal>> {
+            let params = def.params.as_ref();
+            Some(match (kind, method) {
+                $($(
+                    ($kind, $method) => {
+                        #[allow(unused_variables)]
+                        fn parse(
+                            $r: Reader<'_>,
+                            $def: &EffectDef,
+                            $m: &str,
+                        ) -> Result<$name, Refusal> $parse
+                        let reader = Reader {
+                            handler: concat!($kind, ":", $method),
+                            params,
+                        };
+                        parse(reader, def, method).map(|kind| Op::$variant(kind.into()))
+                    }
+                )+)*
+                _ => return None,
+            })
+        }
+
+        /// Every `(type, method)` that names a kind, in table order.
+        #[cfg(test)]
+        const KIND_NAMES: &[(&str, &str)] = &[$($( ($kind, $method), )+)*];
+
+        /// The method of the reversal of `kind:method` (what undoing a
+        /// passive's setup runs), as its kind declares it; `None` when it
+        /// names no kind.
+        pub fn reversed_method(kind: &str, method: &str) -> Option<&'static str> {
+            match (kind, method) {
+                $($( ($kind, $method) => Some($reversal), )+)*
+                _ => None,
+            }
+        }
+
+        /// The registry entry a kind names, placeholders included.
+        fn kind_reference(op: &Op) -> Option<(RefKind, &Key)> {
+            match op {
+                $( Op::$variant($rop) => {
+                    let _ = &$rop;
+                    $refers
+                } )*
+                Op::Nothing
+                | Op::Incomplete
+                | Op::Unknown(_)
+                | Op::Invalid(_)
+                | Op::Group(_) => None,
+            }
+        }
+    };
 }
+
+effect_kinds!(define_ops);
 
 /// A registry an effect refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,113 +168,6 @@ pub struct GroupOp {
     pub eval: EvalOp,
     /// `"<type>:<params.id>"` or the type: what evaluation modifiers match.
     pub target: String,
-}
-
-/// `passive:add`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PassiveOp {
-    /// Passive id.
-    pub id: Key,
-    /// Display name.
-    pub name: Option<String>,
-    /// Icon.
-    pub icon: Option<String>,
-    /// Detail.
-    pub detail: Option<String>,
-    /// Metadata.
-    pub meta: Option<Arc<Value>>,
-    /// Setup effects (the effect's nested `effects`).
-    pub effects: Effects,
-    /// Trigger lists (`on*` parameters holding arrays).
-    pub triggers: OrderedMap<Effects>,
-    /// Skip flags.
-    pub skip: Option<SkipConfig>,
-}
-
-/// `cost_mod:add|remove`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CostModOp {
-    /// Register (true) or unregister.
-    pub add: bool,
-    /// Modifier id (the owner is appended).
-    pub id: Key,
-    /// Only for this action.
-    pub action_id: Option<Key>,
-    /// Cost key.
-    pub key: Key,
-    /// Flat change.
-    pub amount: Option<f64>,
-    /// Fraction.
-    pub percent: Option<f64>,
-}
-
-/// `result_mod:add|remove`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ResultModOp {
-    /// Register (true) or unregister.
-    pub add: bool,
-    /// Modifier id (the owner is appended).
-    pub id: Key,
-    /// What it modifies.
-    pub kind: ResultModKind,
-}
-
-/// What a result modifier modifies.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ResultModKind {
-    /// Runs the effect's nested effects after an action or step.
-    Action {
-        /// Action (or step) id.
-        action_id: Key,
-    },
-    /// Changes the gains of an evaluation.
-    Evaluation {
-        /// Evaluation target (`type` or `type:id`).
-        target: Key,
-        /// Resources added per positive gain.
-        amount: Option<f64>,
-        /// Added to every gain.
-        adjust: Option<f64>,
-        /// Fraction of every gain.
-        percent: Option<Percent>,
-    },
-}
-
-/// `action:perform`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PerformOp {
-    /// Candidate ids (`__actionId`, `actionId`, `id`, as given): the first
-    /// that names an action, else the first.
-    pub ids: Vec<Key>,
-    /// The parameters passed to the action.
-    pub forwarded: Params,
-}
-
-/// `attack:perform`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AttackOp {
-    /// What is attacked (none: the attack does nothing).
-    pub target: Option<AttackTarget>,
-    /// Skip the defender's absorption.
-    pub ignore_absorption: bool,
-    /// Skip the defender's fortification.
-    pub ignore_fortification: bool,
-    /// `onDamage.defender`, run by the defender when damage was done (an
-    /// error message when the list does not parse).
-    pub on_damage_defender: Option<Result<Effects, String>>,
-    /// `onDamage.attacker`, run by the attacker.
-    pub on_damage_attacker: Option<Result<Effects, String>>,
-}
-
-/// The target of an attack.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AttackTarget {
-    /// A resource.
-    Resource(Key),
-    /// A stat.
-    Stat(Key),
-    /// A building.
-    Building(Key),
 }
 
 /// A compiled evaluator: a function of the game that yields a count.
@@ -432,6 +307,14 @@ impl<'a> Reader<'a> {
     fn refuse(&self, message: impl Into<String>) -> Refusal {
         Box::new((self.handler, message.into()))
     }
+
+    /// The same parameters, refused under another handler name.
+    fn named(&self, handler: &'static str) -> Reader<'a> {
+        Reader {
+            handler,
+            params: self.params,
+        }
+    }
 }
 
 impl Op {
@@ -448,246 +331,18 @@ impl Op {
             (None, None) => return Op::Nothing,
             _ => return Op::Incomplete,
         };
-        let params = def.params.as_ref();
-        let reader = |handler: &'static str| Reader { handler, params };
-        let result = match (kind, method) {
-            ("resource", "add") => {
-                let r = reader("resource:add");
-                r.required("key").map(|key| Op::ResourceAdd {
-                    key,
-                    amount: r.num("amount").unwrap_or(0.0),
-                })
-            }
-            ("resource", "remove") => {
-                let r = reader("resource:remove");
-                r.required("key").map(|key| Op::ResourceRemove {
-                    key,
-                    amount: r.num("amount").unwrap_or(0.0),
-                    allow_shortfall: def
-                        .meta
-                        .as_ref()
-                        .and_then(|meta| meta.get("allowShortfall"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                })
-            }
-            ("resource", "transfer") => {
-                let r = reader("resource:transfer");
-                r.required("key").map(|key| Op::ResourceTransfer {
-                    key,
-                    percent: r.num("percent").unwrap_or(25.0),
-                })
-            }
-            ("stat", "add" | "remove") => {
-                // Both report as `stat:add`, as they always have.
-                let r = reader("stat:add");
-                r.required("key").map(|key| Op::StatAdd {
-                    key,
-                    amount: r.num("amount").unwrap_or(0.0),
-                    sign: if method == "add" { 1.0 } else { -1.0 },
-                })
-            }
-            ("stat", "add_pct") => {
-                let r = reader("stat:add_pct");
-                r.required("key").map(|key| Op::StatAddPct {
-                    key,
-                    percent: r.num("percent"),
-                    percent_stat: r.key("percentStat"),
-                })
-            }
-            ("land", "add") => Ok(Op::LandAdd {
-                count: reader("land:add").num("count").unwrap_or(1.0),
-            }),
-            ("land", "till") => Ok(Op::LandTill {
-                land_id: reader("land:till").key("landId"),
-            }),
-            ("development", "add") => {
-                let r = reader("development:add");
-                r.key("id")
-                    .or_else(|| r.key("developmentId"))
-                    .ok_or_else(|| r.refuse("missing `id`"))
-                    .map(|id| Op::DevelopmentAdd {
-                        id,
-                        land_id: r.key("landId"),
-                    })
-            }
-            ("development", "remove") => {
-                let r = reader("development:remove");
-                r.required("id").and_then(|id| {
-                    r.required("landId")
-                        .map(|land_id| Op::DevelopmentRemove { id, land_id })
-                })
-            }
-            ("building", "add") => reader("building:add")
-                .required("id")
-                .map(|id| Op::BuildingAdd { id }),
-            ("building", "remove") => reader("building:remove")
-                .required("id")
-                .map(|id| Op::BuildingRemove { id }),
-            ("passive", "add") => passive_add(reader("passive:add"), def),
-            ("passive", "remove") => reader("passive:remove")
-                .required("id")
-                .map(|id| Op::PassiveRemove { id }),
-            ("cost_mod", "add") => cost_mod(reader("cost_mod:add"), true),
-            ("cost_mod", "remove") => cost_mod(reader("cost_mod:remove"), false),
-            ("result_mod", "add") => result_mod(reader("result_mod:add"), true),
-            ("result_mod", "remove") => result_mod(reader("result_mod:remove"), false),
-            ("population", "add") => reader("population:add")
-                .required("role")
-                .map(|role| Op::PopulationAdd { role }),
-            ("population", "remove") => reader("population:remove")
-                .required("role")
-                .map(|role| Op::PopulationRemove { role }),
-            ("action", "add") => reader("action:add")
-                .required("id")
-                .map(|id| Op::ActionUnlock { id, add: true }),
-            ("action", "remove") => reader("action:remove")
-                .required("id")
-                .map(|id| Op::ActionUnlock { id, add: false }),
-            ("action", "perform") => action_perform(reader("action:perform")),
-            ("attack", "perform") => Ok(attack_perform(reader("attack:perform"))),
-            _ => return Op::Unknown(format!("{kind}:{method}").into()),
-        };
-        result.unwrap_or_else(Op::Invalid)
+        match compile_kind(kind, method, def) {
+            Some(result) => result.unwrap_or_else(Op::Invalid),
+            None => Op::Unknown(format!("{kind}:{method}").into()),
+        }
     }
 
     /// The literal (placeholder-free) id this effect refers to, and the
     /// registry it must name, for reference checks.
     pub fn reference(&self) -> Option<(RefKind, &str)> {
-        let (what, id) = match self {
-            Op::ActionPerform(op) => (RefKind::Action, op.ids.first()?),
-            Op::BuildingAdd { id } | Op::BuildingRemove { id } => (RefKind::Building, id),
-            Op::DevelopmentAdd { id, .. } | Op::DevelopmentRemove { id, .. } => {
-                (RefKind::Development, id)
-            }
-            Op::PopulationAdd { role } | Op::PopulationRemove { role } => (RefKind::Role, role),
-            _ => return None,
-        };
+        let (what, id) = kind_reference(self)?;
         Some((what, id.as_str())).filter(|(_, id)| !id.contains('$'))
     }
-}
-
-fn passive_add(r: Reader<'_>, def: &EffectDef) -> Result<Op, Refusal> {
-    let id = r.required("id")?;
-    let mut triggers = OrderedMap::new();
-    for (name, value) in r.params.into_iter().flatten() {
-        if name.starts_with("on") && value.is_array() {
-            let list: Effects = serde_json::from_value(value.clone())
-                .map_err(|e| r.refuse(format!("{name}: {e}")))?;
-            triggers.insert(name.as_str(), list);
-        }
-    }
-    let skip = match r.value("skip") {
-        Some(value) => Some(
-            serde_json::from_value::<SkipConfig>(value.clone())
-                .map_err(|e| r.refuse(format!("skip: {e}")))?,
-        ),
-        None => None,
-    };
-    Ok(Op::PassiveAdd(Box::new(PassiveOp {
-        id,
-        name: r.text("name"),
-        icon: r.text("icon"),
-        detail: r.text("detail"),
-        meta: r.value("meta").cloned().map(Arc::new),
-        effects: def.effects.clone().unwrap_or_default(),
-        triggers,
-        skip,
-    })))
-}
-
-fn cost_mod(r: Reader<'_>, add: bool) -> Result<Op, Refusal> {
-    let id = r.required("id")?;
-    let key = r.required("key")?;
-    let amount = r.num("amount");
-    let percent = r.num("percent");
-    if amount.is_none() && percent.is_none() {
-        return Err(r.refuse("needs `amount` or `percent`"));
-    }
-    Ok(Op::CostMod(Box::new(CostModOp {
-        add,
-        id,
-        action_id: r.key("actionId"),
-        key,
-        amount,
-        percent,
-    })))
-}
-
-fn result_mod(r: Reader<'_>, add: bool) -> Result<Op, Refusal> {
-    let id = r.required("id")?;
-    let kind = if let Some(action_id) = r.key("actionId") {
-        ResultModKind::Action { action_id }
-    } else {
-        let Some(evaluation) = r.value("evaluation").and_then(Value::as_object) else {
-            return Err(r.refuse("needs `actionId` or `evaluation`"));
-        };
-        let kind = evaluation
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| r.refuse("`evaluation` needs a `type`"))?;
-        let target: Key = match evaluation.get("id").and_then(Value::as_str) {
-            Some(target_id) => format!("{kind}:{target_id}").into(),
-            None => kind.into(),
-        };
-        let percent = match r.value("percent") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(
-                serde_json::from_value::<Percent>(value.clone())
-                    .map_err(|e| r.refuse(format!("percent: {e}")))?,
-            ),
-        };
-        ResultModKind::Evaluation {
-            target,
-            amount: r.num("amount"),
-            adjust: r.num("adjust"),
-            percent,
-        }
-    };
-    Ok(Op::ResultMod(Box::new(ResultModOp { add, id, kind })))
-}
-
-fn action_perform(r: Reader<'_>) -> Result<Op, Refusal> {
-    let ids: Vec<Key> = ["__actionId", "actionId", "id"]
-        .iter()
-        .filter_map(|n| r.key(n))
-        .collect();
-    if ids.is_empty() {
-        return Err(r.refuse("missing action id"));
-    }
-    let mut forwarded = r.params.cloned().unwrap_or_default();
-    forwarded.remove("__actionId");
-    forwarded.remove("actionId");
-    if let Some(dev) = forwarded.get("developmentId").cloned() {
-        forwarded.insert("id".into(), dev);
-    }
-    Ok(Op::ActionPerform(Box::new(PerformOp { ids, forwarded })))
-}
-
-fn attack_perform(r: Reader<'_>) -> Op {
-    let target = r.value("target").and_then(|value| {
-        let kind = value.get("type")?.as_str()?;
-        let text = |name: &str| value.get(name).and_then(Value::as_str).map(Key::from);
-        match kind {
-            "resource" => text("key").map(AttackTarget::Resource),
-            "stat" => text("key").map(AttackTarget::Stat),
-            "building" => text("id").map(AttackTarget::Building),
-            _ => None,
-        }
-    });
-    let lists = r.value("onDamage").and_then(Value::as_object);
-    let side = |owner: &str| {
-        lists.and_then(|lists| lists.get(owner)).map(|list| {
-            serde_json::from_value::<Effects>(list.clone()).map_err(|e| format!("onDamage: {e}"))
-        })
-    };
-    Op::AttackPerform(Box::new(AttackOp {
-        target,
-        ignore_absorption: r.flag("ignoreAbsorption"),
-        ignore_fortification: r.flag("ignoreFortification"),
-        on_damage_defender: side("defender"),
-        on_damage_attacker: side("attacker"),
-    }))
 }
 
 impl EvalOp {
@@ -764,13 +419,13 @@ mod tests {
             compile(json!({"type": "resource", "method": "add", "params": {"key": "gold"}}));
         assert_eq!(
             *effect.op(),
-            Op::ResourceAdd {
+            Op::ResourceAdd(ResourceAdd {
                 key: "gold".into(),
                 amount: 0.0
-            }
+            })
         );
         let effect = compile(json!({"type": "land", "method": "add"}));
-        assert_eq!(*effect.op(), Op::LandAdd { count: 1.0 });
+        assert_eq!(*effect.op(), Op::LandAdd(LandAdd { count: 1.0 }));
     }
 
     #[test]
@@ -818,23 +473,81 @@ mod tests {
         let done = list.substitute(&vars);
         assert_eq!(
             *done.as_slice()[0].op(),
-            Op::DevelopmentRemove {
+            Op::DevelopmentRemove(DevelopmentRemove {
                 id: "farm".into(),
                 land_id: "A-L1".into()
-            }
+            })
         );
         let reversed = done.reversed();
         assert_eq!(
             *reversed.as_slice()[0].op(),
-            Op::DevelopmentAdd {
+            Op::DevelopmentAdd(DevelopmentAdd {
                 id: "farm".into(),
                 land_id: Some("A-L1".into())
-            }
+            })
         );
         assert!(matches!(
             reversed.as_slice()[1].op(),
-            Op::StatAdd { sign, .. } if *sign == -1.0
+            Op::StatAdd(StatAdd { sign, .. }) if *sign == -1.0
         ));
+    }
+
+    /// The reference's handlers: each must stay a kind of the table.
+    const REFERENCE_HANDLERS: [&str; 24] = [
+        "resource:add",
+        "resource:remove",
+        "resource:transfer",
+        "stat:add",
+        "stat:remove",
+        "stat:add_pct",
+        "land:add",
+        "land:till",
+        "development:add",
+        "development:remove",
+        "building:add",
+        "building:remove",
+        "passive:add",
+        "passive:remove",
+        "cost_mod:add",
+        "cost_mod:remove",
+        "result_mod:add",
+        "result_mod:remove",
+        "population:add",
+        "population:remove",
+        "action:add",
+        "action:remove",
+        "action:perform",
+        "attack:perform",
+    ];
+
+    #[test]
+    fn every_kind_name_compiles_to_a_kind() {
+        let names: Vec<String> = KIND_NAMES.iter().map(|(k, m)| format!("{k}:{m}")).collect();
+        for handler in REFERENCE_HANDLERS {
+            assert!(names.iter().any(|n| n == handler), "{handler} is no kind");
+        }
+        for (kind, method) in KIND_NAMES {
+            let effect = compile(json!({"type": kind, "method": method, "params": {}}));
+            assert!(
+                !matches!(effect.op(), Op::Unknown(_) | Op::Nothing | Op::Incomplete),
+                "{kind}:{method} compiled to {:?}",
+                effect.op()
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_declares_the_reversal_the_reference_made() {
+        // Undoing a passive's setup swapped `add` and `remove` for every
+        // handler; the table's declared reversals keep that exactly.
+        for (kind, method) in KIND_NAMES {
+            assert_eq!(
+                reversed_method(kind, method),
+                Some(super::super::effect::swap_add_remove(method)),
+                "{kind}:{method}"
+            );
+        }
+        assert_eq!(reversed_method("gold", "add"), None);
     }
 
     #[test]
