@@ -129,8 +129,7 @@ pub enum AiStep {
 }
 
 /// What a successful command did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// An advance.
     Advance(AdvanceResult),
@@ -157,8 +156,7 @@ pub struct SimulateOptions {
 }
 
 /// The result of a simulation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SimulationResult {
     /// The player simulated.
     pub player_id: PlayerId,
@@ -173,7 +171,7 @@ pub struct SimulationResult {
 }
 
 /// Differences between two player snapshots.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SimulationDelta {
     /// Resources.
     pub resources: Bag,

@@ -75,11 +75,15 @@ pub use map::OrderedMap;
 pub use num::{Num, Rounding, round_away, round_toward};
 pub use player::{ByPlayer, PlayerId};
 pub use result::{
-    ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome, AttackLog, PlayerTrace,
-    SkipInfo,
+    AbsorptionLog, ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome,
+    AttackEvaluation, AttackLog, DiffItem, FortificationLog, LandTrace, OnDamageEntry, PlayerTrace,
+    PowerLog, SkipInfo, SkipSource, TargetLog,
 };
 pub use snapshot::{
-    EffectLogs, EngineMetadata, GameSnapshot, PassiveRecordView, PassiveSummary, PlayerSnapshot,
-    RulesSnapshot, Snapshot,
+    EffectLogs, EngineMetadata, GameSnapshot, LandSnapshot, PassiveRecordView, PassiveSummary,
+    PlayerSnapshot, RulesSnapshot, Snapshot,
 };
-pub use state::{Conclusion, Gain, GameState, PassiveRecord, PlayerState};
+pub use state::{
+    AddPctCache, AddPctEntry, Conclusion, CostModifier, EvaluationModifier, Gain, GameState, Land,
+    PassiveRecord, PlayerState, ResultModifier, StatSource, StatSourceMeta,
+};

@@ -241,7 +241,8 @@ fn mid_game(content: &Arc<Content>, args: &Args) -> anyhow::Result<MidGame> {
                 game: index,
                 turn: args.mid_turn,
                 state_bytes: serde_json::to_vec(game.state())?.len(),
-                snapshot_bytes: serde_json::to_vec(&game.snapshot())?.len(),
+                snapshot_bytes: serde_json::to_vec(&kb_protocol::answers::Wire(&game.snapshot()))?
+                    .len(),
             });
         }
     }
