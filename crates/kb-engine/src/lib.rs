@@ -26,7 +26,9 @@
 //!
 //! * `content`: the content schema, effects compiled to typed `Op`s,
 //!   validation and per-session overrides.
-//! * `state`: the game state; `snapshot` and `result`: what clients see.
+//! * `state`: the game state; `snapshot` and `result`: what clients see, as
+//!   plain data (their JSON shapes are `kb-protocol`'s answers; a
+//!   checkpoint's is `kb-session`'s stored state).
 //! * `game`: [`Game`], [`Command`] and the queries.
 //! * `exec`, `handlers`, `action`, `advance`, `attack`, `triggers`: the rules.
 //! * `ai`: the built-in AI; `legal`: move enumeration.

@@ -625,7 +625,7 @@ fn set_dev_mode_only_flips_the_flag() {
         game.apply(&Command::SetDevMode { enabled: flip }).unwrap();
         assert_eq!(game.state().dev_mode, flip);
         let mut state_after = serde_json::to_value(game.state()).unwrap();
-        state_after["devMode"] = json!(dev);
+        state_after["dev_mode"] = json!(dev);
         assert_eq!(state_after, state_before, "only the flag in the state");
         let after = serde_json::to_value(Wire(&game.snapshot())).unwrap();
         assert_eq!(after["game"]["devMode"], flip);

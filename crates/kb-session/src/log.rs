@@ -114,7 +114,7 @@ pub(crate) fn replay(
 ) -> Result<(Game, u64), String> {
     let (mut game, mut version, tail) = match checkpoint {
         Some(checkpoint) => {
-            let state = serde_json::from_slice(&checkpoint.state)
+            let state = crate::stored::decode(&checkpoint.state)
                 .map_err(|e| format!("checkpoint {} is unreadable: {e}", checkpoint.version))?;
             let game = Game::from_state(engine, state).map_err(|e| {
                 format!(
