@@ -258,7 +258,7 @@ impl<'a> From<&'a AiTurnOutcome> for AiTurnAnswer<'a> {
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum OutcomeAnswer<'a> {
     /// An advance.
-    Advance(AdvanceAnswer<'a>),
+    Advance(Box<AdvanceAnswer<'a>>),
     /// An action.
     Action(ActionAnswer<'a>),
     /// An AI turn.
@@ -272,7 +272,7 @@ pub enum OutcomeAnswer<'a> {
 impl<'a> From<&'a Outcome> for OutcomeAnswer<'a> {
     fn from(o: &'a Outcome) -> Self {
         match o {
-            Outcome::Advance(r) => OutcomeAnswer::Advance(r.into()),
+            Outcome::Advance(r) => OutcomeAnswer::Advance(Box::new(r.into())),
             Outcome::Action(a) => OutcomeAnswer::Action(a.into()),
             Outcome::AiTurn(t) => OutcomeAnswer::AiTurn(t.into()),
             Outcome::DevMode => OutcomeAnswer::DevMode,
