@@ -44,7 +44,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use kb_engine::{ByPlayer, Command, Conclusion, Game, PlayerId};
 use kb_protocol::ErrorCode;
-use kb_protocol::answers::{self, GainAnswer, GameAnswer, OutcomeAnswer, PassiveRecordAnswer};
+use kb_protocol::answers::{
+    self, ConclusionAnswer, GainAnswer, GameAnswer, OutcomeAnswer, PassiveRecordAnswer,
+};
 use kb_session::{LogEntry, SessionError, SessionManager};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -581,7 +583,7 @@ impl Stream {
         self.end(format!(
             "{{\"reason\":\"concluded\",\"version\":{},\"conclusion\":{}}}",
             self.last,
-            serde_json::to_string(conclusion).expect("plain data")
+            serde_json::to_string(&ConclusionAnswer::from(conclusion)).expect("plain data")
         ));
     }
 

@@ -28,7 +28,7 @@ use kb_engine::content::Params;
 use kb_engine::{
     AdvanceResult, Conclusion, Game, Key, PlayerId, PlayerSnapshot, RequirementFailure,
 };
-use kb_protocol::answers;
+use kb_protocol::answers::{self, ConclusionAnswer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -289,9 +289,9 @@ pub(crate) struct StepDelta {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ConclusionDetail {
-    /// The engine's conclusion.
+    /// The engine's conclusion, in its wire shape.
     #[serde(flatten)]
-    pub conclusion: Conclusion,
+    pub conclusion: ConclusionAnswer,
     /// For a bankruptcy: what upkeep asked for and what the player had.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shortfall: Option<Shortfall>,
@@ -515,7 +515,7 @@ pub(crate) fn outlook(game: &Game, player: PlayerId, with_steps: bool) -> Outloo
                 .then(|| shortfall(&result, acting))
                 .flatten();
             conclusion = Some(ConclusionDetail {
-                conclusion: ended,
+                conclusion: ConclusionAnswer::from(&ended),
                 shortfall,
             });
             break;
@@ -553,7 +553,7 @@ fn explain(game: &Game, conclusion: &Conclusion) -> ConclusionDetail {
         })
         .flatten();
     ConclusionDetail {
-        conclusion: conclusion.clone(),
+        conclusion: ConclusionAnswer::from(conclusion),
         shortfall,
     }
 }
