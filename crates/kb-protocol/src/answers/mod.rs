@@ -23,7 +23,7 @@ pub use result::{
 pub use snapshot::{
     ConclusionAnswer, EffectLogsAnswer, EngineMetadataAnswer, GainAnswer, GameAnswer, LandAnswer,
     PassiveRecordAnswer, PassiveSummaryAnswer, PlayerAnswer, RulesAnswer, SnapshotAnswer,
-    StatSourceAnswer, StatSourceMetaAnswer, gains, passive_records,
+    StatSourceAnswer, StatSourceMetaAnswer, StatSourcesAnswer, gains, passive_records,
 };
 
 /// An engine value with a wire shape: `answer` borrows it as its response

@@ -10,7 +10,8 @@ use kb_engine::{
     OrderedMap, PassiveRecordView, PassiveSummary, PlayerId, PlayerSnapshot, RulesSnapshot,
     Snapshot, StatSource, StatSourceMeta,
 };
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::{AttackLogAnswer, answers};
@@ -314,7 +315,7 @@ pub struct PlayerAnswer<'a> {
     /// Unlocked actions.
     pub actions: &'a [Key],
     /// Stat attribution.
-    pub stat_sources: OrderedMap<OrderedMap<StatSourceAnswer<'a>>>,
+    pub stat_sources: StatSourcesAnswer<'a>,
     /// Skipped phases.
     pub skip_phases: &'a OrderedMap<OrderedMap<bool>>,
     /// Skipped steps.
@@ -336,21 +337,36 @@ impl<'a> From<&'a PlayerSnapshot> for PlayerAnswer<'a> {
             lands: p.lands.iter().map(LandAnswer::from).collect(),
             buildings: &p.buildings,
             actions: &p.actions,
-            stat_sources: p
-                .stat_sources
-                .iter()
-                .map(|(stat, sources)| {
-                    let sources = sources
-                        .iter()
-                        .map(|(key, source)| (key.clone(), StatSourceAnswer::from(source)))
-                        .collect();
-                    (stat.clone(), sources)
-                })
-                .collect(),
+            stat_sources: StatSourcesAnswer(&p.stat_sources),
             skip_phases: &p.skip_phases,
             skip_steps: &p.skip_steps,
             passives: p.passives.iter().map(PassiveSummaryAnswer::from).collect(),
         }
+    }
+}
+
+/// Stat attribution by stat and source, serialized in place (no copy of
+/// the maps).
+#[derive(Clone, Copy, Debug)]
+pub struct StatSourcesAnswer<'a>(pub &'a OrderedMap<OrderedMap<StatSource>>);
+
+impl Serialize for StatSourcesAnswer<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Sources<'a>(&'a OrderedMap<StatSource>);
+        impl Serialize for Sources<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for (key, source) in self.0.iter() {
+                    map.serialize_entry(key, &StatSourceAnswer::from(source))?;
+                }
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (stat, sources) in self.0.iter() {
+            map.serialize_entry(stat, &Sources(sources))?;
+        }
+        map.end()
     }
 }
 
