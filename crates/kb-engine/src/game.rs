@@ -144,14 +144,11 @@ pub enum Outcome {
 }
 
 /// Options of [`Game::simulate_upcoming_phases`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimulateOptions {
     /// The growth and upkeep phase ids (default: `rules.corePhaseIds`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase_ids: Option<CorePhaseIds>,
     /// Iteration limit (default: phases × players × 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iterations: Option<usize>,
 }
 

@@ -462,7 +462,7 @@ pub async fn simulate(
     let caller = require(&caller, Role::SessionAdvance)?;
     let ApiJson(request) =
         body.map_err(|r| r.with_message(messages::INVALID_SIMULATION_REQUEST))?;
-    let options = request.options.unwrap_or_default();
+    let options: kb_engine::SimulateOptions = request.options.unwrap_or_default().into();
     read(&state, caller, id, move |view| {
         view.game
             .simulate_upcoming_phases(request.player_id, &options)
