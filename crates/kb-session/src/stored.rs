@@ -1,4 +1,5 @@
-//! The stored form of a game state: what a checkpoint holds.
+//! The stored forms of a game state (what a checkpoint holds) and of a
+//! command (what a log entry holds).
 //!
 //! The engine's [`GameState`] is plain data with the engine's own field
 //! names, free to change. A checkpoint must read back in every later
@@ -6,15 +7,18 @@
 //! field names every release since 2026-12 wrote (`phaseIndex`,
 //! `recentResourceGains`, `costModifiers`…), converted from and into the
 //! engine's types. Values inside (bags of numbers, content effects and
-//! triggers, skip flags, seats) keep their own JSON forms.
+//! triggers, skip flags, seats) keep their own JSON forms. Commands are
+//! stored the same way, as `StoredCommand`s (`{"type": "action",
+//! "actionId": …}`), so a log written by an earlier release replays
+//! whatever the engine's `Command` looks like.
 
 use std::sync::Arc;
 
-use kb_engine::content::{Bag, Effects, Percent, SkipConfig, Triggers};
+use kb_engine::content::{Bag, Effects, Params, Percent, SkipConfig, Triggers};
 use kb_engine::{
-    AddPctCache, AddPctEntry, ByPlayer, Conclusion, CostModifier, EvaluationModifier, Gain,
-    GameState, Key, Land, Num, OrderedMap, PassiveRecord, PlayerId, PlayerState, ResultModifier,
-    Rounding, StatSource, StatSourceMeta,
+    AddPctCache, AddPctEntry, AiStep, ByPlayer, Command, Conclusion, CostModifier,
+    EvaluationModifier, Gain, GameState, Key, Land, Num, OrderedMap, PassiveRecord, PlayerId,
+    PlayerState, ResultModifier, Rounding, StatSource, StatSourceMeta,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -215,6 +219,168 @@ struct StoredAddPctEntry {
     key: Key,
     base: f64,
     accumulated: f64,
+}
+
+/// A command as a log entry stores it (`{"type": "action", "actionId": …}`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+enum StoredCommand {
+    Advance,
+    Action {
+        action_id: Key,
+        #[serde(default, skip_serializing_if = "Params::is_empty")]
+        params: Params,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        player_id: Option<PlayerId>,
+    },
+    AiAction {
+        player_id: PlayerId,
+        action_id: Key,
+        #[serde(default, skip_serializing_if = "Params::is_empty")]
+        params: Params,
+    },
+    AiTurn {
+        player_id: PlayerId,
+    },
+    AiMoves {
+        player_id: PlayerId,
+        moves: Vec<StoredAiStep>,
+    },
+    SetDevMode {
+        enabled: bool,
+    },
+    SetPlayerName {
+        player_id: PlayerId,
+        player_name: String,
+    },
+}
+
+/// One move of a stored AI turn.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+enum StoredAiStep {
+    Advance,
+    Action {
+        action_id: Key,
+        #[serde(default, skip_serializing_if = "Params::is_empty")]
+        params: Params,
+    },
+}
+
+/// Serializes `command` as a log entry's text.
+pub fn encode_command(command: &Command) -> String {
+    serde_json::to_string(&StoredCommand::from(command.clone())).expect("plain data")
+}
+
+/// Reads a command from a log entry's JSON.
+///
+/// # Errors
+///
+/// Why the value is no stored command.
+pub fn decode_command(value: Value) -> serde_json::Result<Command> {
+    serde_json::from_value::<StoredCommand>(value).map(Command::from)
+}
+
+impl From<Command> for StoredCommand {
+    fn from(command: Command) -> Self {
+        match command {
+            Command::Advance => StoredCommand::Advance,
+            Command::Action {
+                action_id,
+                params,
+                player_id,
+            } => StoredCommand::Action {
+                action_id,
+                params,
+                player_id,
+            },
+            Command::AiAction {
+                player_id,
+                action_id,
+                params,
+            } => StoredCommand::AiAction {
+                player_id,
+                action_id,
+                params,
+            },
+            Command::AiTurn { player_id } => StoredCommand::AiTurn { player_id },
+            Command::AiMoves { player_id, moves } => StoredCommand::AiMoves {
+                player_id,
+                moves: moves
+                    .into_iter()
+                    .map(|step| match step {
+                        AiStep::Advance => StoredAiStep::Advance,
+                        AiStep::Action { action_id, params } => {
+                            StoredAiStep::Action { action_id, params }
+                        }
+                    })
+                    .collect(),
+            },
+            Command::SetDevMode { enabled } => StoredCommand::SetDevMode { enabled },
+            Command::SetPlayerName {
+                player_id,
+                player_name,
+            } => StoredCommand::SetPlayerName {
+                player_id,
+                player_name,
+            },
+        }
+    }
+}
+
+impl From<StoredCommand> for Command {
+    fn from(command: StoredCommand) -> Self {
+        match command {
+            StoredCommand::Advance => Command::Advance,
+            StoredCommand::Action {
+                action_id,
+                params,
+                player_id,
+            } => Command::Action {
+                action_id,
+                params,
+                player_id,
+            },
+            StoredCommand::AiAction {
+                player_id,
+                action_id,
+                params,
+            } => Command::AiAction {
+                player_id,
+                action_id,
+                params,
+            },
+            StoredCommand::AiTurn { player_id } => Command::AiTurn { player_id },
+            StoredCommand::AiMoves { player_id, moves } => Command::AiMoves {
+                player_id,
+                moves: moves
+                    .into_iter()
+                    .map(|step| match step {
+                        StoredAiStep::Advance => AiStep::Advance,
+                        StoredAiStep::Action { action_id, params } => {
+                            AiStep::Action { action_id, params }
+                        }
+                    })
+                    .collect(),
+            },
+            StoredCommand::SetDevMode { enabled } => Command::SetDevMode { enabled },
+            StoredCommand::SetPlayerName {
+                player_id,
+                player_name,
+            } => Command::SetPlayerName {
+                player_id,
+                player_name,
+            },
+        }
+    }
 }
 
 // ----- engine → stored -------------------------------------------------------------
@@ -602,5 +768,65 @@ mod tests {
         let land = value["players"]["A"]["lands"][0].as_object().unwrap();
         assert!(land.contains_key("slotsMax"), "{land:?}");
         assert!(value["passives"].as_array().is_some_and(|p| !p.is_empty()));
+    }
+
+    /// Every command's log text, as releases since 2026-12 wrote it.
+    #[test]
+    fn a_log_entry_keeps_the_stored_command_form() {
+        let params: Params = serde_json::from_value(serde_json::json!({"id": "house"})).unwrap();
+        let cases = [
+            (Command::Advance, r#"{"type":"advance"}"#),
+            (
+                Command::Action {
+                    action_id: "develop".into(),
+                    params: params.clone(),
+                    player_id: Some(PlayerId::A),
+                },
+                r#"{"type":"action","actionId":"develop","params":{"id":"house"},"playerId":"A"}"#,
+            ),
+            (
+                Command::AiAction {
+                    player_id: PlayerId::B,
+                    action_id: "tax".into(),
+                    params: Params::new(),
+                },
+                r#"{"type":"aiAction","playerId":"B","actionId":"tax"}"#,
+            ),
+            (
+                Command::AiTurn {
+                    player_id: PlayerId::B,
+                },
+                r#"{"type":"aiTurn","playerId":"B"}"#,
+            ),
+            (
+                Command::AiMoves {
+                    player_id: PlayerId::B,
+                    moves: vec![
+                        AiStep::Advance,
+                        AiStep::Action {
+                            action_id: "develop".into(),
+                            params,
+                        },
+                    ],
+                },
+                r#"{"type":"aiMoves","playerId":"B","moves":[{"type":"advance"},{"type":"action","actionId":"develop","params":{"id":"house"}}]}"#,
+            ),
+            (
+                Command::SetDevMode { enabled: true },
+                r#"{"type":"setDevMode","enabled":true}"#,
+            ),
+            (
+                Command::SetPlayerName {
+                    player_id: PlayerId::A,
+                    player_name: "Ada".into(),
+                },
+                r#"{"type":"setPlayerName","playerId":"A","playerName":"Ada"}"#,
+            ),
+        ];
+        for (command, text) in cases {
+            assert_eq!(encode_command(&command), text);
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(decode_command(value).unwrap(), command, "{text}");
+        }
     }
 }
