@@ -3,7 +3,7 @@
 //!
 //! The engine's [`GameState`] is plain data with the engine's own field
 //! names, free to change. A checkpoint must read back in every later
-//! release, so it is written as [`StoredState`]: the same tree with the
+//! release, so it is written as `StoredState`: the same tree with the
 //! field names every release since 2026-12 wrote (`phaseIndex`,
 //! `recentResourceGains`, `costModifiers`…), converted from and into the
 //! engine's types. Values inside (bags of numbers, content effects and
