@@ -120,11 +120,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     #[derive(Serialize)]
     struct Output<'a> {
         results: Vec<CommandResult>,
-        snapshot: kb_engine::Snapshot<'a>,
+        snapshot: kb_protocol::answers::SnapshotAnswer<'a>,
     }
+    let snapshot = game.snapshot();
     let output = Output {
         results,
-        snapshot: game.snapshot(),
+        snapshot: kb_protocol::answers::SnapshotAnswer::from(&snapshot),
     };
     let mut stdout = std::io::stdout().lock();
     if args.pretty {

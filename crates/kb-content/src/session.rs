@@ -168,11 +168,13 @@ impl SessionContent {
             let rules = content.rules();
             SnapshotStatics {
                 phases: raw(&content.def().phases),
-                rules: raw(&kb_engine::RulesSnapshot {
-                    tiered_resource_key: &rules.tiered_resource_key,
-                    tier_definitions: &rules.tier_definitions,
-                    win_conditions: &rules.win_conditions,
-                }),
+                rules: raw(&kb_protocol::answers::RulesAnswer::from(
+                    &kb_engine::RulesSnapshot {
+                        tiered_resource_key: &rules.tiered_resource_key,
+                        tier_definitions: &rules.tier_definitions,
+                        win_conditions: &rules.win_conditions,
+                    },
+                )),
                 compensations: [
                     raw(content.compensations(false)),
                     raw(content.compensations(true)),

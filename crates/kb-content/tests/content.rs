@@ -515,7 +515,7 @@ fn snapshot_metadata_is_the_static_metadata_plus_the_engines() {
     let snapshot = game.snapshot();
     let spliced = content
         .metadata()
-        .splice_object(&snapshot.metadata)
+        .splice_object(&kb_protocol::answers::Wire(&snapshot.metadata))
         .expect("the engine's fields are not static fields");
     let merged: Value = serde_json::from_str(spliced.get()).expect("valid JSON");
     assert!(merged["passiveEvaluationModifiers"].is_object());

@@ -6,27 +6,24 @@
 //! (`Requirement not met`, `Insufficient gold: need 3, have 1`, `Game
 //! already concluded`...) are kept word for word.
 
-use serde::Serialize;
-
 use crate::Key;
 use crate::content::RequirementDef;
 use crate::num::Num;
 use crate::player::PlayerId;
 
 /// A requirement that did not hold, with the values it compared.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RequirementFailure {
     /// The requirement definition.
     pub requirement: RequirementDef,
     /// The compared values.
     pub details: CompareDetails,
     /// The requirement's own message, if it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 /// The two sides of a failed comparison.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CompareDetails {
     /// Left value.
     pub left: Num,

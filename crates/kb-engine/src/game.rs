@@ -130,8 +130,7 @@ pub enum AiStep {
 }
 
 /// What a successful command did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// An advance.
     Advance(AdvanceResult),
@@ -146,20 +145,16 @@ pub enum Outcome {
 }
 
 /// Options of [`Game::simulate_upcoming_phases`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimulateOptions {
     /// The growth and upkeep phase ids (default: `rules.corePhaseIds`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase_ids: Option<CorePhaseIds>,
     /// Iteration limit (default: phases × players × 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iterations: Option<usize>,
 }
 
 /// The result of a simulation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SimulationResult {
     /// The player simulated.
     pub player_id: PlayerId,
@@ -174,7 +169,7 @@ pub struct SimulationResult {
 }
 
 /// Differences between two player snapshots.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SimulationDelta {
     /// Resources.
     pub resources: Bag,

@@ -28,7 +28,9 @@
 //!   (`content/kinds.rs`: each kind's parameters, parsing, run, reversal and
 //!   references in one entry), effects compiled to typed `Op`s, validation
 //!   and per-session overrides.
-//! * `state`: the game state; `snapshot` and `result`: what clients see.
+//! * `state`: the game state; `snapshot` and `result`: what clients see, as
+//!   plain data (their JSON shapes are `kb-protocol`'s answers; a
+//!   checkpoint's is `kb-session`'s stored state).
 //! * `exec`, `triggers`, `attack`, `action`, `handlers`: the rules, in that
 //!   order; `advance`, `setup`: steps and the game's start.
 //! * `game`: [`Game`], [`Command`] and the queries.
@@ -79,11 +81,15 @@ pub use map::OrderedMap;
 pub use num::{Num, Rounding, round_away, round_toward};
 pub use player::{ByPlayer, PlayerId};
 pub use result::{
-    ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome, AttackLog, PlayerTrace,
-    SkipInfo,
+    AbsorptionLog, ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome,
+    AttackEvaluation, AttackLog, DiffItem, FortificationLog, LandTrace, OnDamageEntry, PlayerTrace,
+    PowerLog, SkipInfo, SkipSource, TargetLog,
 };
 pub use snapshot::{
-    EffectLogs, EngineMetadata, GameSnapshot, PassiveRecordView, PassiveSummary, PlayerSnapshot,
-    RulesSnapshot, Snapshot,
+    EffectLogs, EngineMetadata, GameSnapshot, LandSnapshot, PassiveRecordView, PassiveSummary,
+    PlayerSnapshot, RulesSnapshot, Snapshot,
 };
-pub use state::{Conclusion, Gain, GameState, PassiveRecord, PlayerState};
+pub use state::{
+    AddPctCache, AddPctEntry, Conclusion, CostModifier, EvaluationModifier, Gain, GameState, Land,
+    PassiveRecord, PlayerState, ResultModifier, StatSource, StatSourceMeta,
+};

@@ -1,10 +1,9 @@
 //! What commands return: action traces, attack logs, advance results and AI
-//! turn reports, in the reference's wire shapes.
+//! turn reports, as plain data (their wire shapes are `kb-protocol`'s
+//! `answers`).
 //!
 //! Effect logs (the attack log) travel with the result that produced them;
 //! taking a snapshot never consumes anything (PRODUCT.md Q17).
-
-use serde::{Deserialize, Serialize};
 
 use crate::Key;
 use crate::content::{Bag, Effect};
@@ -15,7 +14,7 @@ use crate::snapshot::{PassiveSummary, PlayerSnapshot};
 use crate::state::GameState;
 
 /// The part of a player captured before and after a nested action.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlayerTrace {
     /// Resources.
     pub resources: Bag,
@@ -58,8 +57,7 @@ impl PlayerTrace {
 }
 
 /// A land in a trace.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LandTrace {
     /// Land id.
     pub id: Key,
@@ -73,7 +71,7 @@ pub struct LandTrace {
 
 /// One nested action performed during an action (`Royal Decree` traces
 /// `expand`, `till`, `develop`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ActionTrace {
     /// The nested action id.
     pub id: Key,
@@ -84,8 +82,7 @@ pub struct ActionTrace {
 }
 
 /// What a successful action did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ActionOutcome {
     /// The action performed.
     pub action_id: Key,
@@ -94,12 +91,11 @@ pub struct ActionOutcome {
     /// Nested actions, in order.
     pub traces: Vec<ActionTrace>,
     /// Attack logs produced, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attack_logs: Vec<AttackLog>,
 }
 
 /// What one `advance` did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AdvanceResult {
     /// The phase the step belonged to.
     pub phase: Key,
@@ -110,42 +106,35 @@ pub struct AdvanceResult {
     /// The acting player after the step.
     pub player: Box<PlayerSnapshot>,
     /// Present when the step or its phase was skipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<SkipInfo>,
 }
 
 /// Why a step was skipped.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SkipInfo {
     /// `phase` or `step`.
-    #[serde(rename = "type")]
     pub kind: Key,
     /// The phase.
     pub phase_id: Key,
     /// The step (step skips only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_id: Option<Key>,
     /// The passives causing it.
     pub sources: Vec<SkipSource>,
 }
 
 /// A passive causing a skip.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SkipSource {
     /// Passive id.
     pub id: Key,
     /// Its detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Its metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 /// One action the AI performed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AiAction {
     /// The action.
     pub action_id: Key,
@@ -154,13 +143,11 @@ pub struct AiAction {
     /// Its traces.
     pub traces: Vec<ActionTrace>,
     /// Attack logs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attack_logs: Vec<AttackLog>,
 }
 
 /// What an AI turn did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AiTurnOutcome {
     /// The seat played.
     pub player_id: PlayerId,
@@ -176,8 +163,7 @@ pub struct AiTurnOutcome {
 }
 
 /// The record of one attack (`"attack:perform"` effect log entry).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AttackLog {
     /// How damage was computed.
     pub evaluation: AttackEvaluation,
@@ -186,7 +172,7 @@ pub struct AttackLog {
 }
 
 /// The damage computation of an attack.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AttackEvaluation {
     /// Attack power.
     pub power: PowerLog,
@@ -199,7 +185,7 @@ pub struct AttackEvaluation {
 }
 
 /// Attack power before and after modifiers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PowerLog {
     /// The attacker's army strength.
     pub base: Num,
@@ -208,8 +194,7 @@ pub struct PowerLog {
 }
 
 /// The absorption step.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AbsorptionLog {
     /// Whether absorption was ignored.
     pub ignored: bool,
@@ -220,7 +205,7 @@ pub struct AbsorptionLog {
 }
 
 /// The fortification step.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FortificationLog {
     /// Whether fortification was ignored.
     pub ignored: bool,
@@ -233,13 +218,11 @@ pub struct FortificationLog {
 }
 
 /// Effect on the attack's target.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum TargetLog {
     /// A resource or stat target.
     Value {
         /// `resource` or `stat`.
-        #[serde(rename = "type")]
         kind: Key,
         /// Key.
         key: Key,
@@ -253,7 +236,6 @@ pub enum TargetLog {
     /// A building target.
     Building {
         /// `building`.
-        #[serde(rename = "type")]
         kind: Key,
         /// Building id.
         id: Key,
@@ -267,7 +249,7 @@ pub enum TargetLog {
 }
 
 /// One on-damage effect and what it changed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OnDamageEntry {
     /// `attacker` or `defender`: whose list it came from.
     pub owner: Key,
@@ -280,10 +262,9 @@ pub struct OnDamageEntry {
 }
 
 /// A value that changed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DiffItem {
     /// `resource` or `stat`.
-    #[serde(rename = "type")]
     pub kind: Key,
     /// Key.
     pub key: Key,

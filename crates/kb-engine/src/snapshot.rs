@@ -1,7 +1,6 @@
-//! Snapshots: read-only views of a game in the reference's wire shape
-//! (game-rules §9.1). Taking a snapshot never changes the game.
-
-use serde::{Deserialize, Serialize};
+//! Snapshots: read-only views of a game (game-rules §9.1), as plain data.
+//! Taking a snapshot never changes the game. Their JSON shape (the
+//! reference's field names) is `kb-protocol`'s `answers` module.
 
 use crate::Key;
 use crate::content::{
@@ -15,8 +14,7 @@ use crate::state::{Conclusion, Gain, GameState, PassiveRecord, SkipConfig, StatS
 /// A whole-game snapshot. `M` is the metadata: the engine's own
 /// ([`EngineMetadata`]) unless a caller merged more into it with
 /// [`Snapshot::map_metadata`] (the server adds its static descriptors).
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct Snapshot<'a, M = EngineMetadata> {
     /// Turn, phase and players.
     pub game: GameSnapshot,
@@ -53,8 +51,7 @@ impl<'a, M> Snapshot<'a, M> {
 }
 
 /// The `game` part of a snapshot.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct GameSnapshot {
     /// Turn number.
     pub turn: u32,
@@ -77,13 +74,11 @@ pub struct GameSnapshot {
     /// The other player.
     pub opponent_id: PlayerId,
     /// How the game ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conclusion: Option<Conclusion>,
 }
 
 /// Rules shown in snapshots.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct RulesSnapshot<'a> {
     /// The tiered resource.
     pub tiered_resource_key: &'a str,
@@ -94,53 +89,39 @@ pub struct RulesSnapshot<'a> {
 }
 
 /// Engine-produced snapshot metadata.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct EngineMetadata {
     /// Evaluation modifier ids by target.
     pub passive_evaluation_modifiers: OrderedMap<Vec<Key>>,
     /// Effect logs of the result this snapshot accompanies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect_logs: Option<EffectLogs>,
 }
 
 /// Effect logs by key.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct EffectLogs {
     /// Attack logs.
-    #[serde(
-        rename = "attack:perform",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
     pub attacks: Vec<AttackLog>,
 }
 
 /// A passive record in the reference shape (triggers as top-level keys).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct PassiveRecordView<'a> {
     /// Id.
     pub id: &'a str,
     /// Name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'a str>,
     /// Icon.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<&'a str>,
     /// Detail.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'a str>,
     /// Metadata.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<&'a serde_json::Value>,
     /// Setup effects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effects: Option<&'a Effects>,
     /// Trigger lists.
-    #[serde(flatten)]
     pub triggers: &'a Triggers,
     /// Skip flags.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skip: Option<&'a SkipConfig>,
     /// Owner.
     pub owner: PlayerId,
@@ -163,21 +144,17 @@ impl<'a> PassiveRecordView<'a> {
 }
 
 /// A passive in a player's list.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PassiveSummary {
     /// Id.
     pub id: Key,
     /// Name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Icon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// Detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<std::sync::Arc<serde_json::Value>>,
 }
 
@@ -195,8 +172,7 @@ impl PassiveSummary {
 }
 
 /// A player in a snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlayerSnapshot {
     /// Seat.
     pub id: PlayerId,
@@ -229,8 +205,7 @@ pub struct PlayerSnapshot {
 }
 
 /// A land in a snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LandSnapshot {
     /// Id.
     pub id: Key,
@@ -243,10 +218,8 @@ pub struct LandSnapshot {
     /// Developments.
     pub developments: Vec<Key>,
     /// Upkeep.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upkeep: Option<Bag>,
     /// Land triggers.
-    #[serde(flatten)]
     pub triggers: Triggers,
 }
 

@@ -2,8 +2,11 @@
 //!
 //! Everything that influences the future of a game lives here and nowhere
 //! else (no caches outside, no globals), so serializing a `GameState` and
-//! restoring it gives a game with an identical future. The field names are
-//! the engine's; snapshots (the wire shape) are built in `snapshot.rs`.
+//! restoring it gives a game with an identical future. The types are plain
+//! data: serde derives with the engine's own field names, which nothing
+//! stores or sends. Snapshots (what clients see) are built in `snapshot.rs`
+//! and shaped for the wire by `kb-protocol`; checkpoints are written in
+//! `kb-session`'s stored form of the state, whose field names stay fixed.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,7 +21,6 @@ use crate::player::{ByPlayer, PlayerId};
 
 /// The state of a game.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct GameState {
     /// Turn number, from 1; a turn is A's turn followed by B's.
     pub turn: u32,
@@ -70,7 +72,6 @@ pub struct GameState {
 
 /// How a game ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Conclusion {
     /// The win condition that fired (`castle-destroyed`, `bankruptcy`).
     pub condition_id: Key,
@@ -84,7 +85,6 @@ pub struct Conclusion {
 
 /// One player.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct PlayerState {
     /// Seat.
     pub id: PlayerId,
@@ -133,7 +133,6 @@ impl PlayerState {
 
 /// A land and its developments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Land {
     /// `<player>-L<n>`.
     pub id: Key,
@@ -163,7 +162,6 @@ impl Land {
 /// A passive: setup effects that last until it is removed (and are then
 /// reversed), trigger lists, and skip flags.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct PassiveRecord {
     /// Passive id.
     pub id: Key,
@@ -195,7 +193,6 @@ pub struct PassiveRecord {
 
 /// Changes the costs of the owner's actions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct CostModifier {
     /// Registered id (`<content id>_<owner>`).
     pub id: Key,
@@ -221,7 +218,6 @@ pub struct CostModifier {
 
 /// Runs effects after an action or a step with a given id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ResultModifier {
     /// Registered id.
     pub id: Key,
@@ -238,7 +234,6 @@ pub struct ResultModifier {
 /// Adjusts the gains of an evaluation target (an evaluator group, a step,
 /// the plunder percent, attack power).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct EvaluationModifier {
     /// Registered id.
     pub id: Key,

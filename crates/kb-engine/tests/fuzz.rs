@@ -20,6 +20,7 @@
 use std::sync::Arc;
 
 use kb_engine::{ByPlayer, Command, Content, ContentDef, Game, GameOptions, PlayerId};
+use kb_protocol::answers::Wire;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::FileFailurePersistence;
@@ -514,7 +515,7 @@ fn play(pack: &Value, ai: bool, numbers: &[u32]) {
             serde_json::from_str(&after).expect("the state reads back");
         assert_eq!(&back, game.state(), "the state survives JSON");
         // Queries and views must not panic either.
-        let _ = serde_json::to_vec(&game.snapshot()).unwrap();
+        let _ = serde_json::to_vec(&Wire(&game.snapshot())).unwrap();
         for action in ACTIONS {
             let _ = game.action_costs(action, &Map::new());
             let _ = game.action_requirements(action);

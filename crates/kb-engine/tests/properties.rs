@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use kb_engine::{ByPlayer, Command, Content, Game, GameOptions, GameState, Outcome, PlayerId};
+use kb_protocol::answers::Wire;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::json;
@@ -394,7 +395,7 @@ impl Run {
         }
         if let Ok(outcome) = &result {
             if self.steps.is_multiple_of(OUTCOME_SAMPLE) {
-                serde_json::to_string(outcome).expect("an outcome serializes");
+                serde_json::to_string(&Wire(outcome)).expect("an outcome serializes");
             }
             self.log.push(command.clone());
         }
@@ -667,7 +668,7 @@ proptest! {
             prop_assert!(result.is_ok() || matches!(command, Command::Action { .. }), "{result:?}");
             if n % 50 == 0 || n == 4_999 {
                 max_state = max_state.max(bytes(game.state()).len());
-                max_snapshot = max_snapshot.max(serde_json::to_vec(&game.snapshot()).unwrap().len());
+                max_snapshot = max_snapshot.max(serde_json::to_vec(&Wire(&game.snapshot())).unwrap().len());
             }
         }
         if std::env::var("KB_SHOW_STATE").is_ok() {

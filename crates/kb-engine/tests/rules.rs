@@ -8,6 +8,7 @@ use std::sync::Arc;
 use kb_engine::{
     ByPlayer, Command, Content, EngineError, Game, GameConfig, GameOptions, Outcome, PlayerId,
 };
+use kb_protocol::answers::Wire;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -477,7 +478,8 @@ fn per_player_starts_are_honoured_in_full() {
     assert_eq!(stat(&game, B, "armyStrength"), 1.0, "the legion's +1");
     assert_eq!(stat(&game, B, "maxPopulation"), 3.0, "the house's +1");
     assert_eq!(legion_passives(&game, B), ["legion_B_1"]);
-    let compensations = serde_json::to_value(game.snapshot()).unwrap()["compensations"].clone();
+    let compensations =
+        serde_json::to_value(Wire(&game.snapshot())).unwrap()["compensations"].clone();
     assert_eq!(
         compensations["B"]["population"],
         json!({"council": 2, "legion": 1})
@@ -618,14 +620,14 @@ fn set_dev_mode_only_flips_the_flag() {
         )
         .unwrap();
         advance(&mut game, 3);
-        let mut before = serde_json::to_value(game.snapshot()).unwrap();
+        let mut before = serde_json::to_value(Wire(&game.snapshot())).unwrap();
         let state_before = serde_json::to_value(game.state()).unwrap();
         game.apply(&Command::SetDevMode { enabled: flip }).unwrap();
         assert_eq!(game.state().dev_mode, flip);
         let mut state_after = serde_json::to_value(game.state()).unwrap();
-        state_after["devMode"] = json!(dev);
+        state_after["dev_mode"] = json!(dev);
         assert_eq!(state_after, state_before, "only the flag in the state");
-        let after = serde_json::to_value(game.snapshot()).unwrap();
+        let after = serde_json::to_value(Wire(&game.snapshot())).unwrap();
         assert_eq!(after["game"]["devMode"], flip);
         before["game"]["devMode"] = json!(flip);
         for (key, value) in before.as_object().unwrap() {
@@ -648,17 +650,17 @@ fn snapshots_are_pure_and_logs_travel_with_their_result() {
     );
     let outcome = act(&mut game, "army_attack", json!({})).unwrap();
     assert_eq!(outcome.attack_logs.len(), 1);
-    let first = serde_json::to_string(&game.snapshot()).unwrap();
-    let second = serde_json::to_string(&game.snapshot()).unwrap();
+    let first = serde_json::to_string(&Wire(&game.snapshot())).unwrap();
+    let second = serde_json::to_string(&Wire(&game.snapshot())).unwrap();
     assert_eq!(first, second, "taking a snapshot changes nothing");
     let plain: Value = serde_json::from_str(&first).unwrap();
     assert!(plain["metadata"].get("effectLogs").is_none());
     let carried =
-        serde_json::to_value(game.snapshot_with_logs(outcome.attack_logs.clone())).unwrap();
+        serde_json::to_value(Wire(&game.snapshot_with_logs(outcome.attack_logs.clone()))).unwrap();
     let logs = &carried["metadata"]["effectLogs"]["attack:perform"];
     assert_eq!(logs.as_array().map(Vec::len), Some(1));
     assert_eq!(logs[0]["evaluation"]["target"]["after"], 4);
-    let later = serde_json::to_string(&game.snapshot()).unwrap();
+    let later = serde_json::to_string(&Wire(&game.snapshot())).unwrap();
     assert_eq!(later, first, "the log went with its result only");
 }
 

@@ -4,6 +4,7 @@
 //! reference's and the test says which decision (Q1…Q22) and why.
 
 use kb_engine::{Command, EngineError, GameOptions};
+use kb_protocol::answers::Wire;
 use serde_json::json;
 
 use crate::support::*;
@@ -14,7 +15,7 @@ use crate::support::*;
 fn initial_state_matches_the_reference() {
     let game = new_game();
     let snap = game.snapshot();
-    let value = serde_json::to_value(&snap).unwrap();
+    let value = serde_json::to_value(Wire(&snap)).unwrap();
     assert_eq!(value["game"]["turn"], 1);
     assert_eq!(value["game"]["currentPlayerIndex"], 0);
     assert_eq!(value["game"]["currentPhase"], "growth");
@@ -76,7 +77,7 @@ fn initial_state_matches_the_reference() {
 #[test]
 fn dev_mode_start() {
     let game = dev_game();
-    let value = serde_json::to_value(game.snapshot()).unwrap();
+    let value = serde_json::to_value(Wire(&game.snapshot())).unwrap();
     assert_eq!(value["game"]["devMode"], true);
     for (i, player) in [A, B].into_iter().enumerate() {
         assert_eq!(res(&game, player, "gold"), 100.0);
@@ -617,7 +618,7 @@ fn army_attack_end_to_end() {
     assert_eq!(res(&game, A, "ap"), 4.0);
     let traces: Vec<_> = outcome.traces.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(traces, ["plunder"]);
-    let log = serde_json::to_value(&outcome.attack_logs[0]).unwrap();
+    let log = serde_json::to_value(Wire(&outcome.attack_logs[0])).unwrap();
     assert_eq!(
         log["evaluation"]["power"],
         json!({"base": 6, "modified": 6})
@@ -831,7 +832,7 @@ fn tiers_by_happiness() {
         // PRODUCT.md Q8: −11 and −15 are Despair (the reference had no tier).
         assert_eq!(passive_ids(&game, A), expected, "happiness {value}");
     }
-    let despair = serde_json::to_value(with_happiness(-10.0).snapshot()).unwrap();
+    let despair = serde_json::to_value(Wire(&with_happiness(-10.0).snapshot())).unwrap();
     let a = &despair["game"]["players"][0];
     assert_eq!(
         a["skipPhases"],
@@ -847,7 +848,7 @@ fn tiers_by_happiness() {
 fn a_skipped_phase_costs_one_advance() {
     let mut game = with_happiness(-5.0);
     let result = game.advance().unwrap();
-    let value = serde_json::to_value(&result).unwrap();
+    let value = serde_json::to_value(Wire(&result)).unwrap();
     assert_eq!(value["skipped"]["type"], "phase");
     assert_eq!(value["skipped"]["phaseId"], "growth");
     assert_eq!(

@@ -6,12 +6,16 @@
 //!
 //! # Layout
 //!
+//! - [`answers`]: the reference's shapes of snapshots, command results and
+//!   requirement failures, as response types built from the engine's plain
+//!   data.
 //! - [`error`]: the `{code, message, issues?}` error envelope and the closed
 //!   set of error codes with their HTTP statuses.
 //! - [`health`]: the body of `GET /healthz`.
 //! - [`messages`]: wire message literals that clients and tests depend on.
 //! - [`requests`]: request bodies of the session routes.
 
+pub mod answers;
 pub mod error;
 pub mod health;
 pub mod messages;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use kb_engine::content::CorePhaseIds;
 use kb_engine::content::Params;
 use kb_engine::{PlayerId, SimulateOptions};
 use serde::Deserialize;
@@ -104,7 +105,28 @@ pub struct SimulateRequest {
     pub player_id: PlayerId,
     /// Phase ids and iteration limit.
     #[serde(default)]
-    pub options: Option<SimulateOptions>,
+    pub options: Option<SimulateOptionsBody>,
+}
+
+/// The `options` of a simulation request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimulateOptionsBody {
+    /// The growth and upkeep phase ids (default: `rules.corePhaseIds`).
+    #[serde(default)]
+    pub phase_ids: Option<CorePhaseIds>,
+    /// Iteration limit (default: phases × players × 10).
+    #[serde(default)]
+    pub max_iterations: Option<usize>,
+}
+
+impl From<SimulateOptionsBody> for SimulateOptions {
+    fn from(body: SimulateOptionsBody) -> Self {
+        SimulateOptions {
+            phase_ids: body.phase_ids,
+            max_iterations: body.max_iterations,
+        }
+    }
 }
 
 /// `POST /sessions/:id/dev-mode`.

@@ -9,6 +9,8 @@
 //!   nothing (for operators and the fault suite).
 //! * [`archive`]: one session as one JSON document, to export and import.
 //! * `log`: the format of a session's log (a start entry, then commands).
+//! * [`stored`]: the stored form of a game state (checkpoints), with fixed
+//!   field names, converted from and into the engine's plain data.
 //! * `contents`: the per-content-id cache of [`kb_content::SessionContent`].
 //! * `clock`: injected time.
 //! * `error`: [`SessionError`].
@@ -22,6 +24,7 @@ mod contents;
 mod error;
 mod log;
 mod manager;
+pub mod stored;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::SessionError;

@@ -77,7 +77,7 @@ impl LogEntry {
                 value["type"] = Value::from("start");
                 value.to_string()
             }
-            LogEntry::Command(command) => serde_json::to_string(command).expect("plain data"),
+            LogEntry::Command(command) => crate::stored::encode_command(command),
         }
     }
 
@@ -87,7 +87,7 @@ impl LogEntry {
         if value.get("type").and_then(Value::as_str) == Some("start") {
             serde_json::from_value(value).map(LogEntry::Start)
         } else {
-            serde_json::from_value(value).map(LogEntry::Command)
+            crate::stored::decode_command(value).map(LogEntry::Command)
         }
     }
 }
@@ -114,7 +114,7 @@ pub(crate) fn replay(
 ) -> Result<(Game, u64), String> {
     let (mut game, mut version, tail) = match checkpoint {
         Some(checkpoint) => {
-            let state = serde_json::from_slice(&checkpoint.state)
+            let state = crate::stored::decode(&checkpoint.state)
                 .map_err(|e| format!("checkpoint {} is unreadable: {e}", checkpoint.version))?;
             let game = Game::from_state(engine, state).map_err(|e| {
                 format!(

@@ -97,7 +97,8 @@ struct Report {
 struct MidGame {
     game: u32,
     turn: u32,
-    /// `GameState` as JSON, uncompressed: what a session store persists.
+    /// `GameState` as a checkpoint stores it, uncompressed: what a session
+    /// store persists.
     state_bytes: usize,
     /// `Game::snapshot()` as JSON, uncompressed: what a client receives.
     snapshot_bytes: usize,
@@ -217,7 +218,7 @@ fn run_once(content: &Arc<Content>, args: &Args) -> anyhow::Result<Run> {
             counts.record(&command, &result);
         }
         counts.finish(&game);
-        fingerprint.write(&serde_json::to_vec(game.state())?);
+        fingerprint.write(&kb_session::stored::encode(game.state()));
     }
     Ok(Run {
         counts,
@@ -240,8 +241,9 @@ fn mid_game(content: &Arc<Content>, args: &Args) -> anyhow::Result<MidGame> {
             return Ok(MidGame {
                 game: index,
                 turn: args.mid_turn,
-                state_bytes: serde_json::to_vec(game.state())?.len(),
-                snapshot_bytes: serde_json::to_vec(&game.snapshot())?.len(),
+                state_bytes: kb_session::stored::encode(game.state()).len(),
+                snapshot_bytes: serde_json::to_vec(&kb_protocol::answers::Wire(&game.snapshot()))?
+                    .len(),
             });
         }
     }

@@ -46,10 +46,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use kb_engine::{
-    ByPlayer, Command, Conclusion, Gain, Game, GameSnapshot, Outcome, PassiveRecordView, PlayerId,
-};
+use kb_engine::{ByPlayer, Command, Conclusion, Game, PlayerId};
 use kb_protocol::ErrorCode;
+use kb_protocol::answers::{
+    self, ConclusionAnswer, GainAnswer, GameAnswer, OutcomeAnswer, PassiveRecordAnswer,
+};
 use kb_session::{LogEntry, SessionError, SessionManager};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -289,13 +290,13 @@ pub struct EventData<'a> {
     /// The engine's result (`None` for the start entry): the route's own
     /// fields (`advance`, an action's `costs`/`traces`/`attackLogs`, an AI
     /// turn's actions).
-    pub result: Option<&'a Outcome>,
+    pub result: Option<OutcomeAnswer<'a>>,
     /// The game after it (`snapshot.game` of the session state).
-    pub game: GameSnapshot,
+    pub game: GameAnswer<'a>,
     /// `snapshot.recentResourceGains` after it.
-    pub recent_resource_gains: &'a [Gain],
+    pub recent_resource_gains: Vec<GainAnswer<'a>>,
     /// `snapshot.passiveRecords` after it.
-    pub passive_records: ByPlayer<Vec<PassiveRecordView<'a>>>,
+    pub passive_records: ByPlayer<Vec<PassiveRecordAnswer<'a>>>,
 }
 
 /// One rendered event.
@@ -345,10 +346,10 @@ fn render(game: &mut Game, version: u64, entry: &str) -> Result<Rendered, String
         entry: raw,
         player_id,
         ai,
-        result: result.as_ref(),
-        game: snapshot.game,
-        recent_resource_gains: snapshot.recent_resource_gains,
-        passive_records: snapshot.passive_records,
+        result: result.as_ref().map(OutcomeAnswer::from),
+        game: GameAnswer::from(&snapshot.game),
+        recent_resource_gains: answers::gains(snapshot.recent_resource_gains),
+        passive_records: answers::passive_records(&snapshot.passive_records),
     })
     .map_err(|e| e.to_string())?;
     Ok(Rendered {
@@ -658,7 +659,7 @@ impl Stream {
         self.end(format!(
             "{{\"reason\":\"concluded\",\"version\":{},\"conclusion\":{}}}",
             self.last,
-            serde_json::to_string(conclusion).expect("plain data")
+            serde_json::to_string(&ConclusionAnswer::from(conclusion)).expect("plain data")
         ));
     }
 

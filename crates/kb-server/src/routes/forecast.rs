@@ -28,6 +28,7 @@ use kb_engine::content::Params;
 use kb_engine::{
     AdvanceResult, Conclusion, Game, Key, PlayerId, PlayerSnapshot, RequirementFailure,
 };
+use kb_protocol::answers::{self, ConclusionAnswer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -129,6 +130,7 @@ pub(crate) struct ActionForecast {
     /// The action.
     pub action_id: Key,
     /// Its failing requirements (they do not depend on parameters).
+    #[serde(serialize_with = "answers::serialize")]
     pub requirements: Vec<RequirementFailure>,
     /// Every parameter set the engine would try, in content order. Empty
     /// when nothing can be chosen (no free slot, every building built).
@@ -166,7 +168,10 @@ pub(crate) struct Refusal {
     /// Its message.
     pub message: String,
     /// The failed requirement, when that is why.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "answers::serialize"
+    )]
     pub requirement_failure: Option<RequirementFailure>,
 }
 
@@ -284,9 +289,9 @@ pub(crate) struct StepDelta {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ConclusionDetail {
-    /// The engine's conclusion.
+    /// The engine's conclusion, in its wire shape.
     #[serde(flatten)]
-    pub conclusion: Conclusion,
+    pub conclusion: ConclusionAnswer,
     /// For a bankruptcy: what upkeep asked for and what the player had.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shortfall: Option<Shortfall>,
@@ -451,8 +456,12 @@ fn players_json(game: &Game) -> Vec<Value> {
     PlayerId::ALL
         .iter()
         .map(|&p| {
-            serde_json::to_value(PlayerSnapshot::of(game.content(), game.state(), p))
-                .unwrap_or(Value::Null)
+            serde_json::to_value(answers::Wire(&PlayerSnapshot::of(
+                game.content(),
+                game.state(),
+                p,
+            )))
+            .unwrap_or(Value::Null)
         })
         .collect()
 }
@@ -506,7 +515,7 @@ pub(crate) fn outlook(game: &Game, player: PlayerId, with_steps: bool) -> Outloo
                 .then(|| shortfall(&result, acting))
                 .flatten();
             conclusion = Some(ConclusionDetail {
-                conclusion: ended,
+                conclusion: ConclusionAnswer::from(&ended),
                 shortfall,
             });
             break;
@@ -544,7 +553,7 @@ fn explain(game: &Game, conclusion: &Conclusion) -> ConclusionDetail {
         })
         .flatten();
     ConclusionDetail {
-        conclusion: conclusion.clone(),
+        conclusion: ConclusionAnswer::from(conclusion),
         shortfall,
     }
 }

@@ -38,6 +38,7 @@ use kb_engine::{
     AdvanceResult, AiMove, AiPolicy, AiStep, AiTurnOutcome, AttackLog, Command, Game, Outcome,
     PlayerId, PlayerSnapshot, TaxCollector,
 };
+use kb_protocol::answers;
 use kb_session::{SessionError, SessionView};
 use serde::Serialize;
 
@@ -72,6 +73,7 @@ enum Step {
     #[serde(rename_all = "camelCase")]
     Advance {
         player_id: PlayerId,
+        #[serde(serialize_with = "answers::serialize")]
         advance: AdvanceResult,
     },
     /// An `aiTurn`: the AI seat's whole turn.
@@ -79,6 +81,7 @@ enum Step {
     AiTurn {
         player_id: PlayerId,
         actions: Vec<AiActionStep>,
+        #[serde(serialize_with = "answers::serialize")]
         advances: Vec<AdvanceResult>,
     },
 }
@@ -93,9 +96,15 @@ struct AiActionStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     params: Option<Params>,
     /// Both seats right after the action (with the playback).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "answers::serialize"
+    )]
     players: Option<Vec<PlayerSnapshot>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "answers::serialize"
+    )]
     attack_logs: Vec<AttackLog>,
 }
 

@@ -9,7 +9,10 @@ use kb_content::SessionContent;
 use kb_engine::content::{Bag, Params};
 use kb_engine::{
     ActionOutcome, ActionTrace, AdvanceResult, AiTurnOutcome, AttackLog, EngineMetadata, Game,
-    RequirementFailure, Snapshot,
+    Snapshot,
+};
+use kb_protocol::answers::{
+    self, EngineMetadataAnswer, PassiveRecordAnswer, RequirementFailureAnswer,
 };
 use kb_session::SessionView;
 use serde::ser::SerializeMap;
@@ -28,11 +31,12 @@ impl Serialize for WireMetadata<'_> {
         for (key, raw) in self.sections {
             map.serialize_entry(key, raw)?;
         }
+        let engine = EngineMetadataAnswer::from(&self.engine);
         map.serialize_entry(
             "passiveEvaluationModifiers",
-            &self.engine.passive_evaluation_modifiers,
+            engine.passive_evaluation_modifiers,
         )?;
-        if let Some(logs) = &self.engine.effect_logs {
+        if let Some(logs) = &engine.effect_logs {
             map.serialize_entry("effectLogs", logs)?;
         }
         map.end()
@@ -44,13 +48,15 @@ impl Serialize for WireMetadata<'_> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireSnapshot<'a> {
+    #[serde(serialize_with = "answers::serialize")]
     game: kb_engine::GameSnapshot,
     phases: &'a RawValue,
     action_cost_resource: &'a str,
+    #[serde(serialize_with = "answers::serialize")]
     recent_resource_gains: &'a [kb_engine::Gain],
     compensations: &'a RawValue,
     rules: &'a RawValue,
-    passive_records: kb_engine::ByPlayer<Vec<kb_engine::PassiveRecordView<'a>>>,
+    passive_records: kb_engine::ByPlayer<Vec<PassiveRecordAnswer<'a>>>,
     metadata: WireMetadata<'a>,
 }
 
@@ -70,7 +76,7 @@ pub(crate) fn snapshot<'a>(
         recent_resource_gains: engine.recent_resource_gains,
         compensations: &statics.compensations[usize::from(game.state().dev_mode)],
         rules: &statics.rules,
-        passive_records: engine.passive_records,
+        passive_records: answers::passive_records(&engine.passive_records),
         metadata: WireMetadata {
             engine: engine.metadata,
             sections: content.metadata_sections(),
@@ -102,6 +108,7 @@ pub(crate) struct Nothing {}
 /// `advance` of the advance route.
 #[derive(Serialize)]
 pub(crate) struct AdvanceExtra<'a> {
+    #[serde(serialize_with = "answers::serialize")]
     pub advance: &'a AdvanceResult,
 }
 
@@ -123,6 +130,7 @@ pub(crate) struct AiActionWire<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<&'a Params>,
     pub costs: &'a Bag,
+    #[serde(serialize_with = "answers::serialize")]
     pub traces: &'a [ActionTrace],
 }
 
@@ -194,6 +202,7 @@ pub(crate) struct ActionSuccess<'a> {
     version: u64,
     snapshot: WireSnapshot<'a>,
     costs: &'a Bag,
+    #[serde(serialize_with = "answers::serialize")]
     traces: &'a [ActionTrace],
 }
 
@@ -223,9 +232,9 @@ pub(crate) struct ActionError<'a> {
     pub error: &'a str,
     pub code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub requirement_failure: Option<&'a RequirementFailure>,
+    pub requirement_failure: Option<RequirementFailureAnswer<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub requirement_failures: Option<[&'a RequirementFailure; 1]>,
+    pub requirement_failures: Option<[RequirementFailureAnswer<'a>; 1]>,
 }
 
 /// `{sessionId, <key>: value}` bodies of the query routes.
@@ -283,7 +292,7 @@ mod tests {
             .unwrap();
             let wire: Value =
                 serde_json::from_slice(&to_bytes(&snapshot(&game, &content, Vec::new()))).unwrap();
-            let mut engine: Value = serde_json::to_value(game.snapshot()).unwrap();
+            let mut engine: Value = serde_json::to_value(answers::Wire(&game.snapshot())).unwrap();
             let statics = content.metadata().value().as_object().unwrap().clone();
             engine["metadata"].as_object_mut().unwrap().extend(statics);
             assert_eq!(wire, engine, "dev mode {dev_mode}");

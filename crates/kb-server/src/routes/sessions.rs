@@ -14,6 +14,7 @@ use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kb_engine::{Command, EngineError, GameConfig, Outcome, PlayerId, validate_player_name};
+use kb_protocol::answers::{RequirementFailureAnswer, Wire};
 use kb_protocol::requests::{
     ActionQueryRequest, ActionRequest, CreateSessionRequest, DevModeRequest, PlayerNameRequest,
     SimulateRequest,
@@ -428,7 +429,11 @@ pub async fn requirements(
     body.map_err(|r| r.with_message(messages::INVALID_ACTION_REQUIREMENT_REQUEST))?;
     action_query(&state, caller, path, |view, action_id| {
         let failures = view.game.action_requirements(action_id)?;
-        Ok(render::keyed(view.session_id, "requirements", &failures))
+        Ok(render::keyed(
+            view.session_id,
+            "requirements",
+            &Wire(&failures),
+        ))
     })
     .await
 }
@@ -457,14 +462,14 @@ pub async fn simulate(
     let caller = require(&caller, Role::SessionAdvance)?;
     let ApiJson(request) =
         body.map_err(|r| r.with_message(messages::INVALID_SIMULATION_REQUEST))?;
-    let options = request.options.unwrap_or_default();
+    let options: kb_engine::SimulateOptions = request.options.unwrap_or_default().into();
     read(&state, caller, id, move |view| {
         view.game
             .simulate_upcoming_phases(request.player_id, &options)
             .map(|result| {
                 json(
                     StatusCode::OK,
-                    render::keyed(view.session_id, "result", &result),
+                    render::keyed(view.session_id, "result", &Wire(&result)),
                     None,
                 )
             })
@@ -575,13 +580,15 @@ fn action_error(
     code: &str,
     error: Option<&EngineError>,
 ) -> Response {
-    let failure = error.and_then(EngineError::requirement_failure);
+    let failure = error
+        .and_then(EngineError::requirement_failure)
+        .map(RequirementFailureAnswer::from);
     let body = render::to_bytes(&render::ActionError {
         status: "error",
         error: message,
         code,
+        requirement_failures: failure.clone().map(|f| [f]),
         requirement_failure: failure,
-        requirement_failures: failure.map(|f| [f]),
     });
     json(status, body, None)
 }

@@ -636,7 +636,7 @@ pub(super) fn run_blocking<T>(write: impl Future<Output = T>) -> T {
 /// `null`), and a checkpoint that does not read back would get the session
 /// quarantined at the next start.
 fn checkpoint_bytes(state: &GameState) -> Option<Vec<u8>> {
-    let bytes = serde_json::to_vec(state).expect("plain data");
-    let back: GameState = serde_json::from_slice(&bytes).ok()?;
+    let bytes = crate::stored::encode(state);
+    let back = crate::stored::decode(&bytes).ok()?;
     (back == *state).then_some(bytes)
 }

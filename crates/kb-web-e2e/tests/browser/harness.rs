@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use fantoccini::{Client, ClientBuilder, Locator};
+use kb_protocol::answers::GameAnswer;
 use kb_server::guests::GuestGate;
 use kb_server::{AppState, Authenticator, Metrics, TokenTable, app};
 use kb_session::{Caller, ManagerOptions, SeatHolder, SessionManager};
@@ -115,7 +116,10 @@ impl Server {
     pub async fn game(&self, id: &str, at: Option<u64>) -> Result<Value> {
         let manager = self.manager()?;
         let caller = Caller::admin("e2e");
-        let read = |view: &kb_session::SessionView<'_>| json!({ "version": view.version, "game": view.game.snapshot().game });
+        let read = |view: &kb_session::SessionView<'_>| {
+            let snapshot = view.game.snapshot();
+            json!({ "version": view.version, "game": GameAnswer::from(&snapshot.game) })
+        };
         Ok(match at {
             Some(at) => manager.read_at_async(&caller, id, at, read).await?,
             None => manager.read_async(&caller, id, read).await?,
