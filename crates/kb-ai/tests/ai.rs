@@ -7,6 +7,7 @@ use kb_ai::{Level, RandomMover, play_turn, policy};
 use kb_engine::{
     AiMove, AiPolicy, ByPlayer, Command, Content, ContentDef, Game, GameOptions, PlayerId,
 };
+use kb_protocol::commands::CommandBody;
 
 fn content() -> Arc<Content> {
     static CONTENT: OnceLock<Arc<Content>> = OnceLock::new();
@@ -105,8 +106,10 @@ fn ai_games_replay_from_their_log_to_identical_states() {
             "{a} vs {b} acted"
         );
         // Through JSON, as a stored log travels.
-        let stored = serde_json::to_string(&log).unwrap();
-        let log: Vec<Command> = serde_json::from_str(&stored).unwrap();
+        let bodies: Vec<CommandBody> = log.iter().map(CommandBody::from).collect();
+        let stored = serde_json::to_string(&bodies).unwrap();
+        let bodies: Vec<CommandBody> = serde_json::from_str(&stored).unwrap();
+        let log: Vec<Command> = bodies.into_iter().map(Command::from).collect();
         let mut replayed = new_game();
         for command in &log {
             replayed.apply(command).unwrap();

@@ -479,11 +479,13 @@ fn logged_command(page: &[u8], version: u64) -> Option<Command> {
     #[derive(Deserialize)]
     struct Entry {
         version: u64,
-        entry: Command,
+        entry: serde_json::Value,
     }
     let page: Page = serde_json::from_slice(page).ok()?;
     match <[Entry; 1]>::try_from(page.entries) {
-        Ok([entry]) if entry.version == version => Some(entry.entry),
+        Ok([entry]) if entry.version == version => {
+            kb_session::stored::decode_command(entry.entry).ok()
+        }
         _ => None,
     }
 }

@@ -49,7 +49,7 @@ struct ReplayFile {
     #[serde(default)]
     ai_players: Option<Vec<PlayerId>>,
     /// The commands, in order.
-    commands: Vec<Command>,
+    commands: Vec<kb_protocol::commands::CommandBody>,
 }
 
 /// What a command did, in the output.
@@ -114,7 +114,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let results: Vec<CommandResult> = file
         .commands
         .iter()
-        .map(|command| game.apply(command).into())
+        .map(|command| game.apply(&Command::from(command.clone())).into())
         .collect();
 
     #[derive(Serialize)]

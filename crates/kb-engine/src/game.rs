@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::Key;
 use crate::action;
 use crate::advance::{self, Advanced};
@@ -44,14 +42,10 @@ impl Default for GameOptions {
     }
 }
 
-/// A command: the unit of change of a game, of the replay format and of the
-/// persisted log.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+/// A command: the unit of change of a game. Plain data: its JSON form is
+/// `kb-protocol`'s `CommandBody` (replay documents) and `kb-session`'s
+/// stored command (the persisted log).
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Run one step of the active player's turn.
     Advance,
@@ -60,11 +54,9 @@ pub enum Command {
         /// The action.
         action_id: Key,
         /// Its parameters (`id`, `landId`, `role`, `choices`...).
-        #[serde(default, skip_serializing_if = "Params::is_empty")]
         params: Params,
         /// If given, the player who means to act; refused when it is not
         /// that player's turn.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         player_id: Option<PlayerId>,
     },
     /// Perform the action the built-in AI chose for its seat (the server
@@ -76,7 +68,6 @@ pub enum Command {
         /// The action.
         action_id: Key,
         /// Its parameters.
-        #[serde(default, skip_serializing_if = "Params::is_empty")]
         params: Params,
     },
     /// Let the built-in AI play the seat's whole turn.
@@ -110,12 +101,7 @@ pub enum Command {
 }
 
 /// One move of a recorded AI turn ([`Command::AiMoves`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum AiStep {
     /// Run the seat's current step (as [`Command::Advance`]).
     Advance,
@@ -124,7 +110,6 @@ pub enum AiStep {
         /// The action.
         action_id: Key,
         /// Its parameters.
-        #[serde(default, skip_serializing_if = "Params::is_empty")]
         params: Params,
     },
 }

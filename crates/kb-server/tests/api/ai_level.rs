@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::http::Method;
 use kb_ai::Level;
 use kb_engine::{AiMove, AiPolicy, Command, Game, GameOptions, PlayerId};
-use kb_session::{ManagerOptions, SessionManager};
+use kb_session::{ManagerOptions, SessionManager, stored};
 use kb_store::MemoryStore;
 use serde_json::{Value, json};
 
@@ -68,7 +68,7 @@ async fn local_game(app: &TestApp, id: &str) -> Game {
     let entries = log_entries(app, id).await;
     assert_eq!(entries[0]["type"], "start");
     for entry in &entries[1..] {
-        let command: Command = serde_json::from_value(entry.clone()).expect("a command");
+        let command = stored::decode_command(entry.clone()).expect("a command");
         game.apply(&command).expect("a logged command applies");
     }
     game
@@ -95,7 +95,12 @@ fn expected_turn(level: &str, id: &str, version: u64, game: &Game) -> Value {
             moves,
         }
     };
-    serde_json::to_value(command).expect("plain data")
+    logged(&command)
+}
+
+/// `command` as the log stores it.
+fn logged(command: &Command) -> Value {
+    serde_json::from_str(&stored::encode_command(command)).expect("plain data")
 }
 
 /// The log entry one step of `level` must record on `game`, or `None`
@@ -103,14 +108,11 @@ fn expected_turn(level: &str, id: &str, version: u64, game: &Game) -> Value {
 fn expected_step(level: &str, id: &str, version: u64, game: &Game) -> Option<Value> {
     match policy_at(level, id, version).next_move(game, PlayerId::B) {
         AiMove::EndTurn => None,
-        AiMove::Act { action_id, params } => Some(
-            serde_json::to_value(Command::AiAction {
-                player_id: PlayerId::B,
-                action_id,
-                params,
-            })
-            .expect("plain data"),
-        ),
+        AiMove::Act { action_id, params } => Some(logged(&Command::AiAction {
+            player_id: PlayerId::B,
+            action_id,
+            params,
+        })),
     }
 }
 
@@ -252,7 +254,7 @@ async fn one_step_at_a_time_plays_the_sessions_level() {
                     assert_eq!(step["actions"][0]["actionId"], entry["actionId"]);
                     let entries = log_entries(&app, &id).await;
                     assert_eq!(entries.last().unwrap(), &entry, "{level}");
-                    let command: Command = serde_json::from_value(entry).unwrap();
+                    let command = stored::decode_command(entry).unwrap();
                     game.apply(&command).expect("the chosen move applies");
                     acted += 1;
                     last = step;
