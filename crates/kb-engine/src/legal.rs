@@ -1,12 +1,13 @@
 //! Enumerating moves: every action the active player could try, with
 //! concrete parameters derived from the content (which placeholders an
-//! action uses and what they can name), and the subset that succeeds now.
-//! Used by property tests, the load generator and AI policies.
+//! action's compiled effects use and what they can name), and the subset
+//! that succeeds now. Used by property tests, the load generator and AI
+//! policies.
 
 use serde_json::{Value, json};
 
 use crate::Key;
-use crate::content::{ActionEffect, Effect, Params};
+use crate::content::{ActionEffect, CostModOp, Effect, Op, Params, ResultModKind};
 use crate::game::Game;
 
 /// An action with concrete parameters.
@@ -40,40 +41,38 @@ impl Game {
                     placeholders(effect, &mut uses);
                 }
             }
-            for (name, handler) in uses {
-                let values: Vec<Value> = match (name.as_str(), handler.as_str()) {
-                    ("id", "development:add") => content
+            for (name, slot) in uses {
+                let values: Vec<Value> = match slot {
+                    Slot::Development => content
                         .developments()
                         .iter()
                         .filter(|d| !d.system)
                         .map(|d| json!(d.id))
                         .collect(),
-                    ("id", "building:add") => content
+                    Slot::Building => content
                         .buildings()
                         .iter()
                         .filter(|b| !player.buildings.contains(&b.id))
                         .map(|b| json!(b.id))
                         .collect(),
-                    ("role", _) => content.populations().iter().map(|p| json!(p.id)).collect(),
-                    ("landId", _) => player
+                    Slot::Role => content.populations().iter().map(|p| json!(p.id)).collect(),
+                    Slot::Land => player
                         .lands
                         .iter()
                         .filter(|l| l.has_free_slot())
                         .map(|l| json!(l.id))
                         .collect(),
-                    _ => continue,
                 };
-                if base.iter().all(|p| p.contains_key(&name)) {
+                if base.iter().all(|p| p.contains_key(name)) {
                     continue;
                 }
-                let name = &name;
                 let values = &values;
                 base = base
                     .into_iter()
                     .flat_map(|p| {
                         values.iter().map(move |v| {
                             let mut p = p.clone();
-                            p.insert(name.clone(), v.clone());
+                            p.insert(name.to_owned(), v.clone());
                             p
                         })
                     })
@@ -113,21 +112,104 @@ impl Game {
     }
 }
 
-/// Collects `(placeholder name, handler)` pairs used by an effect tree.
-fn placeholders(effect: &Effect, out: &mut Vec<(String, String)>) {
-    let handler = effect
-        .handler()
-        .map(|(k, m)| format!("{k}:{m}"))
-        .unwrap_or_default();
-    for value in effect.params.iter().flat_map(|p| p.values()) {
-        if let Some(name) = value.as_str().and_then(|s| s.strip_prefix('$')) {
-            let pair = (name.to_owned(), handler.clone());
-            if !out.contains(&pair) {
-                out.push(pair);
-            }
+/// What a placeholder of an action's effects can name, and so which
+/// values [`Game::candidate_moves`] offers for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    /// `$id` of `development:add`: every non-system development.
+    Development,
+    /// `$id` of `building:add`: every building the player lacks.
+    Building,
+    /// `$role` of any effect: every population role.
+    Role,
+    /// `$landId` of any effect: every land of the player with a free slot.
+    Land,
+}
+
+/// Collects the placeholders an effect tree binds (`"$landId"` in a
+/// parameter), with what each can name, in order of first use. Reads the
+/// compiled [`Op`]: each parameter it keeps, in the order of the
+/// parameters' names, then the nested effects. A name another effect of
+/// the tree already bound is not collected again; `$id` outside
+/// `development:add` and `building:add` names nothing enumerable.
+fn placeholders<'e>(effect: &'e Effect, out: &mut Vec<(&'e str, Slot)>) {
+    let op = effect.op();
+    for value in op_strings(op) {
+        let Some(name) = value.strip_prefix('$') else {
+            continue;
+        };
+        let slot = match (name, op) {
+            ("id", Op::DevelopmentAdd { .. }) => Slot::Development,
+            ("id", Op::BuildingAdd { .. }) => Slot::Building,
+            ("role", _) => Slot::Role,
+            ("landId", _) => Slot::Land,
+            _ => continue,
+        };
+        if !out.iter().any(|(seen, _)| *seen == name) {
+            out.push((name, slot));
         }
     }
     for nested in effect.effects.iter().flat_map(|e| e.iter()) {
         placeholders(nested, out);
     }
+}
+
+/// The text parameters a compiled effect keeps, in the order of their
+/// names in the reference schema (where a placeholder may stand).
+fn op_strings(op: &Op) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    match op {
+        Op::Nothing
+        | Op::Incomplete
+        | Op::Unknown(_)
+        | Op::Invalid(_)
+        | Op::Group(_)
+        | Op::LandAdd { .. }
+        | Op::AttackPerform(_) => {}
+        Op::ResourceAdd { key, .. }
+        | Op::ResourceRemove { key, .. }
+        | Op::ResourceTransfer { key, .. }
+        | Op::StatAdd { key, .. } => out.push(key),
+        Op::StatAddPct {
+            key, percent_stat, ..
+        } => {
+            out.push(key);
+            out.extend(percent_stat.as_deref());
+        }
+        Op::LandTill { land_id } => out.extend(land_id.as_deref()),
+        Op::DevelopmentAdd { id, land_id } => {
+            out.push(id);
+            out.extend(land_id.as_deref());
+        }
+        Op::DevelopmentRemove { id, land_id } => out.extend([id.as_str(), land_id]),
+        Op::BuildingAdd { id }
+        | Op::BuildingRemove { id }
+        | Op::PassiveRemove { id }
+        | Op::ActionUnlock { id, .. } => out.push(id),
+        Op::PassiveAdd(passive) => {
+            out.extend(passive.detail.as_deref());
+            out.extend(passive.icon.as_deref());
+            out.push(&passive.id);
+            out.extend(passive.name.as_deref());
+        }
+        Op::CostMod(modifier) => {
+            let CostModOp {
+                action_id, id, key, ..
+            } = &**modifier;
+            out.extend(action_id.as_deref());
+            out.extend([id.as_str(), key]);
+        }
+        Op::ResultMod(modifier) => {
+            if let ResultModKind::Action { action_id } = &modifier.kind {
+                out.push(action_id);
+            }
+            out.push(&modifier.id);
+        }
+        Op::PopulationAdd { role } | Op::PopulationRemove { role } => out.push(role),
+        Op::ActionPerform(perform) => {
+            out.extend(perform.ids.iter().map(Key::as_str));
+            out.extend(perform.forwarded.values().filter_map(Value::as_str));
+        }
+    }
+    out
 }
