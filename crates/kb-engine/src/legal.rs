@@ -7,7 +7,9 @@
 use serde_json::{Value, json};
 
 use crate::Key;
+use crate::action;
 use crate::content::{ActionEffect, CostModOp, Effect, Op, Params, ResultModKind};
+use crate::exec::Ctx;
 use crate::game::Game;
 
 /// An action with concrete parameters.
@@ -103,11 +105,33 @@ impl Game {
         out
     }
 
-    /// The candidate moves that succeed now (each tried on a copy).
+    /// The candidate moves that succeed now.
+    ///
+    /// Each is tried on a scratch copy of the state. The checks that only
+    /// read the state (requirements, costs, choices...) refuse most
+    /// candidates; only a candidate that passes them runs its effects, and
+    /// only then is the copy made again for the next one.
     pub fn legal_moves(&self) -> Vec<Move> {
-        self.candidate_moves()
+        let candidates = self.candidate_moves();
+        if candidates.is_empty() {
+            return candidates;
+        }
+        let mut scratch = self.state().clone();
+        let mut pristine = true;
+        candidates
             .into_iter()
-            .filter(|m| self.would_succeed(&m.action_id, &m.params))
+            .filter(|m| {
+                if !pristine {
+                    scratch.clone_from(self.state());
+                }
+                let mut ctx = Ctx::new(self.content(), &mut scratch);
+                let Ok(checked) = action::check_performable(&ctx, &m.action_id, &m.params) else {
+                    pristine = true;
+                    return false;
+                };
+                pristine = false;
+                action::execute(&mut ctx, checked).is_ok()
+            })
             .collect()
     }
 }
