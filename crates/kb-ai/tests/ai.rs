@@ -285,3 +285,64 @@ fn policies_can_cross_threads_and_seeds_are_stable() {
     assert_eq!(kb_ai::session_seed("a"), 0xaf63_dc4c_8601_ec8c);
     assert_ne!(kb_ai::session_seed("ab"), kb_ai::session_seed("ba"));
 }
+
+/// The moves each level chooses, pinned: seeded games between the levels
+/// (the random mover included, which picks among `Game::legal_moves`, so
+/// the order of the engine's move list is pinned too) play exactly the
+/// actions recorded in `tests/golden/moves.txt`. Speed-ups of the engine
+/// or the AI must not change a single choice. `KB_GOLDEN=record` rewrites
+/// the file (after a deliberate change of play).
+#[test]
+fn the_levels_choose_the_recorded_moves() {
+    let (r1, r2, r3) = (
+        RandomMover::new(3),
+        RandomMover::new(4),
+        RandomMover::new(5),
+    );
+    let (n1, n2) = (policy(Level::Normal, 4), policy(Level::Normal, 6));
+    let (h1, h2) = (policy(Level::Hard, 5), policy(Level::Hard, 7));
+    let games: [(&str, ByPlayer<&dyn AiPolicy>, u32); 6] = [
+        ("random vs normal", ByPlayer { a: &r1, b: &n1 }, 40),
+        ("hard vs random", ByPlayer { a: &h1, b: &r2 }, 25),
+        ("normal vs hard", ByPlayer { a: &n2, b: &h2 }, 25),
+        ("random vs random", ByPlayer { a: &r1, b: &r2 }, 60),
+        ("random vs random", ByPlayer { a: &r3, b: &r1 }, 60),
+        ("random vs random", ByPlayer { a: &r2, b: &r3 }, 60),
+    ];
+    let mut text = String::new();
+    for (label, seats, turns) in games {
+        text.push_str(&format!("# {label}, {turns} turns\n"));
+        let mut game = new_game();
+        while game.state().conclusion.is_none() && game.state().turn <= turns {
+            let (turn, active) = (game.state().turn, game.state().active);
+            for command in play_turn(&mut game, active, *seats.get(active)).unwrap() {
+                if let Command::Action {
+                    action_id, params, ..
+                } = command
+                {
+                    let params = serde_json::to_string(&params).unwrap();
+                    text.push_str(&format!("{turn} {active} {action_id} {params}\n"));
+                }
+            }
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/moves.txt");
+    if std::env::var("KB_GOLDEN").as_deref() == Ok("record") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+    }
+    let recorded = std::fs::read_to_string(&path).expect("tests/golden/moves.txt");
+    if text != recorded {
+        let first = text
+            .lines()
+            .zip(recorded.lines())
+            .position(|(now, then)| now != then)
+            .unwrap_or(text.lines().count().min(recorded.lines().count()));
+        panic!(
+            "the AI chose other moves from line {}: now {:?}, recorded {:?}",
+            first + 1,
+            text.lines().nth(first),
+            recorded.lines().nth(first)
+        );
+    }
+}

@@ -195,6 +195,36 @@ pub(crate) fn perform(
     action_id: &str,
     params: &Params,
 ) -> Result<ActionOutcome, EngineError> {
+    let action = find_performable(ctx, action_id)?;
+    check(ctx, action, params)
+        .and_then(|checked| execute(ctx, checked))
+        .map_err(|error| name_missing_parameter(action, params, error))
+}
+
+/// An action that passed every check that does not change the state, with
+/// its resolved effects and costs: what remains of performing it is
+/// [`execute`].
+pub(crate) struct Checked<'c> {
+    action: &'c ActionDef,
+    resolved: Vec<Effect>,
+    costs: Bag,
+}
+
+/// Whether `action_id` would pass the checks of [`perform`] that read the
+/// state without changing it (the game going on, an action phase, the
+/// action unlocked, its requirements, its parameters and choices, nothing
+/// built twice, the costs affordable). `Ok` means only running its effects
+/// can still refuse it.
+pub(crate) fn check_performable<'c>(
+    ctx: &Ctx<'c>,
+    action_id: &str,
+    params: &Params,
+) -> Result<Checked<'c>, EngineError> {
+    let action = find_performable(ctx, action_id)?;
+    check(ctx, action, params)
+}
+
+fn find_performable<'c>(ctx: &Ctx<'c>, action_id: &str) -> Result<&'c ActionDef, EngineError> {
     if ctx.state.conclusion.is_some() {
         return Err(EngineError::GameConcluded);
     }
@@ -204,16 +234,14 @@ pub(crate) fn perform(
             phase: phase.id.clone(),
         });
     }
-    let action = find(ctx, action_id)?;
-    perform_found(ctx, action, params)
-        .map_err(|error| name_missing_parameter(action, params, error))
+    find(ctx, action_id)
 }
 
-fn perform_found(
-    ctx: &mut Ctx<'_>,
-    action: &ActionDef,
+fn check<'c>(
+    ctx: &Ctx<'c>,
+    action: &'c ActionDef,
     params: &Params,
-) -> Result<ActionOutcome, EngineError> {
+) -> Result<Checked<'c>, EngineError> {
     let action_id = action.id.as_str();
     if action.system && !ctx.actor_state().actions.iter().any(|a| a == action_id) {
         return Err(EngineError::ActionLocked(action.id.clone()));
@@ -243,6 +271,25 @@ fn perform_found(
             });
         }
     }
+    Ok(Checked {
+        action,
+        resolved,
+        costs,
+    })
+}
+
+/// Pays for a [`Checked`] action and runs its effects (on the state it was
+/// checked against: nothing may change in between).
+pub(crate) fn execute(
+    ctx: &mut Ctx<'_>,
+    checked: Checked<'_>,
+) -> Result<ActionOutcome, EngineError> {
+    let Checked {
+        action,
+        resolved,
+        costs,
+    } = checked;
+    let player = ctx.actor;
     for (key, need) in costs.iter() {
         if need.0 != 0.0 {
             let have = ctx.player(player).resources.value(key);

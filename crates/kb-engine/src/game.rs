@@ -284,15 +284,6 @@ impl Game {
         perform_atomic(&self.content, &mut self.state, action_id, params)
     }
 
-    /// Whether performing the action now would succeed. Runs it on one
-    /// scratch copy of the state (trying it on a clone of the game copied
-    /// the state twice, which was most of the cost of `legal_moves`).
-    pub(crate) fn would_succeed(&self, action_id: &str, params: &Params) -> bool {
-        let mut scratch = self.state.clone();
-        let mut ctx = Ctx::new(&self.content, &mut scratch, handlers::run);
-        action::perform(&mut ctx, action_id, params).is_ok()
-    }
-
     /// Plays the AI seat's whole turn with `policy`: advances through its
     /// non-action steps, performs the policy's moves in the action phase,
     /// then ends the turn. Does nothing (`ran_turn: false`) when it is not

@@ -1,13 +1,17 @@
 //! Enumerating moves: every action the active player could try, with
 //! concrete parameters derived from the content (which placeholders an
-//! action uses and what they can name), and the subset that succeeds now.
-//! Used by property tests, the load generator and AI policies.
+//! action's compiled effects use and what they can name), and the subset
+//! that succeeds now. Used by property tests, the load generator and AI
+//! policies.
 
 use serde_json::{Value, json};
 
 use crate::Key;
-use crate::content::{ActionEffect, Effect, Params};
+use crate::action;
+use crate::content::{ActionEffect, Effect, Op, Params};
+use crate::exec::Ctx;
 use crate::game::Game;
+use crate::handlers;
 
 /// An action with concrete parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,40 +44,38 @@ impl Game {
                     placeholders(effect, &mut uses);
                 }
             }
-            for (name, handler) in uses {
-                let values: Vec<Value> = match (name.as_str(), handler.as_str()) {
-                    ("id", "development:add") => content
+            for (name, slot) in uses {
+                let values: Vec<Value> = match slot {
+                    Slot::Development => content
                         .developments()
                         .iter()
                         .filter(|d| !d.system)
                         .map(|d| json!(d.id))
                         .collect(),
-                    ("id", "building:add") => content
+                    Slot::Building => content
                         .buildings()
                         .iter()
                         .filter(|b| !player.buildings.contains(&b.id))
                         .map(|b| json!(b.id))
                         .collect(),
-                    ("role", _) => content.populations().iter().map(|p| json!(p.id)).collect(),
-                    ("landId", _) => player
+                    Slot::Role => content.populations().iter().map(|p| json!(p.id)).collect(),
+                    Slot::Land => player
                         .lands
                         .iter()
                         .filter(|l| l.has_free_slot())
                         .map(|l| json!(l.id))
                         .collect(),
-                    _ => continue,
                 };
-                if base.iter().all(|p| p.contains_key(&name)) {
+                if base.iter().all(|p| p.contains_key(name)) {
                     continue;
                 }
-                let name = &name;
                 let values = &values;
                 base = base
                     .into_iter()
                     .flat_map(|p| {
                         values.iter().map(move |v| {
                             let mut p = p.clone();
-                            p.insert(name.clone(), v.clone());
+                            p.insert(name.to_owned(), v.clone());
                             p
                         })
                     })
@@ -104,27 +106,73 @@ impl Game {
         out
     }
 
-    /// The candidate moves that succeed now (each tried on a copy).
+    /// The candidate moves that succeed now.
+    ///
+    /// Each is tried on a scratch copy of the state. The checks that only
+    /// read the state (requirements, costs, choices...) refuse most
+    /// candidates; only a candidate that passes them runs its effects, and
+    /// only then is the copy made again for the next one.
     pub fn legal_moves(&self) -> Vec<Move> {
-        self.candidate_moves()
+        let candidates = self.candidate_moves();
+        if candidates.is_empty() {
+            return candidates;
+        }
+        let mut scratch = self.state().clone();
+        let mut pristine = true;
+        candidates
             .into_iter()
-            .filter(|m| self.would_succeed(&m.action_id, &m.params))
+            .filter(|m| {
+                if !pristine {
+                    scratch.clone_from(self.state());
+                }
+                let mut ctx = Ctx::new(self.content(), &mut scratch, handlers::run);
+                let Ok(checked) = action::check_performable(&ctx, &m.action_id, &m.params) else {
+                    pristine = true;
+                    return false;
+                };
+                pristine = false;
+                action::execute(&mut ctx, checked).is_ok()
+            })
             .collect()
     }
 }
 
-/// Collects `(placeholder name, handler)` pairs used by an effect tree.
-fn placeholders(effect: &Effect, out: &mut Vec<(String, String)>) {
-    let handler = effect
-        .handler()
-        .map(|(k, m)| format!("{k}:{m}"))
-        .unwrap_or_default();
+/// What a placeholder of an action's effects can name, and so which
+/// values [`Game::candidate_moves`] offers for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    /// `$id` of `development:add`: every non-system development.
+    Development,
+    /// `$id` of `building:add`: every building the player lacks.
+    Building,
+    /// `$role` of any effect: every population role.
+    Role,
+    /// `$landId` of any effect: every land of the player with a free slot.
+    Land,
+}
+
+/// Collects the placeholders an effect tree binds (`"$landId"` in a
+/// parameter of its definition), with what each can name, in order of
+/// first use: each parameter in the order of the parameters' names, then
+/// the nested effects. A name another effect of the tree already bound is
+/// not collected again; `$id` names something enumerable only for the
+/// kinds whose compiled [`Op`] adds a development or a building. No effect
+/// kind needs code here: a placeholder is a parameter's value.
+fn placeholders<'e>(effect: &'e Effect, out: &mut Vec<(&'e str, Slot)>) {
+    let op = effect.op();
     for value in effect.params.iter().flat_map(|p| p.values()) {
-        if let Some(name) = value.as_str().and_then(|s| s.strip_prefix('$')) {
-            let pair = (name.to_owned(), handler.clone());
-            if !out.contains(&pair) {
-                out.push(pair);
-            }
+        let Some(name) = value.as_str().and_then(|s| s.strip_prefix('$')) else {
+            continue;
+        };
+        let slot = match (name, op) {
+            ("id", Op::DevelopmentAdd(_)) => Slot::Development,
+            ("id", Op::BuildingAdd(_)) => Slot::Building,
+            ("role", _) => Slot::Role,
+            ("landId", _) => Slot::Land,
+            _ => continue,
+        };
+        if !out.iter().any(|(seen, _)| *seen == name) {
+            out.push((name, slot));
         }
     }
     for nested in effect.effects.iter().flat_map(|e| e.iter()) {
