@@ -36,9 +36,9 @@
 //! * `game`: [`Game`], [`Command`] and the queries.
 //! * `ai`: the built-in AI; `legal`: move enumeration.
 //!
-//! The modules are layered (base, content, state, views, the five rule
-//! modules one layer each, flow, api; see `ARCHITECTURE.md`), and
-//! `tests/layers.rs` refuses an upward import.
+//! The modules are layered (base, content, state, logs, snapshot, result,
+//! the five rule modules one layer each, flow, api; see `ARCHITECTURE.md`),
+//! and `tests/layers.rs` refuses an upward import.
 //!
 //! The rules are the reference game's with its bugs fixed as decided in
 //! `PRODUCT.md` §2 (each fix is marked with its quirk number, `Q1`…`Q22`,
@@ -50,6 +50,7 @@ mod action;
 mod advance;
 mod ai;
 mod attack;
+mod attack_log;
 pub mod content;
 mod error;
 mod exec;

@@ -3,12 +3,12 @@
 //! reference's field names) is `kb-protocol`'s `answers` module.
 
 use crate::Key;
+use crate::attack_log::AttackLog;
 use crate::content::{
     Bag, Content, Effects, PhaseDef, PlayerStart, TierDef, Triggers, WinConditionDef,
 };
 use crate::map::OrderedMap;
 use crate::player::{ByPlayer, PlayerId};
-use crate::result::AttackLog;
 use crate::state::{Conclusion, Gain, GameState, PassiveRecord, SkipConfig, StatSource};
 
 /// A whole-game snapshot. `M` is the metadata: the engine's own

@@ -13,13 +13,16 @@ use std::path::Path;
 mod scan;
 
 /// The layers, bottom first. Modules of `content` include its submodules.
-/// A layer of several modules lets them name each other: `views`
-/// (`result` and `snapshot`) and `api` (`game` and `ai`) still do.
+/// A layer of several modules lets them name each other: `api` (`game`
+/// and `ai`) still do (`game` plays the default AI's turn, whose policy
+/// works on a `Game`).
 const LAYERS: &[(&str, &[&str])] = &[
     ("base", &["num", "map", "player"]),
     ("content", &["content"]),
     ("state", &["state", "error"]),
-    ("views", &["result", "snapshot"]),
+    ("logs", &["attack_log"]),
+    ("snapshot", &["snapshot"]),
+    ("result", &["result"]),
     ("exec", &["exec"]),
     ("triggers", &["triggers"]),
     ("attack", &["attack"]),
