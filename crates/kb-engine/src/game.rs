@@ -169,13 +169,37 @@ pub struct SimulationDelta {
 pub struct Game {
     content: Arc<Content>,
     state: GameState,
+    /// The state the last command replaced, whose storage the next one
+    /// copies the state into (see [`scratch_copy`]).
+    spare: Spare,
+}
+
+/// Storage for the copy of the state a command runs on. Not part of the
+/// game: a clone starts without one, and it is not shown.
+#[derive(Default)]
+struct Spare(Option<GameState>);
+
+impl Clone for Spare {
+    fn clone(&self) -> Self {
+        Spare(None)
+    }
+}
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spare")
+    }
 }
 
 impl Game {
     /// Starts a game.
     pub fn new(content: Arc<Content>, options: GameOptions) -> Result<Game, EngineError> {
         let state = setup::initial_state(&content, options.dev_mode, options.ai)?;
-        Ok(Game { content, state })
+        Ok(Game {
+            content,
+            state,
+            spare: Spare::default(),
+        })
     }
 
     /// Resumes a game from a state produced by this content (for example a
@@ -190,7 +214,11 @@ impl Game {
                 format!("#{}.{}", state.phase_index, state.step_index).into(),
             ));
         }
-        Ok(Game { content, state })
+        Ok(Game {
+            content,
+            state,
+            spare: Spare::default(),
+        })
     }
 
     /// The content.
@@ -271,7 +299,7 @@ impl Game {
 
     /// Runs one step of the active player's turn.
     pub fn advance(&mut self) -> Result<AdvanceResult, EngineError> {
-        advance_atomic(&self.content, &mut self.state)
+        advance_atomic(&self.content, &mut self.state, &mut self.spare)
     }
 
     /// Performs an action for the active player (no AI-seat check; see
@@ -281,7 +309,13 @@ impl Game {
         action_id: &str,
         params: &Params,
     ) -> Result<ActionOutcome, EngineError> {
-        perform_atomic(&self.content, &mut self.state, action_id, params)
+        perform_atomic(
+            &self.content,
+            &mut self.state,
+            &mut self.spare,
+            action_id,
+            params,
+        )
     }
 
     /// Plays the AI seat's whole turn with `policy`: advances through its
@@ -489,6 +523,7 @@ impl Game {
             .max_iterations
             .unwrap_or(self.content.phases().len() * 2 * 10);
         let mut state = self.state.clone();
+        let mut spare = Spare::default();
         state.conclusion = None;
         let before = PlayerSnapshot::of(&self.content, &state, player);
         let mut steps = Vec::new();
@@ -499,7 +534,7 @@ impl Game {
             }
             let acting = state.active;
             let phase_before = state.phase_index;
-            let result = advance_atomic(&self.content, &mut state)?;
+            let result = advance_atomic(&self.content, &mut state, &mut spare)?;
             let left_phase = state.phase_index != phase_before || state.active != acting;
             let phase_id = result.phase.clone();
             steps.push(result);
@@ -551,13 +586,30 @@ pub fn validate_player_name(name: &str) -> Result<String, EngineError> {
     Ok(trimmed.to_owned())
 }
 
-fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceResult, EngineError> {
-    let mut scratch = state.clone();
+/// A copy of `state` to run a command on, made in `spare`'s storage when it
+/// has some (the state the previous command replaced): a command copies
+/// the whole state, so that a failure leaves it as it was, and allocating
+/// that copy anew was much of a command's cost.
+fn scratch_copy<'s>(state: &GameState, spare: &'s mut Spare) -> &'s mut GameState {
+    if let Some(scratch) = &mut spare.0 {
+        scratch.copy_from(state);
+    } else {
+        spare.0 = Some(state.clone());
+    }
+    spare.0.as_mut().expect("filled above")
+}
+
+fn advance_atomic(
+    content: &Content,
+    state: &mut GameState,
+    spare: &mut Spare,
+) -> Result<AdvanceResult, EngineError> {
+    let scratch = scratch_copy(state, spare);
     scratch.recent_resource_gains.clear();
-    let mut ctx = Ctx::new(content, &mut scratch, handlers::run);
+    let mut ctx = Ctx::new(content, scratch, handlers::run);
     match advance::advance(&mut ctx)? {
         Advanced::Done(result) => {
-            *state = scratch;
+            std::mem::swap(state, scratch);
             Ok(result)
         }
         Advanced::Bankrupt {
@@ -576,13 +628,65 @@ fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceRes
 fn perform_atomic(
     content: &Content,
     state: &mut GameState,
+    spare: &mut Spare,
     action_id: &str,
     params: &Params,
 ) -> Result<ActionOutcome, EngineError> {
-    let mut scratch = state.clone();
+    let scratch = scratch_copy(state, spare);
     scratch.recent_resource_gains.clear();
-    let mut ctx = Ctx::new(content, &mut scratch, handlers::run);
+    let mut ctx = Ctx::new(content, scratch, handlers::run);
     let outcome = action::perform(&mut ctx, action_id, params)?;
-    *state = scratch;
+    std::mem::swap(state, scratch);
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The copy a command runs on is the state exactly, whatever the
+    //! reused storage held before.
+
+    use super::*;
+    use crate::content::ContentDef;
+
+    #[test]
+    fn a_state_copied_into_reused_storage_equals_the_state() {
+        let def: ContentDef =
+            serde_json::from_str(include_str!("../../kb-content/content/default.json")).unwrap();
+        let content = Arc::new(Content::new(def).unwrap());
+        // Dev mode's riches keep the game going (no bankruptcy).
+        let options = GameOptions {
+            dev_mode: true,
+            ..GameOptions::default()
+        };
+        let mut game = Game::new(content, options).unwrap();
+        let mut states = vec![game.state().clone()];
+        for step in 0..400_usize {
+            let moves = game.legal_moves();
+            match moves.get(step % moves.len().max(1)) {
+                Some(chosen) if step % 3 != 0 => {
+                    let _ = game.perform(&chosen.action_id, &chosen.params);
+                }
+                _ => {
+                    let _ = game.advance();
+                }
+            }
+            states.push(game.state().clone());
+            if game.state().conclusion.is_some() {
+                break;
+            }
+        }
+        assert!(
+            states.len() > 100,
+            "the game went on: {} states",
+            states.len()
+        );
+        let last = states.len() - 1;
+        for (i, source) in states.iter().enumerate() {
+            for stale in [0, last, (i * 7 + 3) % states.len()] {
+                let mut target = states[stale].clone();
+                target.copy_from(source);
+                assert_eq!(&target, source, "state {i} copied over state {stale}");
+            }
+        }
+    }
 }

@@ -123,7 +123,7 @@ impl Game {
             .into_iter()
             .filter(|m| {
                 if !pristine {
-                    scratch.clone_from(self.state());
+                    scratch.copy_from(self.state());
                 }
                 let mut ctx = Ctx::new(self.content(), &mut scratch, handlers::run);
                 let Ok(checked) = action::check_performable(&ctx, &m.action_id, &m.params) else {

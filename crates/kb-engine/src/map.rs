@@ -18,9 +18,30 @@ use crate::num::Num;
 
 /// An insertion-ordered map from [`Key`] to `V`, serialized as a JSON
 /// object in insertion order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct OrderedMap<V> {
     entries: Vec<(Key, V)>,
+}
+
+impl<V: Clone> Clone for OrderedMap<V> {
+    fn clone(&self) -> Self {
+        OrderedMap {
+            entries: self.entries.clone(),
+        }
+    }
+
+    /// Copies `source` into this map's storage, entry by entry (nested maps
+    /// too), allocating only where this map is smaller: the engine copies
+    /// its state into a reused scratch state before every command.
+    fn clone_from(&mut self, source: &Self) {
+        self.entries.truncate(source.entries.len());
+        let (shared, tail) = source.entries.split_at(self.entries.len());
+        for ((key, value), (source_key, source_value)) in self.entries.iter_mut().zip(shared) {
+            key.clone_from(source_key);
+            value.clone_from(source_value);
+        }
+        self.entries.extend_from_slice(tail);
+    }
 }
 
 impl<V> Default for OrderedMap<V> {

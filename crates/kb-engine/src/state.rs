@@ -335,3 +335,138 @@ pub struct AddPctEntry {
     /// Sum of the percentages applied so far.
     pub accumulated: f64,
 }
+
+impl GameState {
+    /// Makes this state equal to `source`, reusing this state's storage: a
+    /// field-by-field `clone_from` where a clone would allocate every
+    /// vector and map again. Every field is named, so a new field does not
+    /// compile until it is copied here.
+    pub(crate) fn copy_from(&mut self, source: &GameState) {
+        let GameState {
+            turn,
+            active,
+            phase_index,
+            step_index,
+            dev_mode,
+            started_in_dev_mode,
+            conclusion,
+            players,
+            passives,
+            cost_modifiers,
+            result_modifiers,
+            evaluation_modifiers,
+            tiers,
+            ai,
+            recent_resource_gains,
+            add_pct,
+        } = source;
+        self.turn = *turn;
+        self.active = *active;
+        self.phase_index = *phase_index;
+        self.step_index = *step_index;
+        self.dev_mode = *dev_mode;
+        self.started_in_dev_mode = *started_in_dev_mode;
+        self.conclusion.clone_from(conclusion);
+        self.players.a.copy_from(&players.a);
+        self.players.b.copy_from(&players.b);
+        copy_vec(&mut self.passives, passives, PassiveRecord::copy_from);
+        self.cost_modifiers.clone_from(cost_modifiers);
+        self.result_modifiers.clone_from(result_modifiers);
+        self.evaluation_modifiers.clone_from(evaluation_modifiers);
+        self.tiers.clone_from(tiers);
+        self.ai.clone_from(ai);
+        self.recent_resource_gains.clone_from(recent_resource_gains);
+        self.add_pct.entries.clone_from(&add_pct.entries);
+    }
+}
+
+impl PlayerState {
+    /// [`GameState::copy_from`] for one player.
+    fn copy_from(&mut self, source: &PlayerState) {
+        let PlayerState {
+            id,
+            name,
+            resources,
+            stats,
+            stats_history,
+            population,
+            lands,
+            buildings,
+            actions,
+            stat_sources,
+            skip_phases,
+            skip_steps,
+        } = source;
+        self.id = *id;
+        self.name.clone_from(name);
+        self.resources.clone_from(resources);
+        self.stats.clone_from(stats);
+        self.stats_history.clone_from(stats_history);
+        self.population.clone_from(population);
+        copy_vec(&mut self.lands, lands, Land::copy_from);
+        self.buildings.clone_from(buildings);
+        self.actions.clone_from(actions);
+        self.stat_sources.clone_from(stat_sources);
+        self.skip_phases.clone_from(skip_phases);
+        self.skip_steps.clone_from(skip_steps);
+    }
+}
+
+impl Land {
+    /// [`GameState::copy_from`] for one land.
+    fn copy_from(&mut self, source: &Land) {
+        let Land {
+            id,
+            slots_max,
+            slots_used,
+            tilled,
+            developments,
+            upkeep,
+            triggers,
+        } = source;
+        self.id.clone_from(id);
+        self.slots_max = *slots_max;
+        self.slots_used = *slots_used;
+        self.tilled = *tilled;
+        self.developments.clone_from(developments);
+        self.upkeep.clone_from(upkeep);
+        self.triggers.clone_from(triggers);
+    }
+}
+
+impl PassiveRecord {
+    /// [`GameState::copy_from`] for one passive.
+    fn copy_from(&mut self, source: &PassiveRecord) {
+        let PassiveRecord {
+            id,
+            owner,
+            name,
+            icon,
+            detail,
+            meta,
+            effects,
+            triggers,
+            skip,
+        } = source;
+        self.id.clone_from(id);
+        self.owner = *owner;
+        self.name.clone_from(name);
+        self.icon.clone_from(icon);
+        self.detail.clone_from(detail);
+        self.meta.clone_from(meta);
+        self.effects.clone_from(effects);
+        self.triggers.clone_from(triggers);
+        self.skip.clone_from(skip);
+    }
+}
+
+/// `target.clone_from(source)` with `copy` as each kept element's
+/// `clone_from`.
+fn copy_vec<T: Clone>(target: &mut Vec<T>, source: &[T], copy: fn(&mut T, &T)) {
+    target.truncate(source.len());
+    let (shared, tail) = source.split_at(target.len());
+    for (to, from) in target.iter_mut().zip(shared) {
+        copy(to, from);
+    }
+    target.extend_from_slice(tail);
+}
