@@ -10,7 +10,6 @@ use std::sync::Arc;
 use crate::Key;
 use crate::action;
 use crate::advance::{self, Advanced};
-use crate::ai::{AiMove, AiPolicy, TaxCollector};
 use crate::content::{ActionDef, ActionEffect, Bag, Content, CorePhaseIds, EffectGroup, Params};
 use crate::error::{EngineError, RequirementFailure};
 use crate::exec::Ctx;
@@ -20,6 +19,10 @@ use crate::result::{ActionOutcome, AdvanceResult, AiAction, AiTurnOutcome, delta
 use crate::setup;
 use crate::snapshot::{PlayerSnapshot, Snapshot};
 use crate::state::GameState;
+
+mod ai;
+
+pub use ai::{AiMove, AiPolicy, TaxCollector};
 
 /// Longest player name, in UTF-16 code units (as the reference counts).
 pub const MAX_PLAYER_NAME: usize = 40;

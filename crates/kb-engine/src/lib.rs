@@ -34,10 +34,10 @@
 //! * `exec`, `triggers`, `attack`, `action`, `handlers`: the rules, in that
 //!   order; `advance`, `setup`: steps and the game's start.
 //! * `game`: [`Game`], [`Command`] and the queries.
-//! * `ai`: the built-in AI; `legal`: move enumeration.
+//! * `game/ai`: the built-in AI's policy; `legal`: move enumeration.
 //!
 //! The modules are layered (base, content, state, logs, snapshot, result,
-//! the five rule modules one layer each, flow, api; see `ARCHITECTURE.md`),
+//! the five rule modules one layer each, flow, game, legal; see `ARCHITECTURE.md`),
 //! and `tests/layers.rs` refuses an upward import.
 //!
 //! The rules are the reference game's with its bugs fixed as decided in
@@ -48,7 +48,6 @@
 
 mod action;
 mod advance;
-mod ai;
 mod attack;
 mod attack_log;
 pub mod content;
@@ -69,13 +68,12 @@ mod triggers;
 /// Identifiers and keys: short strings stored inline.
 pub type Key = compact_str::CompactString;
 
-pub use ai::{AiMove, AiPolicy, TaxCollector};
 pub use content::{Content, ContentDef, ContentError, GameConfig};
 pub use error::{CompareDetails, EngineError, RequirementFailure};
 pub use exec::MAX_GAME_VALUE;
 pub use game::{
-    AiStep, Command, Game, GameOptions, MAX_PLAYER_NAME, Outcome, SimulateOptions, SimulationDelta,
-    SimulationResult, validate_player_name,
+    AiMove, AiPolicy, AiStep, Command, Game, GameOptions, MAX_PLAYER_NAME, Outcome,
+    SimulateOptions, SimulationDelta, SimulationResult, TaxCollector, validate_player_name,
 };
 pub use legal::Move;
 pub use map::OrderedMap;

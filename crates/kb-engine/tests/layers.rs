@@ -13,9 +13,9 @@ use std::path::Path;
 mod scan;
 
 /// The layers, bottom first. Modules of `content` include its submodules.
-/// A layer of several modules lets them name each other: `api` (`game`
-/// and `ai`) still do (`game` plays the default AI's turn, whose policy
-/// works on a `Game`).
+/// A layer of several modules lets them name each other; none does now
+/// (the AI's policy, which works on a `Game` that plays it, is part of
+/// `game`).
 const LAYERS: &[(&str, &[&str])] = &[
     ("base", &["num", "map", "player"]),
     ("content", &["content"]),
@@ -29,7 +29,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("action", &["action"]),
     ("handlers", &["handlers"]),
     ("flow", &["advance", "setup"]),
-    ("api", &["game", "ai", "legal"]),
+    ("game", &["game"]),
+    ("legal", &["legal"]),
 ];
 
 #[test]

@@ -1,12 +1,13 @@
-//! The built-in AI. [`AiPolicy`] decides, one move at a time, what a seat
+//! The built-in AI, part of `game` (a policy decides on a [`Game`], and
+//! `Game` plays the default policy's turn for [`super::Command::AiTurn`]). [`AiPolicy`] decides, one move at a time, what a seat
 //! does in its action phase; [`TaxCollector`] is the reference's policy
 //! (tax while AP lasts, then end the turn). The engine drives a whole turn:
 //! it advances through the seat's non-action steps, asks the policy for
 //! moves in the action phase, and ends the turn.
 
+use super::Game;
 use crate::Key;
 use crate::content::Params;
-use crate::game::Game;
 use crate::player::PlayerId;
 
 /// A move the AI makes in its action phase.
