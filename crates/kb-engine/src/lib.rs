@@ -37,8 +37,8 @@
 //! * `game/ai`: the built-in AI's policy; `legal`: move enumeration.
 //!
 //! The modules are layered (base, content, state, logs, snapshot, result,
-//! the five rule modules one layer each, flow, game, legal; see `ARCHITECTURE.md`),
-//! and `tests/layers.rs` refuses an upward import.
+//! the five rule modules one layer each, flow, game, legal; see
+//! `ARCHITECTURE.md`), and `tests/layers.rs` refuses an upward import.
 //!
 //! The rules are the reference game's with its bugs fixed as decided in
 //! `PRODUCT.md` §2 (each fix is marked with its quirk number, `Q1`…`Q22`,
