@@ -5,6 +5,7 @@
 //! replaces the state only when the command succeeds. A refused command
 //! leaves the game byte-for-byte as it was.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::Key;
@@ -172,37 +173,13 @@ pub struct SimulationDelta {
 pub struct Game {
     content: Arc<Content>,
     state: GameState,
-    /// The state the last command replaced, whose storage the next one
-    /// copies the state into (see [`scratch_copy`]).
-    spare: Spare,
-}
-
-/// Storage for the copy of the state a command runs on. Not part of the
-/// game: a clone starts without one, and it is not shown.
-#[derive(Default)]
-struct Spare(Option<GameState>);
-
-impl Clone for Spare {
-    fn clone(&self) -> Self {
-        Spare(None)
-    }
-}
-
-impl std::fmt::Debug for Spare {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Spare")
-    }
 }
 
 impl Game {
     /// Starts a game.
     pub fn new(content: Arc<Content>, options: GameOptions) -> Result<Game, EngineError> {
         let state = setup::initial_state(&content, options.dev_mode, options.ai)?;
-        Ok(Game {
-            content,
-            state,
-            spare: Spare::default(),
-        })
+        Ok(Game { content, state })
     }
 
     /// Resumes a game from a state produced by this content (for example a
@@ -217,11 +194,7 @@ impl Game {
                 format!("#{}.{}", state.phase_index, state.step_index).into(),
             ));
         }
-        Ok(Game {
-            content,
-            state,
-            spare: Spare::default(),
-        })
+        Ok(Game { content, state })
     }
 
     /// The content.
@@ -302,7 +275,7 @@ impl Game {
 
     /// Runs one step of the active player's turn.
     pub fn advance(&mut self) -> Result<AdvanceResult, EngineError> {
-        advance_atomic(&self.content, &mut self.state, &mut self.spare)
+        advance_atomic(&self.content, &mut self.state)
     }
 
     /// Performs an action for the active player (no AI-seat check; see
@@ -312,13 +285,7 @@ impl Game {
         action_id: &str,
         params: &Params,
     ) -> Result<ActionOutcome, EngineError> {
-        perform_atomic(
-            &self.content,
-            &mut self.state,
-            &mut self.spare,
-            action_id,
-            params,
-        )
+        perform_atomic(&self.content, &mut self.state, action_id, params)
     }
 
     /// Plays the AI seat's whole turn with `policy`: advances through its
@@ -526,7 +493,6 @@ impl Game {
             .max_iterations
             .unwrap_or(self.content.phases().len() * 2 * 10);
         let mut state = self.state.clone();
-        let mut spare = Spare::default();
         state.conclusion = None;
         let before = PlayerSnapshot::of(&self.content, &state, player);
         let mut steps = Vec::new();
@@ -537,7 +503,7 @@ impl Game {
             }
             let acting = state.active;
             let phase_before = state.phase_index;
-            let result = advance_atomic(&self.content, &mut state, &mut spare)?;
+            let result = advance_atomic(&self.content, &mut state)?;
             let left_phase = state.phase_index != phase_before || state.active != acting;
             let phase_id = result.phase.clone();
             steps.push(result);
@@ -589,30 +555,58 @@ pub fn validate_player_name(name: &str) -> Result<String, EngineError> {
     Ok(trimmed.to_owned())
 }
 
-/// A copy of `state` to run a command on, made in `spare`'s storage when it
-/// has some (the state the previous command replaced): a command copies
-/// the whole state, so that a failure leaves it as it was, and allocating
-/// that copy anew was much of a command's cost.
-fn scratch_copy<'s>(state: &GameState, spare: &'s mut Spare) -> &'s mut GameState {
-    if let Some(scratch) = &mut spare.0 {
-        scratch.copy_from(state);
-    } else {
-        spare.0 = Some(state.clone());
-    }
-    spare.0.as_mut().expect("filled above")
+thread_local! {
+    /// The state the last command on this thread replaced (of any game),
+    /// whose storage the next command's copy reuses: one per thread, not
+    /// one per game, so a live game costs no second state.
+    static SPARE: Cell<Option<GameState>> = const { Cell::new(None) };
 }
 
-fn advance_atomic(
-    content: &Content,
-    state: &mut GameState,
-    spare: &mut Spare,
-) -> Result<AdvanceResult, EngineError> {
-    let scratch = scratch_copy(state, spare);
-    scratch.recent_resource_gains.clear();
-    let mut ctx = Ctx::new(content, scratch, handlers::run);
+/// The copy of a state a command runs on, so that a failure leaves the
+/// state as it was. It is made in this thread's spare storage when there
+/// is one ([`GameState::copy_from`]): allocating the copy anew, and
+/// dropping the state it replaced, was about half of a command's cost.
+/// Dropped, it gives its storage back as the spare.
+struct Scratch(Option<GameState>);
+
+impl Scratch {
+    fn of(state: &GameState) -> Scratch {
+        let copy = match SPARE.try_with(Cell::take).ok().flatten() {
+            Some(mut spare) => {
+                spare.copy_from(state);
+                spare
+            }
+            None => state.clone(),
+        };
+        Scratch(Some(copy))
+    }
+
+    fn state(&mut self) -> &mut GameState {
+        self.0.as_mut().expect("held until dropped")
+    }
+
+    /// Makes the copy the state; the state it replaces becomes the spare.
+    fn commit(mut self, state: &mut GameState) {
+        std::mem::swap(state, self.state());
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(storage) = self.0.take() {
+            // At a thread's exit there is no spare to keep.
+            let _ = SPARE.try_with(|spare| spare.set(Some(storage)));
+        }
+    }
+}
+
+fn advance_atomic(content: &Content, state: &mut GameState) -> Result<AdvanceResult, EngineError> {
+    let mut scratch = Scratch::of(state);
+    scratch.state().recent_resource_gains.clear();
+    let mut ctx = Ctx::new(content, scratch.state(), handlers::run);
     match advance::advance(&mut ctx)? {
         Advanced::Done(result) => {
-            std::mem::swap(state, scratch);
+            scratch.commit(state);
             Ok(result)
         }
         Advanced::Bankrupt {
@@ -631,15 +625,14 @@ fn advance_atomic(
 fn perform_atomic(
     content: &Content,
     state: &mut GameState,
-    spare: &mut Spare,
     action_id: &str,
     params: &Params,
 ) -> Result<ActionOutcome, EngineError> {
-    let scratch = scratch_copy(state, spare);
-    scratch.recent_resource_gains.clear();
-    let mut ctx = Ctx::new(content, scratch, handlers::run);
+    let mut scratch = Scratch::of(state);
+    scratch.state().recent_resource_gains.clear();
+    let mut ctx = Ctx::new(content, scratch.state(), handlers::run);
     let outcome = action::perform(&mut ctx, action_id, params)?;
-    std::mem::swap(state, scratch);
+    scratch.commit(state);
     Ok(outcome)
 }
 
