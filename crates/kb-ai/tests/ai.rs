@@ -7,7 +7,7 @@ use kb_ai::{Level, RandomMover, play_turn, policy};
 use kb_engine::{
     AiMove, AiPolicy, ByPlayer, Command, Content, ContentDef, Game, GameOptions, PlayerId,
 };
-use kb_protocol::commands::CommandBody;
+use kb_session::stored::StoredCommand;
 
 fn content() -> Arc<Content> {
     static CONTENT: OnceLock<Arc<Content>> = OnceLock::new();
@@ -106,9 +106,9 @@ fn ai_games_replay_from_their_log_to_identical_states() {
             "{a} vs {b} acted"
         );
         // Through JSON, as a stored log travels.
-        let bodies: Vec<CommandBody> = log.iter().map(CommandBody::from).collect();
+        let bodies: Vec<StoredCommand> = log.iter().map(StoredCommand::from).collect();
         let stored = serde_json::to_string(&bodies).unwrap();
-        let bodies: Vec<CommandBody> = serde_json::from_str(&stored).unwrap();
+        let bodies: Vec<StoredCommand> = serde_json::from_str(&stored).unwrap();
         let log: Vec<Command> = bodies.into_iter().map(Command::from).collect();
         let mut replayed = new_game();
         for command in &log {

@@ -49,7 +49,7 @@ struct ReplayFile {
     #[serde(default)]
     ai_players: Option<Vec<PlayerId>>,
     /// The commands, in order.
-    commands: Vec<kb_protocol::commands::CommandBody>,
+    commands: Vec<kb_session::stored::StoredCommand>,
 }
 
 /// What a command did, in the output.

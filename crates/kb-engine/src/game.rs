@@ -47,8 +47,7 @@ impl Default for GameOptions {
 }
 
 /// A command: the unit of change of a game. Plain data: its JSON form is
-/// `kb-protocol`'s `CommandBody` (replay documents) and `kb-session`'s
-/// stored command (the persisted log).
+/// `kb-session`'s stored command (the log, and replay documents).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Run one step of the active player's turn.

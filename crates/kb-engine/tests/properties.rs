@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use kb_engine::{ByPlayer, Command, Content, Game, GameOptions, GameState, Outcome, PlayerId};
 use kb_protocol::answers::Wire;
-use kb_protocol::commands::CommandBody;
+use kb_session::stored::StoredCommand;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::json;
@@ -369,8 +369,8 @@ impl Run {
     /// Applies one command and checks everything a single command must keep.
     fn step(&mut self, command: Command) {
         let text =
-            serde_json::to_string(&CommandBody::from(&command)).expect("a command serializes");
-        let parsed: CommandBody = serde_json::from_str(&text).expect("a command parses");
+            serde_json::to_string(&StoredCommand::from(&command)).expect("a command serializes");
+        let parsed: StoredCommand = serde_json::from_str(&text).expect("a command parses");
         assert_eq!(Command::from(parsed), command, "{text}");
 
         let before = match self.known_bytes.take() {

@@ -9,7 +9,7 @@ use kb_engine::{
     ByPlayer, Command, Content, EngineError, Game, GameConfig, GameOptions, Outcome, PlayerId,
 };
 use kb_protocol::answers::Wire;
-use kb_protocol::commands::CommandBody;
+use kb_session::stored::StoredCommand;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -103,7 +103,7 @@ fn an_ai_action_is_only_for_the_active_ai_seat() {
     assert!(res(&game, B, "gold") > gold);
     // Recorded as it was chosen: the log entry names the seat and the move.
     assert_eq!(
-        serde_json::to_value(CommandBody::from(&ai_tax(B))).unwrap(),
+        serde_json::to_value(StoredCommand::from(&ai_tax(B))).unwrap(),
         json!({"type": "aiAction", "playerId": "B", "actionId": "tax"})
     );
     setup(&mut game, A, json!([remove("castleHP", 10.0)]));
@@ -667,7 +667,7 @@ fn snapshots_are_pure_and_logs_travel_with_their_result() {
 
 #[test]
 fn commands_have_the_replay_wire_shape() {
-    let bodies: Vec<CommandBody> = serde_json::from_value(json!([
+    let bodies: Vec<StoredCommand> = serde_json::from_value(json!([
         {"type": "advance"},
         {"type": "action", "actionId": "tax"},
         {"type": "action", "actionId": "develop", "params": {"id": "house"}, "playerId": "A"},
@@ -682,7 +682,7 @@ fn commands_have_the_replay_wire_shape() {
     assert_eq!(commands[3], Command::AiTurn { player_id: B });
     assert_eq!(commands[5], rename(A, "Ada"));
     let back =
-        serde_json::to_value(commands.iter().map(CommandBody::from).collect::<Vec<_>>()).unwrap();
+        serde_json::to_value(commands.iter().map(StoredCommand::from).collect::<Vec<_>>()).unwrap();
     assert_eq!(back[1], json!({"type": "action", "actionId": "tax"}));
     assert_eq!(back[2]["playerId"], "A");
     for bad in [
@@ -691,7 +691,7 @@ fn commands_have_the_replay_wire_shape() {
         json!({"type": "aiTurn", "playerId": "C"}),
     ] {
         assert!(
-            serde_json::from_value::<CommandBody>(bad.clone()).is_err(),
+            serde_json::from_value::<StoredCommand>(bad.clone()).is_err(),
             "{bad}"
         );
     }

@@ -9,7 +9,6 @@
 //! - [`answers`]: the reference's shapes of snapshots, command results and
 //!   requirement failures, as response types built from the engine's plain
 //!   data.
-//! - [`commands`]: the JSON form of an engine command (replay documents).
 //! - [`error`]: the `{code, message, issues?}` error envelope and the closed
 //!   set of error codes with their HTTP statuses.
 //! - [`health`]: the body of `GET /healthz`.
@@ -17,7 +16,6 @@
 //! - [`requests`]: request bodies of the session routes.
 
 pub mod answers;
-pub mod commands;
 pub mod error;
 pub mod health;
 pub mod messages;

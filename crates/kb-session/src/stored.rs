@@ -8,9 +8,11 @@
 //! `recentResourceGains`, `costModifiers`…), converted from and into the
 //! engine's types. Values inside (bags of numbers, content effects and
 //! triggers, skip flags, seats) keep their own JSON forms. Commands are
-//! stored the same way, as `StoredCommand`s (`{"type": "action",
+//! stored the same way, as [`StoredCommand`]s (`{"type": "action",
 //! "actionId": …}`), so a log written by an earlier release replays
-//! whatever the engine's `Command` looks like.
+//! whatever the engine's `Command` looks like. That is also the one JSON
+//! form of a command elsewhere: `GET …/log` and the event stream send log
+//! entries as stored, and `kingdom replay` documents list them.
 
 use std::sync::Arc;
 
@@ -221,77 +223,136 @@ struct StoredAddPctEntry {
     accumulated: f64,
 }
 
-/// A command as a log entry stores it (`{"type": "action", "actionId": …}`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A command as a log entry stores it, and as a `kingdom replay` document
+/// and `GET /sessions/:id/log` show it: `{"type": "action", "actionId":
+/// "tax", "params": {…}, "playerId": "A"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
     rename_all_fields = "camelCase"
 )]
-enum StoredCommand {
+pub enum StoredCommand {
+    /// Run one step of the active player's turn.
     Advance,
+    /// Perform an action for the active player.
     Action {
+        /// The action.
         action_id: Key,
+        /// Its parameters.
         #[serde(default, skip_serializing_if = "Params::is_empty")]
         params: Params,
+        /// If given, the player who means to act.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         player_id: Option<PlayerId>,
     },
+    /// Perform the action the built-in AI chose for its seat.
     AiAction {
+        /// The AI seat.
         player_id: PlayerId,
+        /// The action.
         action_id: Key,
+        /// Its parameters.
         #[serde(default, skip_serializing_if = "Params::is_empty")]
         params: Params,
     },
+    /// Let the built-in AI play the seat's whole turn.
     AiTurn {
+        /// The AI seat.
         player_id: PlayerId,
     },
+    /// A turn of the built-in AI as the moves it chose.
     AiMoves {
+        /// The AI seat.
         player_id: PlayerId,
+        /// The moves, in order.
         moves: Vec<StoredAiStep>,
     },
+    /// Set the dev-mode flag.
     SetDevMode {
+        /// The new flag.
         enabled: bool,
     },
+    /// Rename a player.
     SetPlayerName {
+        /// The player.
         player_id: PlayerId,
+        /// The new name.
         player_name: String,
     },
 }
 
 /// One move of a stored AI turn.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
     rename_all_fields = "camelCase"
 )]
-enum StoredAiStep {
+pub enum StoredAiStep {
+    /// Run the seat's current step.
     Advance,
+    /// Perform an action.
     Action {
+        /// The action.
         action_id: Key,
+        /// Its parameters.
         #[serde(default, skip_serializing_if = "Params::is_empty")]
         params: Params,
     },
 }
 
-/// Serializes `command` as a log entry's text.
-pub fn encode_command(command: &Command) -> String {
-    serde_json::to_string(&StoredCommand::from(command.clone())).expect("plain data")
+impl From<StoredCommand> for Command {
+    fn from(body: StoredCommand) -> Self {
+        match body {
+            StoredCommand::Advance => Command::Advance,
+            StoredCommand::Action {
+                action_id,
+                params,
+                player_id,
+            } => Command::Action {
+                action_id,
+                params,
+                player_id,
+            },
+            StoredCommand::AiAction {
+                player_id,
+                action_id,
+                params,
+            } => Command::AiAction {
+                player_id,
+                action_id,
+                params,
+            },
+            StoredCommand::AiTurn { player_id } => Command::AiTurn { player_id },
+            StoredCommand::AiMoves { player_id, moves } => Command::AiMoves {
+                player_id,
+                moves: moves.into_iter().map(AiStep::from).collect(),
+            },
+            StoredCommand::SetDevMode { enabled } => Command::SetDevMode { enabled },
+            StoredCommand::SetPlayerName {
+                player_id,
+                player_name,
+            } => Command::SetPlayerName {
+                player_id,
+                player_name,
+            },
+        }
+    }
 }
 
-/// Reads a command from a log entry's JSON.
-///
-/// # Errors
-///
-/// Why the value is no stored command.
-pub fn decode_command(value: Value) -> serde_json::Result<Command> {
-    serde_json::from_value::<StoredCommand>(value).map(Command::from)
+impl From<StoredAiStep> for AiStep {
+    fn from(body: StoredAiStep) -> Self {
+        match body {
+            StoredAiStep::Advance => AiStep::Advance,
+            StoredAiStep::Action { action_id, params } => AiStep::Action { action_id, params },
+        }
+    }
 }
 
-impl From<Command> for StoredCommand {
-    fn from(command: Command) -> Self {
-        match command {
+impl From<&Command> for StoredCommand {
+    fn from(command: &Command) -> Self {
+        match command.clone() {
             Command::Advance => StoredCommand::Advance,
             Command::Action {
                 action_id,
@@ -336,51 +397,18 @@ impl From<Command> for StoredCommand {
     }
 }
 
-impl From<StoredCommand> for Command {
-    fn from(command: StoredCommand) -> Self {
-        match command {
-            StoredCommand::Advance => Command::Advance,
-            StoredCommand::Action {
-                action_id,
-                params,
-                player_id,
-            } => Command::Action {
-                action_id,
-                params,
-                player_id,
-            },
-            StoredCommand::AiAction {
-                player_id,
-                action_id,
-                params,
-            } => Command::AiAction {
-                player_id,
-                action_id,
-                params,
-            },
-            StoredCommand::AiTurn { player_id } => Command::AiTurn { player_id },
-            StoredCommand::AiMoves { player_id, moves } => Command::AiMoves {
-                player_id,
-                moves: moves
-                    .into_iter()
-                    .map(|step| match step {
-                        StoredAiStep::Advance => AiStep::Advance,
-                        StoredAiStep::Action { action_id, params } => {
-                            AiStep::Action { action_id, params }
-                        }
-                    })
-                    .collect(),
-            },
-            StoredCommand::SetDevMode { enabled } => Command::SetDevMode { enabled },
-            StoredCommand::SetPlayerName {
-                player_id,
-                player_name,
-            } => Command::SetPlayerName {
-                player_id,
-                player_name,
-            },
-        }
-    }
+/// Serializes `command` as a log entry's text.
+pub fn encode_command(command: &Command) -> String {
+    serde_json::to_string(&StoredCommand::from(command)).expect("plain data")
+}
+
+/// Reads a command from a log entry's JSON.
+///
+/// # Errors
+///
+/// Why the value is no stored command.
+pub fn decode_command(value: Value) -> serde_json::Result<Command> {
+    serde_json::from_value::<StoredCommand>(value).map(Command::from)
 }
 
 // ----- engine → stored -------------------------------------------------------------
