@@ -9,6 +9,11 @@
 //! client's prefix): [`router_with`] nests the same route table once, so a
 //! route added to [`api_routes`] gets both paths. The browser client's
 //! page and assets ([`routes::web`]) are served at the root only.
+//!
+//! Event streams ([`stream_routes`]) have the same stack as every other
+//! route except compression: they are never compressed, and a compression
+//! wrapper around a body that lives as long as the stream would cost each
+//! open stream 5.8 KB for nothing.
 
 use std::future::Future;
 use std::io;
@@ -57,7 +62,6 @@ pub fn api_routes() -> Router<AppState> {
             axum::routing::delete(routes::seats::revoke_credential),
         )
         .route("/invitations/accept", post(routes::seats::accept))
-        .route("/sessions/{id}/events", get(routes::events::events))
         .route("/sessions/{id}/fork", post(sessions::fork))
         .route("/sessions/{id}/log", get(routes::events::log))
         .route("/sessions/{id}/advance", post(sessions::advance))
@@ -85,6 +89,12 @@ pub fn api_routes() -> Router<AppState> {
         )
 }
 
+/// The routes whose answers are long-lived event streams, without prefix
+/// or middleware; served like [`api_routes`], minus compression.
+pub fn stream_routes() -> Router<AppState> {
+    Router::new().route("/sessions/{id}/events", get(routes::events::events))
+}
+
 /// The complete application: [`api_routes`] at the root and under
 /// [`API_PREFIX`], with the error fallbacks and the middleware stack.
 pub fn router(state: AppState) -> Router {
@@ -99,24 +109,29 @@ pub fn router(state: AppState) -> Router {
 /// beside them, not under the prefix.
 ///
 /// The middleware, outermost first: request log, CORS ([`crate::cors`]),
-/// metrics, compression (per `Accept-Encoding`), the body size limit, the non-JSON-error safety net, and panic catching. Unknown paths
-/// answer a 404 envelope; known paths with another method a 405 envelope.
+/// metrics, compression (per `Accept-Encoding`; not for [`stream_routes`]),
+/// the body size limit, the non-JSON-error safety net, and panic catching.
+/// Unknown paths answer a 404 envelope; known paths with another method a
+/// 405 envelope.
 pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
     let routes = api_routes().merge(extra_routes);
-    Router::new()
+    let answers = Router::new()
         .merge(routes.clone())
         .merge(routes::web::routes())
         .nest(API_PREFIX, routes)
         .fallback(route_not_found)
         // Must come before `layer` so the 405 handler sits inside the stack.
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(envelope_non_json_errors))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        // gzip, br or zstd per Accept-Encoding, for answers above 32 bytes;
-        // never an event stream (its default predicate), whose events
-        // must leave as they are written.
-        .layer(CompressionLayer::new())
+        .method_not_allowed_fallback(method_not_allowed);
+    let streams = Router::new()
+        .merge(stream_routes())
+        .nest(API_PREFIX, stream_routes())
+        .method_not_allowed_fallback(method_not_allowed);
+    // gzip, br or zstd per Accept-Encoding, for answers above 32 bytes.
+    // Event streams stay out of it: their events must leave as they are
+    // written, and its body wrapper would be held for a stream's life.
+    let answers = guarded(answers).layer(CompressionLayer::new());
+    guarded(streams)
+        .merge(answers)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             track_requests,
@@ -124,6 +139,15 @@ pub fn router_with(state: AppState, extra_routes: Router<AppState>) -> Router {
         .layer(state.cors().layer())
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
+}
+
+/// The innermost middleware of every route, innermost last: the body size
+/// limit, the non-JSON-error safety net, and panic catching.
+fn guarded(routes: Router<AppState>) -> Router<AppState> {
+    routes
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(envelope_non_json_errors))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
 }
 
 /// Why the server could not bind its address.

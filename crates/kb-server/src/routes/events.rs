@@ -482,8 +482,9 @@ struct Stream {
     /// The last read of the log found less than a page.
     caught_up: bool,
     /// This stream's replica while it plays entries the feed is past, and
-    /// the last event it rendered.
-    own: Option<(Replica, Rendered)>,
+    /// the last event it rendered. Boxed: a game is 800 bytes, and the
+    /// thousands of streams that follow live never hold one.
+    own: Option<Box<(Replica, Rendered)>>,
     shutdown: Option<tokio::sync::watch::Receiver<bool>>,
     _permit: StreamPermit,
 }
@@ -605,7 +606,8 @@ impl Stream {
         }
         if self.caught_up || self.done {
             // Live from here: the feed's replica serves, not this one.
-            if let Some((replica, last)) = self.own.take() {
+            if let Some(own) = self.own.take() {
+                let (replica, last) = *own;
                 self.feed
                     .lock()
                     .expect("feed lock")
@@ -625,7 +627,7 @@ impl Stream {
         }
         let at = version.saturating_sub(1).max(1);
         let mut replica = match self.own.take() {
-            Some((replica, _)) if replica.version + 1 == version => replica,
+            Some(own) if own.0.version + 1 == version => own.0,
             _ => {
                 let game = self
                     .manager
@@ -644,7 +646,7 @@ impl Stream {
             rendered
         }
         .map_err(unrenderable)?;
-        self.own = Some((replica, rendered.clone()));
+        self.own = Some(Box::new((replica, rendered.clone())));
         Ok(rendered)
     }
 
@@ -731,4 +733,23 @@ fn presence_event(data: &str) -> Event {
 fn render_start(game: &Game, entry: &str) -> Result<Rendered, String> {
     let mut game = game.clone();
     render(&mut game, 1, entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Thousands of streams each hold a [`Stream`] (twice while it waits:
+    /// the unfold keeps its slot beside the future that owns it), and
+    /// almost all of them follow live: the replica of one catching up must
+    /// not be carried inline by all.
+    #[test]
+    fn an_open_stream_does_not_carry_a_game() {
+        assert!(
+            size_of::<Stream>() < size_of::<Game>(),
+            "a stream is {} bytes, a game {}",
+            size_of::<Stream>(),
+            size_of::<Game>()
+        );
+    }
 }

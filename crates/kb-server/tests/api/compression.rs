@@ -46,21 +46,26 @@ async fn an_event_stream_is_never_compressed() {
     let app = TestApp::game();
     let id = app.new_session(ALICE).await;
     let authorization = bearer(ALICE);
-    let response = app
-        .router
-        .clone()
-        .oneshot(request(
-            Method::GET,
-            &format!("/sessions/{id}/events"),
-            &[
-                ("authorization", &authorization),
-                ("accept-encoding", "gzip, br, zstd"),
-            ],
-            Body::empty(),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(response.headers().get("content-encoding").is_none());
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    for path in [
+        format!("/sessions/{id}/events"),
+        format!("/api/sessions/{id}/events"),
+    ] {
+        let response = app
+            .router
+            .clone()
+            .oneshot(request(
+                Method::GET,
+                &path,
+                &[
+                    ("authorization", &authorization),
+                    ("accept-encoding", "gzip, br, zstd"),
+                ],
+                Body::empty(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers().get("content-encoding").is_none());
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+    }
 }

@@ -224,7 +224,15 @@ async fn unknown_route_is_404_envelope() {
 #[tokio::test]
 async fn wrong_method_is_405_envelope_with_allow_header() {
     let app = TestApp::new();
-    for path in ["/healthz", "/api/healthz", "/echo", "/api/echo"] {
+    for path in [
+        "/healthz",
+        "/api/healthz",
+        "/echo",
+        "/api/echo",
+        // Event streams are routed apart from the other answers.
+        "/sessions/s1/events",
+        "/api/sessions/s1/events",
+    ] {
         let response = app
             .send(request(Method::DELETE, path, &[], Body::empty()))
             .await;
