@@ -9,6 +9,7 @@ use std::time::Duration;
 use kb_engine::{Command, PlayerId};
 use kb_session::{
     Caller, CreateSession, ManagerOptions, ManualClock, SeatHolder, SessionError, SessionManager,
+    StoreHealth,
 };
 use kb_store::{GrantKind, SessionStore};
 use kb_store_sqlite::{SqliteOptions, SqliteSessionStore};
@@ -395,4 +396,34 @@ async fn an_exported_session_keeps_its_seats_where_it_is_imported() {
         there.accept_async(&invitation.code).await,
         Err(SessionError::GrantConflict(_))
     ));
+}
+
+/// A grant the store refuses by its rules (here a second invitation to a
+/// seat the first one filled) is a client's conflict: the store works,
+/// and writes go on. It used to mark the store as failing, which refused
+/// every session's writes until the next heartbeat.
+#[tokio::test]
+async fn a_refused_grant_is_a_conflict_not_a_failing_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let m = manager(sqlite(&dir.path().join("s.db")), &clock);
+    let owner = Caller::user("owner");
+    let id = two_humans(&m, &owner).await;
+    let first = m.invite_async(&owner, &id, "B", HOUR).await.unwrap();
+    let second = m.invite_async(&owner, &id, "B", HOUR).await.unwrap();
+    // Quiet for a while: the health check writes its heartbeat now, and
+    // not again within the second, so what follows decides what it says.
+    clock.advance(10_000);
+    assert!(matches!(m.store_health(), StoreHealth::Writable));
+    m.accept_async(&first.code).await.unwrap();
+    let refused = m.accept_async(&second.code).await;
+    assert!(
+        matches!(&refused, Err(SessionError::GrantConflict(message)) if message.contains("seat")),
+        "{refused:?}"
+    );
+    assert!(
+        matches!(m.store_health(), StoreHealth::Writable),
+        "{:?}",
+        m.store_health()
+    );
 }

@@ -359,6 +359,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether this is a batch the store refused by its contract (a version
+    /// conflict, unknown content, a grant rule): the store works, and the
+    /// request was wrong or lost a race. Every other error is a store that
+    /// cannot write.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Conflict { .. }
+                | StoreError::UnknownContent { .. }
+                | StoreError::GrantRefused { .. }
+        )
+    }
+
     /// A [`StoreError::Conflict`] on `session_id`.
     pub fn conflict(session_id: &str, expected: u64, actual: u64) -> Self {
         StoreError::Conflict {

@@ -38,13 +38,21 @@ pub(super) struct HealthState {
 }
 
 impl SessionManager {
-    /// Notes a commit's outcome. A refusal by the store's contract (a
-    /// conflict, unknown content) is a store that works.
+    /// Notes a commit's outcome. A refusal by the store's contract
+    /// ([`StoreError::is_refusal`]: a conflict, unknown content, a grant
+    /// rule) is a store that works.
     pub(super) fn note_commit(&self, result: &Result<(), StoreError>) {
         let now = self.clock.now_ms();
         let mut health = lock(&self.health);
         match result {
-            Ok(()) | Err(StoreError::Conflict { .. } | StoreError::UnknownContent { .. }) => {
+            Err(error) if !error.is_refusal() => {
+                if health.failing.is_none() {
+                    tracing::error!(%error, "the session store cannot write; writes are refused until it can");
+                }
+                let since = health.failing.as_ref().map_or(now, |(since, _)| *since);
+                health.failing = Some((since, error.to_string()));
+            }
+            _ => {
                 if let Some((since, _)) = health.failing.take() {
                     tracing::warn!(
                         failing_for_ms = now - since,
@@ -52,13 +60,6 @@ impl SessionManager {
                     );
                 }
                 health.last_ok = Some(now);
-            }
-            Err(error) => {
-                if health.failing.is_none() {
-                    tracing::error!(%error, "the session store cannot write; writes are refused until it can");
-                }
-                let since = health.failing.as_ref().map_or(now, |(since, _)| *since);
-                health.failing = Some((since, error.to_string()));
             }
         }
     }
