@@ -539,6 +539,7 @@ export function followFrom(after) {
     },
     onEnd: (end) => {
       if (end.reason === 'deleted') showError(new ApiError(404, null, 'This game was deleted on the server.'));
+      else if (end.reason === 'revoked') showError(new ApiError(403, null, 'This game cannot be followed any more: its owner revoked your access.'));
       else if (end.reason === 'refused') showError(end.error);
       else refreshSeats();
       settleLive();

@@ -26,11 +26,16 @@ struct Stream {
 
 impl Stream {
     async fn open(address: std::net::SocketAddr, id: &str, after: u64) -> Stream {
+        Stream::open_as(address, id, after, "local-dev").await
+    }
+
+    /// [`Stream::open`] with another token or credential.
+    async fn open_as(address: std::net::SocketAddr, id: &str, after: u64, token: &str) -> Stream {
         let client = HyperClient::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
         let request = Request::builder()
             .method(Method::GET)
             .uri(format!("http://{address}/sessions/{id}/events"))
-            .header("authorization", "Bearer local-dev")
+            .header("authorization", format!("Bearer {token}"))
             .header("last-event-id", after.to_string())
             .body(Empty::new())
             .unwrap();
@@ -43,6 +48,29 @@ impl Stream {
             body: response.into_body(),
             buffer: String::new(),
         }
+    }
+
+    /// Reads the stream to its close; the data of its `end` event.
+    async fn end(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(HANG, self.body.frame())
+                .await
+                .expect("the stream ends");
+            let Some(frame) = frame else { break };
+            if let Ok(data) = frame.expect("readable").into_data() {
+                self.buffer.push_str(std::str::from_utf8(&data).unwrap());
+            }
+        }
+        let block = self
+            .buffer
+            .split("\n\n")
+            .find(|block| block.lines().any(|line| line == "event: end"))
+            .unwrap_or_else(|| panic!("an end event in {:?}", self.buffer));
+        let data = block
+            .lines()
+            .find_map(|line| line.strip_prefix("data:"))
+            .expect("its data");
+        serde_json::from_str(data.trim()).unwrap()
     }
 
     /// The next event's id and data (heartbeats skipped).
@@ -227,5 +255,38 @@ async fn a_stream_on_one_postgres_server_follows_writes_through_another() {
         event_id,
         log["version"].as_u64().unwrap() + 1,
         "nothing between"
+    );
+
+    // A spectator watching on one is revoked through two: its stream on
+    // one ends, saying why (one learns of it on its next check).
+    let invitation = writer
+        .post_expect(
+            &format!("/sessions/{id}/invitations"),
+            Some(&json!({"seat": "spectator"})),
+            201,
+        )
+        .await;
+    let accepted = two
+        .client(None)
+        .post_expect(
+            "/invitations/accept",
+            Some(&json!({"code": invitation["code"]})),
+            200,
+        )
+        .await;
+    let credential = accepted["credential"].as_str().unwrap();
+    let mut watching = Stream::open_as(one.address(), &id, event_id, credential).await;
+    let grant = accepted["grantId"].as_str().unwrap();
+    let revoked = writer
+        .send(
+            Method::DELETE,
+            &format!("/sessions/{id}/credentials/{grant}"),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    assert_eq!(
+        watching.end().await,
+        json!({"reason": "revoked", "version": event_id})
     );
 }

@@ -32,8 +32,11 @@
 //! A stream sends a comment line every [`HEARTBEAT`] (configurable, see
 //! `AppState::with_event_heartbeat`), ends with an `end` event when the game
 //! concludes (`reason: "concluded"`, after the event that concluded it) or
-//! the session is deleted or purged (`reason: "deleted"`), and ends when the
-//! server shuts down (clients resume with `Last-Event-ID`). A caller holds
+//! the session is deleted or purged (`reason: "deleted"`), or the seat
+//! credential it was opened with is revoked (`reason: "revoked"`: at once
+//! on this server, within [`REVOCATION_CHECK`] when another server of a
+//! shared deployment revoked it), and ends when the server shuts down
+//! (clients resume with `Last-Event-ID`). A caller holds
 //! at most [`MAX_STREAMS_PER_CALLER`] streams (429 beyond).
 
 use std::collections::{HashMap, VecDeque};
@@ -76,6 +79,11 @@ pub const SHARED_POLL: Duration = Duration::from_millis(200);
 pub const ANNOUNCED_POLL: Duration = Duration::from_secs(5);
 /// Entries read from the log at once.
 const PAGE: usize = 256;
+
+/// How often, at most, a stream made with a seat credential checks that
+/// it was not revoked on another server of a shared deployment (on this
+/// server a revocation ends its streams at once).
+pub const REVOCATION_CHECK: Duration = Duration::from_secs(5);
 /// The most entries `GET …/log` answers at once.
 const MAX_LOG_LIMIT: usize = 1000;
 
@@ -257,6 +265,8 @@ pub async fn events(
         follow,
         presence,
         done: false,
+        recheck: false,
+        checked: tokio::time::Instant::now(),
         caught_up: false,
         own: None,
         shutdown: shutdown.map(|Extension(StreamsShutdown(watch))| watch),
@@ -479,6 +489,10 @@ struct Stream {
     /// plays count as connected.
     presence: presence::Watch,
     done: bool,
+    /// The caller's credential may have been revoked: check before going on.
+    recheck: bool,
+    /// When the credential was last checked (see [`REVOCATION_CHECK`]).
+    checked: tokio::time::Instant,
     /// The last read of the log found less than a page.
     caught_up: bool,
     /// This stream's replica while it plays entries the feed is past, and
@@ -497,6 +511,11 @@ impl Stream {
             }
             if self.done {
                 return None;
+            }
+            if self.recheck {
+                self.recheck = false;
+                self.check_credential_boxed().await;
+                continue;
             }
             if !self.caught_up {
                 // A full page was read (or none yet): read on before
@@ -528,6 +547,20 @@ impl Stream {
     /// every one of thousands of idle streams would carry.
     async fn read_log_boxed(&mut self) {
         Box::pin(self.read_log()).await;
+    }
+
+    /// Ends the stream when the credential it was opened with has been
+    /// revoked. (On the heap, as [`Stream::read_log_boxed`].) A store that
+    /// cannot answer now leaves the stream as it is: it asks again later.
+    async fn check_credential_boxed(&mut self) {
+        self.checked = tokio::time::Instant::now();
+        let revoked = Box::pin(self.manager.credential_revoked_async(&self.caller)).await;
+        if revoked.unwrap_or(false) {
+            self.end(format!(
+                "{{\"reason\":\"revoked\",\"version\":{}}}",
+                self.last
+            ));
+        }
     }
 
     /// Takes the events announced since the last one sent from the feed,
@@ -698,11 +731,19 @@ impl Stream {
                     self.end_deleted();
                     false
                 }
+                Ok(change) if change.revoked => {
+                    self.recheck = self.caller.grant.is_some();
+                    false
+                }
                 Ok(change) => {
                     self.announced = self.announced.max(change.version);
                     true
                 }
-                Err(RecvError::Lagged(_)) => true,
+                Err(RecvError::Lagged(_)) => {
+                    // A revocation may be among what was missed.
+                    self.recheck = self.caller.grant.is_some();
+                    true
+                }
                 Err(RecvError::Closed) => {
                     // Nobody publishes on this channel any more (the
                     // session ended): the log says what is left.
@@ -714,7 +755,12 @@ impl Stream {
                 self.pending.push_back(presence_event(&present));
                 false
             }
-            () = poll => true,
+            () = poll => {
+                // Another server may have revoked the credential.
+                self.recheck = self.caller.grant.is_some()
+                    && self.checked.elapsed() >= REVOCATION_CHECK;
+                true
+            }
             () = shutdown => {
                 self.done = true;
                 false

@@ -689,3 +689,95 @@ async fn the_owners_seat_is_connected_while_the_owner_streams_events() {
     drop(stream);
     assert_eq!(owner_connected().await["connected"], false, "stream closed");
 }
+
+/// The next event of a stream, or a failure naming `what` when none comes
+/// (a stream left open would otherwise hang the test).
+async fn next_of(
+    what: &str,
+    body: &mut axum::body::BodyDataStream,
+    buffer: &mut String,
+) -> crate::events::Sse {
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        crate::events::next_any(body, buffer),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("no event on {what}"))
+}
+
+#[tokio::test]
+async fn revoking_a_credential_ends_its_open_streams_and_no_other() {
+    use futures_util::StreamExt;
+    let app = TestApp::game();
+    let id = two_humans(&app).await;
+    let bea = join(&app, &id, "B").await;
+    let watcher = join(&app, &id, "spectator").await;
+    let path = format!("/sessions/{id}/events");
+    let (mut a_buffer, mut b_buffer, mut w_buffer) = (String::new(), String::new(), String::new());
+    let (_, mut alice) = crate::events::open(&app, &path, ALICE, &[]).await;
+    presence(&mut alice, &mut a_buffer).await;
+    let (_, mut b_stream) = crate::events::open(&app, &path, &bea, &[]).await;
+    presence(&mut b_stream, &mut b_buffer).await;
+    presence(&mut alice, &mut a_buffer).await; // B connected
+    let (_, mut w_stream) = crate::events::open(&app, &path, &watcher, &[]).await;
+    presence(&mut w_stream, &mut w_buffer).await;
+    let revoke = |grant: &Value| {
+        format!(
+            "/sessions/{id}/credentials/{}",
+            grant["grantId"].as_str().unwrap()
+        )
+    };
+
+    // The spectator's link is revoked: its stream ends at once, saying why.
+    let listed = seats(&app, ALICE, &id).await;
+    let answer = app
+        .call(
+            Method::DELETE,
+            &revoke(&listed["spectators"][0]),
+            Some(ALICE),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, 200);
+    let (name, event_id, data) =
+        next_of("the spectator's stream", &mut w_stream, &mut w_buffer).await;
+    assert_eq!((name.as_deref(), event_id), (Some("end"), None));
+    let end: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(end, json!({"reason": "revoked", "version": 1}));
+    assert!(w_stream.next().await.is_none(), "the stream closes");
+
+    // The players' streams go on: the next thing on each is the move.
+    let moved = version(&app.advance(ALICE, &id).await);
+    for (who, body, buffer) in [
+        ("Alice's stream", &mut alice, &mut a_buffer),
+        ("Bea's stream", &mut b_stream, &mut b_buffer),
+    ] {
+        let (name, event_id, _) = next_of(who, body, buffer).await;
+        assert_eq!((name, event_id), (None, Some(moved)), "{who}");
+    }
+
+    // Bea's credential is revoked: her stream ends, and Alice hears that
+    // seat B left.
+    let answer = app
+        .call(
+            Method::DELETE,
+            &revoke(&listed["seats"][1]),
+            Some(ALICE),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, 200);
+    let (name, _, data) = next_of("Bea's stream", &mut b_stream, &mut b_buffer).await;
+    assert_eq!(name.as_deref(), Some("end"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap(),
+        json!({"reason": "revoked", "version": moved})
+    );
+    assert!(b_stream.next().await.is_none(), "the stream closes");
+    let (name, _, data) = next_of("Alice's stream", &mut alice, &mut a_buffer).await;
+    assert_eq!(name.as_deref(), Some("presence"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["seat"],
+        json!("B")
+    );
+}

@@ -51,6 +51,11 @@ impl Followers {
     fn publish(&self, session_id: &str, change: Committed) {
         let mut channels = self.channels.lock().expect("followers lock");
         if let Some((sender, newest)) = channels.get_mut(session_id) {
+            if change.revoked {
+                // Not news of the log: every follower is told all the same.
+                let _ = sender.send(change);
+                return;
+            }
             if !change.ended && change.version <= *newest {
                 return;
             }
@@ -72,6 +77,7 @@ impl Followers {
                 .send(Committed {
                     version: *newest,
                     ended: false,
+                    revoked: false,
                 })
                 .is_ok()
         });
@@ -86,6 +92,7 @@ impl Followers {
                 Committed {
                     version: 0,
                     ended: true,
+                    revoked: false,
                 },
             ),
             Some((session_id, version)) => self.publish(
@@ -93,6 +100,7 @@ impl Followers {
                 Committed {
                     version,
                     ended: false,
+                    revoked: false,
                 },
             ),
             None => self.wake_all(),

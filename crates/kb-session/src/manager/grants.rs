@@ -19,7 +19,7 @@ use kb_store::{GrantKind, GrantRecord, GrantRefusal, Millis, SPECTATOR, StoreErr
 use sha2::{Digest, Sha256};
 
 use super::write::Mode;
-use super::{Caller, SeatGrant, SessionManager, access, off_thread};
+use super::{Caller, Committed, SeatGrant, SessionManager, access, off_thread};
 use crate::error::SessionError;
 
 /// The prefix of an invitation code.
@@ -329,7 +329,40 @@ impl SessionManager {
             .await
             .map_err(refused)?;
         self.forget_invited(session_id).await;
+        if kind == GrantKind::Credential {
+            // Its open streams end now (those on other servers of a shared
+            // deployment when they next check, see `credential_revoked_async`).
+            self.publish(
+                session_id,
+                Committed {
+                    version: 0,
+                    ended: false,
+                    revoked: true,
+                },
+            );
+        }
         Ok(())
+    }
+
+    /// Whether `caller` acts by a seat credential that has been revoked
+    /// since it was resolved (or is gone with its session). `false` for a
+    /// caller by token. Something that outlives the request, an event
+    /// stream, asks when it hears of a revocation
+    /// ([`Committed::revoked`]), and now and then in shared mode, where
+    /// another server may have revoked it.
+    pub async fn credential_revoked_async(
+        self: &Arc<Self>,
+        caller: &Caller,
+    ) -> Result<bool, SessionError> {
+        let Some(grant) = &caller.grant else {
+            return Ok(false);
+        };
+        let grants = self.grants_of(&grant.session_id).await?;
+        Ok(!grants.iter().any(|g| {
+            g.grant_id == grant.grant_id
+                && g.kind == GrantKind::Credential
+                && g.revoked_at.is_none()
+        }))
     }
 
     /// The seats `caller` plays in a session: a seat credential's own

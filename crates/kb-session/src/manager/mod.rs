@@ -300,6 +300,10 @@ pub struct Committed {
     pub version: u64,
     /// The session is gone (deleted or purged): nothing will follow.
     pub ended: bool,
+    /// A credential of the session was revoked (the log did not move): a
+    /// follower holding one checks that it still may
+    /// ([`SessionManager::credential_revoked_async`]).
+    pub revoked: bool,
 }
 
 /// A page of a session's log ([`SessionManager::log_async`]).

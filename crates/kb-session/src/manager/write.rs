@@ -97,6 +97,7 @@ impl SessionManager {
                     Committed {
                         version: view.version,
                         ended: false,
+                        revoked: false,
                     },
                 );
             }
@@ -107,6 +108,7 @@ impl SessionManager {
                     Committed {
                         version: 0,
                         ended: true,
+                        revoked: false,
                     },
                 );
             }
@@ -117,6 +119,7 @@ impl SessionManager {
                     Committed {
                         version: 0,
                         ended: true,
+                        revoked: false,
                     },
                 );
             }

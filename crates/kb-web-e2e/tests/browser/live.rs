@@ -12,7 +12,8 @@
 //!   on screen on a phone;
 //! - a spectator link shows the game live, read-only;
 //! - the friend's browser keeps its seat credential: a reload resumes; a
-//!   revoked spectator's page says it cannot follow and stops retrying;
+//!   revoked spectator's page is told at once (its stream ends), says it
+//!   cannot follow, and stops retrying;
 //! - when the server stops, every page says it is reconnecting; once it is
 //!   back, each resumes from its last event id by itself, the game goes
 //!   on, and each page shows exactly the server's state (version, turn,
@@ -353,16 +354,17 @@ pub async fn friends_play_live(
     act_and_watch(("Bea", bea), "tax", "Tax", &[("Ada", ada), ("Cy", cy)]).await?;
     all_show_the_server(server, &id, &players).await?;
 
-    // Ada revokes Cy's credential; after the next restart Cy's page says
-    // it cannot follow the game, and stops trying, while Ada and Bea go on.
+    // Ada revokes Cy's credential: Cy's stream ends at once, and her page
+    // says it cannot follow the game and stops; after a restart it still
+    // does not try, while Ada and Bea go on.
     assert_eq!(server.revoke_spectators(&id).await?, 1);
+    let refused = "document.body.dataset.live === 'ended' && !document.querySelector('#notice').hidden \
+         && document.querySelector('#notice-text').textContent.includes('cannot be followed')";
+    cy.wait_for("Cy's page told at once that she was revoked", refused)
+        .await?;
     server.restart().await?;
-    cy.wait_for(
-        "Cy's page refused, saying so, no longer reconnecting",
-        "document.body.dataset.live === 'ended' && !document.querySelector('#notice').hidden \
-         && document.querySelector('#notice-text').textContent.includes('cannot be followed')",
-    )
-    .await?;
+    cy.wait_for("Cy's page refused, no longer reconnecting", refused)
+        .await?;
     let players = [("Ada", ada), ("Bea", bea)];
     all_show_the_server(server, &id, &players).await?;
 
