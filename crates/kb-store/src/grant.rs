@@ -84,6 +84,13 @@ impl GrantRecord {
         self.role != SPECTATOR
     }
 
+    /// Whether this grant is the session owner's own hold on a seat: a
+    /// grant without a secret, which nobody can present. Every other seat
+    /// grant is an invited player's.
+    pub fn is_owners(&self) -> bool {
+        self.digest.is_none()
+    }
+
     /// Whether this is a credential holding `role`'s seat right now.
     pub fn holds_seat(&self) -> bool {
         self.kind == GrantKind::Credential && self.is_seat() && self.revoked_at.is_none()

@@ -413,7 +413,7 @@ impl SessionManager {
             let held = grants.iter().find(|g| g.holds_seat() && g.role == role);
             let (holder, grant_id) = match held {
                 _ if ai => (SeatHolder::Ai, None),
-                Some(grant) if grant.digest.is_none() => (SeatHolder::Owner, None),
+                Some(grant) if grant.is_owners() => (SeatHolder::Owner, None),
                 Some(grant) => (
                     SeatHolder::Credential {
                         grant_id: grant.grant_id.clone(),

@@ -302,8 +302,7 @@ impl SessionManager {
         .map_err(SessionError::Unavailable)?;
         let invited: Vec<PlayerId> = grants
             .iter()
-            // A seat grant without a secret is the owner's own.
-            .filter(|grant| grant.holds_seat() && grant.digest.is_some())
+            .filter(|grant| grant.holds_seat() && !grant.is_owners())
             .filter_map(|grant| PlayerId::parse(&grant.role))
             .collect();
         if !self.is_shared() {
