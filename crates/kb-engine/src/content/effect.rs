@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::op::{Op, reversed_method};
@@ -21,39 +20,30 @@ pub type Params = serde_json::Map<String, Value>;
 /// With an `evaluator` it is an *evaluator group*: the evaluator's count
 /// multiplies the nested `effects`. Otherwise `type:method` names the
 /// handler that runs it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EffectDef {
     /// Handler family (`resource`, `stat`, `land`, ...).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Key>,
     /// Handler method (`add`, `remove`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<Key>,
     /// Handler parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Params>,
     /// Nested effects (meaning depends on the handler or the evaluator).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effects: Option<Effects>,
     /// Makes this an evaluator group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluator: Option<Evaluator>,
     /// Rounding used by some handlers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<Rounding>,
     /// Free-form metadata (`allowShortfall`, `source`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Value>,
 }
 
 /// An evaluator: a function of the game that yields a count.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluator {
     /// Evaluator type (`development`, `population`, `stat`, `compare`).
-    #[serde(rename = "type")]
     pub kind: Key,
     /// Evaluator parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Params>,
 }
 
@@ -132,18 +122,6 @@ impl Default for Effect {
 impl From<EffectDef> for Effect {
     fn from(def: EffectDef) -> Self {
         Effect::new(def)
-    }
-}
-
-impl Serialize for Effect {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.def.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Effect {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        EffectDef::deserialize(deserializer).map(Effect::new)
     }
 }
 
@@ -231,18 +209,6 @@ impl<'a> IntoIterator for &'a Effects {
     type IntoIter = std::slice::Iter<'a, Effect>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
-    }
-}
-
-impl Serialize for Effects {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.list.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Effects {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Vec::<Effect>::deserialize(deserializer).map(Effects::new)
     }
 }
 
@@ -446,7 +412,7 @@ mod tests {
 
     #[test]
     fn lists_without_placeholders_are_shared_not_copied() {
-        let list: Effects = serde_json::from_value(json!([
+        let list = Effects::from_json(&json!([
             {"type": "stat", "method": "add", "params": {"key": "armyStrength", "amount": 1}}
         ]))
         .unwrap();
@@ -456,16 +422,18 @@ mod tests {
 
     #[test]
     fn reversal_swaps_add_and_remove_recursively() {
-        let list: Effects = serde_json::from_value(json!([
+        let list = Effects::from_json(&json!([
             {"type": "passive", "method": "add", "params": {"id": "p"}, "effects": [
                 {"type": "stat", "method": "remove", "params": {"key": "k", "amount": 1}},
                 {"type": "stat", "method": "add_pct", "params": {"key": "k"}}
             ]}
         ]))
         .unwrap();
-        let reversed = serde_json::to_value(list.reversed()).unwrap();
-        assert_eq!(reversed[0]["method"], "remove");
-        assert_eq!(reversed[0]["effects"][0]["method"], "add");
-        assert_eq!(reversed[0]["effects"][1]["method"], "add_pct");
+        let reversed = list.reversed();
+        let outer = &reversed.as_slice()[0];
+        assert_eq!(outer.method.as_deref(), Some("remove"));
+        let inner = outer.effects.as_ref().unwrap().as_slice();
+        assert_eq!(inner[0].method.as_deref(), Some("add"));
+        assert_eq!(inner[1].method.as_deref(), Some("add_pct"));
     }
 }

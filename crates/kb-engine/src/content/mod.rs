@@ -8,6 +8,7 @@
 
 mod def;
 mod effect;
+mod json;
 mod kinds;
 mod op;
 mod validate;
@@ -370,8 +371,8 @@ pub(crate) fn triggers(rest: &Params, path: &str) -> Result<Triggers, ContentErr
         if !is_trigger_name(key) || !value.is_array() {
             continue;
         }
-        let effects: Effects = serde_json::from_value(value.clone())
-            .map_err(|e| ContentError::new(format!("{path}.{key}"), e.to_string()))?;
+        let effects = Effects::from_json(value)
+            .map_err(|e| ContentError::new(format!("{path}.{key}"), e))?;
         out.insert(key.as_str(), effects);
     }
     Ok(out)
