@@ -963,7 +963,10 @@ pub struct ByPlayer<T> {
 
 impl<T> ByPlayer<T> {
     /// Both values of `engine`, each converted by `f`.
-    pub fn from_engine_with<E>(engine: &kb_engine::ByPlayer<E>, mut f: impl FnMut(&E) -> T) -> Self {
+    pub fn from_engine_with<'e, E>(
+        engine: &'e kb_engine::ByPlayer<E>,
+        mut f: impl FnMut(&'e E) -> T,
+    ) -> Self {
         ByPlayer {
             a: f(&engine.a),
             b: f(&engine.b),
@@ -994,5 +997,12 @@ impl<T> From<ByPlayer<T>> for kb_engine::ByPlayer<T> {
             a: schema.a,
             b: schema.b,
         }
+    }
+}
+
+impl EffectList {
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
