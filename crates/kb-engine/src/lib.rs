@@ -11,7 +11,8 @@
 //! use std::sync::Arc;
 //! use kb_engine::{Command, Content, ContentDef, Game, GameOptions};
 //!
-//! # let def: ContentDef = serde_json::from_str(include_str!("../../kb-content/content/default.json")).unwrap();
+//! # let text = include_str!("../../kb-content/content/default.json");
+//! # let def: ContentDef = serde_json::from_str::<kb_protocol::schema::ContentDef>(text).unwrap().into();
 //! let content = Arc::new(Content::new(def).expect("valid content"));
 //! let mut game = Game::new(content, GameOptions::default()).unwrap();
 //! for _ in 0..7 {

@@ -306,7 +306,7 @@ impl GameState {
     /// field-by-field `clone_from` where a clone would allocate every
     /// vector and map again. Every field is named, so a new field does not
     /// compile until it is copied here.
-    pub(crate) fn copy_from(&mut self, source: &GameState) {
+    pub fn copy_from(&mut self, source: &GameState) {
         let GameState {
             turn,
             active,
