@@ -140,7 +140,10 @@ impl Model {
             .and_then(|tax| {
                 tax.effects.iter().find_map(|entry| match entry {
                     ActionEffect::Effect(group)
-                        if group.evaluator.as_ref().is_some_and(|e| e.kind == "population") =>
+                        if group
+                            .evaluator
+                            .as_ref()
+                            .is_some_and(|e| e.kind == "population") =>
                     {
                         Some(added_by(group.effects.as_ref()?, GOLD))
                     }

@@ -132,9 +132,11 @@ fn the_same_game_gives_the_same_move() {
         let active = game.state().active;
         let in_main = game.content().phases()[game.state().phase_index].action;
         if in_main {
-            let restored =
-                Game::from_state(content(), kb_session::stored::decode(state_json(&game).as_bytes()).unwrap())
-                    .unwrap();
+            let restored = Game::from_state(
+                content(),
+                kb_session::stored::decode(state_json(&game).as_bytes()).unwrap(),
+            )
+            .unwrap();
             for p in &ai {
                 let first = p.next_move(&game, active);
                 assert_eq!(p.next_move(&game, active), first);
@@ -165,8 +167,11 @@ fn one_move_per_request_plays_the_same_game_as_whole_turns() {
 
     let mut game = new_game();
     while game.state().conclusion.is_none() && game.state().turn <= 30 {
-        game =
-            Game::from_state(content(), kb_session::stored::decode(state_json(&game).as_bytes()).unwrap()).unwrap();
+        game = Game::from_state(
+            content(),
+            kb_session::stored::decode(state_json(&game).as_bytes()).unwrap(),
+        )
+        .unwrap();
         let active = game.state().active;
         let in_main = game.content().phases()[game.state().phase_index].action;
         match in_main.then(|| seats.get(active).next_move(&game, active)) {

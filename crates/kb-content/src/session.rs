@@ -412,7 +412,12 @@ mod erased {
 
 /// The content's phases in the content schema.
 fn schema_phases(content: &Content) -> Vec<schema::PhaseDef> {
-    content.def().phases.iter().map(schema::PhaseDef::from).collect()
+    content
+        .def()
+        .phases
+        .iter()
+        .map(schema::PhaseDef::from)
+        .collect()
 }
 
 /// What each player's start differs from the base by, in the content

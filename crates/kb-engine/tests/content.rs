@@ -482,3 +482,60 @@ fn whole_numbers_in_content_render_as_integers() {
     let castle = &rules["winConditions"][0]["trigger"]["value"];
     assert_eq!(castle.to_string(), "0");
 }
+
+/// Effect lists inside free-form JSON (trigger lists, nested effects) are
+/// read by the engine (`Effects::from_json`), whole content by
+/// `kb_protocol::schema`: both read every list of the default content
+/// alike, and both refuse what is malformed.
+#[test]
+fn the_engine_reads_effects_in_json_as_the_schema_does() {
+    use kb_engine::content::Effects;
+
+    fn lists<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let trigger = key
+                        .strip_prefix("on")
+                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()));
+                    let grouped = value
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|e| e.get("options").is_some()));
+                    if value.is_array() && !grouped && (trigger || key.ends_with("ffects")) {
+                        out.push(value);
+                    }
+                    lists(value, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| lists(item, out)),
+            _ => {}
+        }
+    }
+    let schema_read = |value: &Value| {
+        serde_json::from_value::<schema::EffectList>(value.clone()).map(Effects::from)
+    };
+    let text = include_str!("../../kb-content/content/default.json");
+    let json: Value = serde_json::from_str(text).unwrap();
+    let mut found = Vec::new();
+    lists(&json, &mut found);
+    assert!(found.len() > 20, "{} lists", found.len());
+    for list in found {
+        let engine = Effects::from_json(list).expect("the engine reads it");
+        assert_eq!(
+            engine,
+            schema_read(list).expect("the schema reads it"),
+            "{list}"
+        );
+    }
+    for bad in [
+        json!({"type": "stat"}),
+        json!([{"type": 3}]),
+        json!([{"round": "sideways"}]),
+        json!([{"evaluator": {"params": {}}}]),
+        json!([{"params": [1]}]),
+        json!([{"effects": {"type": "stat"}}]),
+    ] {
+        assert!(Effects::from_json(&bad).is_err(), "{bad}");
+        assert!(schema_read(&bad).is_err(), "{bad}");
+    }
+}

@@ -10,8 +10,7 @@ use crate::support::*;
 fn game_with_action(effects: serde_json::Value) -> kb_engine::Game {
     let mut game = game_with(|def| {
         def.actions.push(
-            action_def(json!({"id": "custom", "name": "Custom", "effects": effects}))
-                .unwrap(),
+            action_def(json!({"id": "custom", "name": "Custom", "effects": effects})).unwrap(),
         );
     });
     to_main(&mut game);

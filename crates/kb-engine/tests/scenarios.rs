@@ -399,8 +399,7 @@ fn bankruptcy_is_the_win_condition_that_holds_for_the_unpaid_balance() {
     use kb_engine::content::WinConditionDef;
     let with_conditions = |conditions: serde_json::Value| {
         game_with(move |def| {
-            def.rules.win_conditions =
-                read::<Vec<WinConditionDef>>(conditions).unwrap();
+            def.rules.win_conditions = read::<Vec<WinConditionDef>>(conditions).unwrap();
         })
     };
     let condition = |id: &str, trigger: serde_json::Value| json!({"id": id, "trigger": trigger, "result": {"subject": "defeat", "opponent": "victory"}});
@@ -746,10 +745,8 @@ fn transfer_game(percent: f64, adjust: Option<f64>, round: Option<&str>) -> kb_e
         if let Some(round) = round {
             effect["round"] = json!(round);
         }
-        def.actions.push(
-            read(json!({"id": "take", "name": "Take", "effects": [effect]}))
-                .unwrap(),
-        );
+        def.actions
+            .push(read(json!({"id": "take", "name": "Take", "effects": [effect]})).unwrap());
     });
     to_main(&mut game);
     if let Some(adjust) = adjust {

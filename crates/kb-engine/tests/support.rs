@@ -36,7 +36,14 @@ macro_rules! from_schema {
     )*};
 }
 
-from_schema!(ActionDef, ActionEffect, StepDef, WinConditionDef, DevelopmentDef, GameConfig);
+from_schema!(
+    ActionDef,
+    ActionEffect,
+    StepDef,
+    WinConditionDef,
+    DevelopmentDef,
+    GameConfig
+);
 
 impl FromSchema for kb_engine::content::Effects {
     type Schema = schema::EffectList;

@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use kb_engine::content::{Bag, Params};
 use kb_engine::{
-    AddPctCache, AddPctEntry, AiStep, Command, Conclusion, CostModifier,
-    EvaluationModifier, Gain, GameState, Key, Land, Num, OrderedMap, PassiveRecord, PlayerId,
-    PlayerState, ResultModifier, StatSource, StatSourceMeta,
+    AddPctCache, AddPctEntry, AiStep, Command, Conclusion, CostModifier, EvaluationModifier, Gain,
+    GameState, Key, Land, Num, OrderedMap, PassiveRecord, PlayerId, PlayerState, ResultModifier,
+    StatSource, StatSourceMeta,
 };
 use kb_protocol::schema::{ByPlayer, EffectList, Mirror, Percent, Rounding, SkipConfig, Triggers};
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,13 @@
-//! The content schema: plain serde types mirroring the reference content
-//! (actions, buildings, developments, populations, phases, start config,
-//! rules), as loaded from JSON and as sent to clients in registries.
+//! The content definition as plain data: actions, buildings, developments,
+//! populations, phases, start config and rules, as the engine reads them.
 //!
-//! These types carry no guarantee; [`Content::new`](super::Content::new)
-//! validates them. Keys the engine does not read (names, icons, UI hints)
-//! are kept in `rest` so registries show content as it was written.
+//! These types have no JSON form of their own: the reference content
+//! schema (field names, defaults, omitted fields) lives in
+//! `kb_protocol::schema`, which converts into and out of them. They carry
+//! no guarantee; [`Content::new`](super::Content::new) validates them.
+//! Keys the engine does not read (names, icons, UI hints) are kept in
+//! `rest`, a free-form JSON map, so registries show content as it was
+//! written; trigger lists among them are read by `content/json.rs`.
 
 use super::effect::{Effect, Effects, Params};
 use super::op::CompareOp;

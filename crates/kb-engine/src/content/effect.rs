@@ -1,5 +1,5 @@
-//! Effects as data: [`EffectDef`] (an effect as the reference schema writes
-//! it), [`Effect`] (the definition with its compiled [`Op`]), [`Evaluator`],
+//! Effects as data: [`EffectDef`] (an effect's definition, plain data whose
+//! JSON form is `kb_protocol::schema::EffectDef`), [`Effect`] (the definition with its compiled [`Op`]), [`Evaluator`],
 //! [`Effects`] lists, and the two transformations the rules apply to them,
 //! placeholder substitution and reversal (both compile their result).
 
@@ -14,7 +14,7 @@ use crate::num::Rounding;
 /// Free-form parameters of an effect, evaluator or action.
 pub type Params = serde_json::Map<String, Value>;
 
-/// One effect definition, in the reference content schema
+/// One effect definition: the parts of the reference's
 /// `{type, method, params, effects, evaluator, round, meta}`.
 ///
 /// With an `evaluator` it is an *evaluator group*: the evaluator's count

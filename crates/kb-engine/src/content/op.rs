@@ -373,12 +373,10 @@ impl CompareOp {
         };
         let side = |name: &str| match params.get(name) {
             Some(Value::Number(n)) => Operand::Num(n.as_f64().unwrap_or(0.0)),
-            Some(value @ Value::Object(_)) => {
-                match Evaluator::from_json(value) {
-                    Ok(nested) => Operand::Eval(Box::new(EvalOp::compile(&nested))),
-                    Err(e) => Operand::Malformed(e),
-                }
-            }
+            Some(value @ Value::Object(_)) => match Evaluator::from_json(value) {
+                Ok(nested) => Operand::Eval(Box::new(EvalOp::compile(&nested))),
+                Err(e) => Operand::Malformed(e),
+            },
             _ => Operand::Absent,
         };
         CompareOp {

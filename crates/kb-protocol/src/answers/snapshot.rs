@@ -4,9 +4,9 @@
 
 use kb_engine::content::Bag;
 use kb_engine::{
-    Conclusion, EffectLogs, EngineMetadata, Gain, GameSnapshot, Key, LandSnapshot, Num,
-    OrderedMap, PassiveRecordView, PassiveSummary, PlayerId, PlayerSnapshot, RulesSnapshot,
-    Snapshot, StatSource, StatSourceMeta,
+    Conclusion, EffectLogs, EngineMetadata, Gain, GameSnapshot, Key, LandSnapshot, Num, OrderedMap,
+    PassiveRecordView, PassiveSummary, PlayerId, PlayerSnapshot, RulesSnapshot, Snapshot,
+    StatSource, StatSourceMeta,
 };
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
