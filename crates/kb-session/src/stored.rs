@@ -1,13 +1,15 @@
 //! The stored forms of a game state (what a checkpoint holds) and of a
 //! command (what a log entry holds).
 //!
-//! The engine's [`GameState`] is plain data with the engine's own field
-//! names, free to change. A checkpoint must read back in every later
+//! The engine's [`GameState`] is plain data with no JSON form of its own,
+//! free to change. A checkpoint must read back in every later
 //! release, so it is written as `StoredState`: the same tree with the
 //! field names every release since 2026-12 wrote (`phaseIndex`,
 //! `recentResourceGains`, `costModifiers`…), converted from and into the
-//! engine's types. Values inside (bags of numbers, content effects and
-//! triggers, skip flags, seats) keep their own JSON forms. Commands are
+//! engine's types. Content inside (effects and triggers, skip flags,
+//! percents, rounding modes) is written in the content schema of
+//! `kb_protocol::schema`, seats as its `{"A", "B"}`, bags of numbers as
+//! `OrderedMap`s of `Num`. Commands are
 //! stored the same way, as [`StoredCommand`]s (`{"type": "action",
 //! "actionId": …}`), so a log written by an earlier release replays
 //! whatever the engine's `Command` looks like. That is also the one JSON
