@@ -49,7 +49,8 @@ pub struct Evaluator {
 
 /// An effect: its definition as written (what logs and snapshots show) and
 /// its compiled [`Op`] (what runs). Built only by compiling a definition, so
-/// the two always agree; it serializes as the definition.
+/// the two always agree; its JSON form is the definition's
+/// (`kb_protocol::schema::EffectDef`).
 #[derive(Clone)]
 pub struct Effect {
     def: EffectDef,
