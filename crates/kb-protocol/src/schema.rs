@@ -1006,3 +1006,148 @@ impl EffectList {
         self.0.is_empty()
     }
 }
+
+/// An engine effect written as [`EffectDef`] without copying it: what
+/// answers use on their hot paths (every effect a step ran, land and
+/// passive triggers). It writes the bytes `EffectDef::from(effect)` would
+/// (a test holds the two together).
+#[derive(Clone, Copy, Debug)]
+pub struct EffectView<'a>(pub &'a engine::Effect);
+
+impl Serialize for EffectView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let def = self.0.def();
+        EffectDefView {
+            kind: def.kind.as_ref(),
+            method: def.method.as_ref(),
+            params: def.params.as_ref(),
+            effects: def.effects.as_ref().map(EffectsView),
+            evaluator: def.evaluator.as_ref().map(|e| EvaluatorView {
+                kind: &e.kind,
+                params: e.params.as_ref(),
+            }),
+            round: def.round.map(Rounding::from),
+            meta: def.meta.as_ref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// [`EffectDef`]'s fields, borrowed.
+#[derive(Serialize)]
+struct EffectDefView<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a Key>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a Key>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<&'a Params>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effects: Option<EffectsView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evaluator: Option<EvaluatorView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    round: Option<Rounding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<&'a Value>,
+}
+
+/// [`Evaluator`]'s fields, borrowed.
+#[derive(Serialize)]
+struct EvaluatorView<'a> {
+    #[serde(rename = "type")]
+    kind: &'a Key,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<&'a Params>,
+}
+
+/// An engine effect list written as [`EffectList`] without copying it.
+#[derive(Clone, Copy, Debug)]
+pub struct EffectsView<'a>(pub &'a engine::Effects);
+
+impl Serialize for EffectsView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(EffectView))
+    }
+}
+
+/// Engine trigger lists written as [`Triggers`] (a map of effect lists by
+/// trigger name) without copying them.
+#[derive(Clone, Copy, Debug)]
+pub struct TriggersView<'a>(pub &'a engine::Triggers);
+
+impl Serialize for TriggersView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .iter()
+                .map(|(name, list)| (name.as_str(), EffectsView(list))),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_content() -> ContentDef {
+        let text = include_str!("../../kb-content/content/default.json");
+        serde_json::from_str(text).expect("the default content parses")
+    }
+
+    #[test]
+    fn the_default_content_converts_to_the_engine_and_back_unchanged() {
+        let schema = default_content();
+        let engine = engine::ContentDef::from(schema.clone());
+        let back = ContentDef::from(&engine);
+        assert_eq!(back, schema);
+        let text = include_str!("../../kb-content/content/default.json");
+        let written: Value = serde_json::from_str(text).unwrap();
+        let rendered = serde_json::to_value(&back).unwrap();
+        for key in [
+            "actions",
+            "buildings",
+            "developments",
+            "populations",
+            "phases",
+            "start",
+        ] {
+            assert_eq!(rendered[key], written[key], "{key}");
+        }
+    }
+
+    #[test]
+    fn views_write_what_the_owned_schema_writes() {
+        let engine = engine::ContentDef::from(default_content());
+        let mut lists: Vec<engine::Effects> = Vec::new();
+        for action in &engine.actions {
+            for entry in &action.effects {
+                if let engine::ActionEffect::Effect(effect) = entry {
+                    lists.push(engine::Effects::new(vec![effect.clone()]));
+                }
+            }
+        }
+        for phase in &engine.phases {
+            lists.extend(phase.steps.iter().filter_map(|s| s.effects.clone()));
+        }
+        for tier in &engine.rules.tier_definitions {
+            lists.extend(tier.enter_effects.clone());
+            lists.extend(tier.exit_effects.clone());
+        }
+        assert!(lists.len() > 10, "{} lists", lists.len());
+        for list in &lists {
+            assert_eq!(
+                serde_json::to_string(&EffectsView(list)).unwrap(),
+                serde_json::to_string(&EffectList::from(list)).unwrap()
+            );
+        }
+        let mut triggers = engine::Triggers::new();
+        for (i, list) in lists.into_iter().enumerate() {
+            triggers.insert(format!("onStep{i}"), list);
+        }
+        assert_eq!(
+            serde_json::to_string(&TriggersView(&triggers)).unwrap(),
+            serde_json::to_string(&Triggers::from_engine(&triggers)).unwrap()
+        );
+    }
+}

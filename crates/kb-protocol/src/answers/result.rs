@@ -3,7 +3,7 @@
 
 use kb_engine::content::Bag;
 
-use crate::schema::{EffectDef, RequirementDef};
+use crate::schema::{EffectView, RequirementDef};
 use kb_engine::{
     AbsorptionLog, ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome,
     AttackEvaluation, AttackLog, CompareDetails, DiffItem, FortificationLog, Key, LandTrace, Num,
@@ -131,7 +131,7 @@ pub struct AdvanceAnswer<'a> {
     pub step: &'a str,
     /// Every effect run, in order, after substitution (in the content
     /// schema).
-    pub effects: Vec<EffectDef>,
+    pub effects: Vec<EffectView<'a>>,
     /// The acting player after the step.
     pub player: PlayerAnswer<'a>,
     /// Present when the step or its phase was skipped.
@@ -144,7 +144,7 @@ impl<'a> From<&'a AdvanceResult> for AdvanceAnswer<'a> {
         AdvanceAnswer {
             phase: &r.phase,
             step: &r.step,
-            effects: r.effects.iter().map(EffectDef::from).collect(),
+            effects: r.effects.iter().map(EffectView).collect(),
             player: PlayerAnswer::from(&*r.player),
             skipped: r.skipped.as_ref().map(SkipAnswer::from),
         }
@@ -463,7 +463,7 @@ pub struct OnDamageAnswer<'a> {
     /// `attacker` or `defender`: whose list it came from.
     pub owner: &'a str,
     /// The effect (in the content schema).
-    pub effect: EffectDef,
+    pub effect: EffectView<'a>,
     /// Attacker values that changed.
     pub attacker: Vec<DiffItemAnswer<'a>>,
     /// Defender values that changed.
@@ -474,7 +474,7 @@ impl<'a> From<&'a OnDamageEntry> for OnDamageAnswer<'a> {
     fn from(e: &'a OnDamageEntry) -> Self {
         OnDamageAnswer {
             owner: &e.owner,
-            effect: EffectDef::from(&e.effect),
+            effect: EffectView(&e.effect),
             attacker: e.attacker.iter().map(DiffItemAnswer::from).collect(),
             defender: e.defender.iter().map(DiffItemAnswer::from).collect(),
         }

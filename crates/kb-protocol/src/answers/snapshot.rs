@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::schema::{
-    ByPlayer, EffectList, Mirror, PhaseDef, PlayerStart, SkipConfig, TierDef, Triggers,
+    ByPlayer, EffectsView, Mirror, PhaseDef, PlayerStart, SkipConfig, TierDef, TriggersView,
     WinConditionDef,
 };
 
@@ -237,10 +237,10 @@ pub struct PassiveRecordAnswer<'a> {
     pub meta: Option<&'a Value>,
     /// Setup effects (in the content schema).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub effects: Option<EffectList>,
+    pub effects: Option<EffectsView<'a>>,
     /// Trigger lists.
     #[serde(flatten)]
-    pub triggers: Triggers,
+    pub triggers: TriggersView<'a>,
     /// Skip flags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip: Option<SkipConfig>,
@@ -256,8 +256,8 @@ impl<'a> From<&PassiveRecordView<'a>> for PassiveRecordAnswer<'a> {
             icon: r.icon,
             detail: r.detail,
             meta: r.meta,
-            effects: r.effects.map(EffectList::from),
-            triggers: Mirror::from_engine(r.triggers),
+            effects: r.effects.map(EffectsView),
+            triggers: TriggersView(r.triggers),
             skip: r.skip.map(SkipConfig::from),
             owner: r.owner,
         }
@@ -441,7 +441,7 @@ pub struct LandAnswer<'a> {
     pub upkeep: Option<&'a Bag>,
     /// Land triggers.
     #[serde(flatten)]
-    pub triggers: Triggers,
+    pub triggers: TriggersView<'a>,
 }
 
 impl<'a> From<&'a LandSnapshot> for LandAnswer<'a> {
@@ -453,7 +453,7 @@ impl<'a> From<&'a LandSnapshot> for LandAnswer<'a> {
             tilled: l.tilled,
             developments: &l.developments,
             upkeep: l.upkeep.as_ref(),
-            triggers: Mirror::from_engine(&l.triggers),
+            triggers: TriggersView(&l.triggers),
         }
     }
 }
