@@ -31,7 +31,8 @@
 //! use kb_ai::{Level, play_turn, policy};
 //! use kb_engine::{Content, ContentDef, Game, GameOptions, PlayerId};
 //!
-//! # let def: ContentDef = serde_json::from_str(include_str!("../../kb-content/content/default.json")).unwrap();
+//! # let text = include_str!("../../kb-content/content/default.json");
+//! # let def: ContentDef = serde_json::from_str::<kb_protocol::schema::ContentDef>(text).unwrap().into();
 //! let content = Arc::new(Content::new(def).unwrap());
 //! let level: Level = "hard".parse().unwrap();
 //! let ai = policy(level, kb_ai::session_seed("a-session-id"));

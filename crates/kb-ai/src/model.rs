@@ -10,6 +10,7 @@
 //! `buildingDiscountPct`). Content that names things differently still
 //! plays; the AI just values what it cannot read as nothing.
 
+use kb_engine::content::{ActionEffect, Effects};
 use kb_engine::{Content, Key};
 use serde_json::Value;
 
@@ -136,11 +137,17 @@ impl Model {
             .actions
             .iter()
             .find(|a| a.id == "tax")
-            .and_then(|tax| serde_json::to_value(&tax.effects).ok())
-            .and_then(|effects| {
-                effects.as_array()?.iter().find_map(|group| {
-                    (group["evaluator"]["type"] == "population")
-                        .then(|| added(&group["effects"], GOLD))
+            .and_then(|tax| {
+                tax.effects.iter().find_map(|entry| match entry {
+                    ActionEffect::Effect(group)
+                        if group
+                            .evaluator
+                            .as_ref()
+                            .is_some_and(|e| e.kind == "population") =>
+                    {
+                        Some(added_by(group.effects.as_ref()?, GOLD))
+                    }
+                    _ => None,
                 })
             })
             .unwrap_or(0.0);
@@ -208,6 +215,15 @@ impl Model {
 }
 
 /// The sum of `resource:add` amounts of `key` in a plain effect list.
+/// What the `resource:add` effects of `list` add to `key`.
+fn added_by(list: &Effects, key: &str) -> f64 {
+    list.iter()
+        .filter(|e| e.handler() == Some(("resource", "add")))
+        .filter(|e| e.param("key").and_then(Value::as_str) == Some(key))
+        .filter_map(|e| e.param("amount").and_then(Value::as_f64))
+        .sum()
+}
+
 fn added(list: &Value, key: &str) -> f64 {
     list.as_array()
         .into_iter()

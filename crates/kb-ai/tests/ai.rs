@@ -13,9 +13,10 @@ fn content() -> Arc<Content> {
     static CONTENT: OnceLock<Arc<Content>> = OnceLock::new();
     CONTENT
         .get_or_init(|| {
-            let def: ContentDef =
-                serde_json::from_str(include_str!("../../kb-content/content/default.json"))
-                    .expect("default content parses");
+            let text = include_str!("../../kb-content/content/default.json");
+            let def: ContentDef = serde_json::from_str::<kb_protocol::schema::ContentDef>(text)
+                .expect("default content parses")
+                .into();
             Arc::new(Content::new(def).expect("default content is valid"))
         })
         .clone()
@@ -33,8 +34,9 @@ fn new_game() -> Game {
     Game::new(content(), options).unwrap()
 }
 
+/// The state as a checkpoint stores it.
 fn state_json(game: &Game) -> String {
-    serde_json::to_string(game.state()).unwrap()
+    String::from_utf8(kb_session::stored::encode(game.state())).unwrap()
 }
 
 /// Plays a whole game, each seat by its policy, and returns the game and
@@ -130,9 +132,11 @@ fn the_same_game_gives_the_same_move() {
         let active = game.state().active;
         let in_main = game.content().phases()[game.state().phase_index].action;
         if in_main {
-            let restored =
-                Game::from_state(content(), serde_json::from_str(&state_json(&game)).unwrap())
-                    .unwrap();
+            let restored = Game::from_state(
+                content(),
+                kb_session::stored::decode(state_json(&game).as_bytes()).unwrap(),
+            )
+            .unwrap();
             for p in &ai {
                 let first = p.next_move(&game, active);
                 assert_eq!(p.next_move(&game, active), first);
@@ -163,8 +167,11 @@ fn one_move_per_request_plays_the_same_game_as_whole_turns() {
 
     let mut game = new_game();
     while game.state().conclusion.is_none() && game.state().turn <= 30 {
-        game =
-            Game::from_state(content(), serde_json::from_str(&state_json(&game)).unwrap()).unwrap();
+        game = Game::from_state(
+            content(),
+            kb_session::stored::decode(state_json(&game).as_bytes()).unwrap(),
+        )
+        .unwrap();
         let active = game.state().active;
         let in_main = game.content().phases()[game.state().phase_index].action;
         match in_main.then(|| seats.get(active).next_move(&game, active)) {

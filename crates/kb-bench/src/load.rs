@@ -24,7 +24,8 @@ use anyhow::{Context, bail};
 use hyper::{Method, StatusCode};
 use kb_content::{ContentPack, SessionContent};
 use kb_engine::content::Params;
-use kb_engine::{Command, Content, Game, GameConfig, GameOptions, PlayerId};
+use kb_engine::{Command, Content, Game, GameOptions, PlayerId};
+use kb_protocol::schema::{GameConfig, StartConfig};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -219,7 +220,7 @@ pub(crate) fn matches(body: &StateBody, mirror: &Mirror) -> bool {
 /// and gold for both players.
 pub(crate) fn actions_config() -> serde_json::Value {
     let def = ContentPack::default_pack().def();
-    let mut start = serde_json::to_value(&def.start).expect("plain data");
+    let mut start = serde_json::to_value(StartConfig::from(&def.start)).expect("plain data");
     start["player"]["resources"]["ap"] = json!(1_000_000_000);
     start["player"]["resources"]["gold"] = json!(1_000_000_000);
     json!({ "start": start })

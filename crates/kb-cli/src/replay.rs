@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use kb_engine::{ByPlayer, Command, Content, EngineError, Game, GameConfig, GameOptions, PlayerId};
+use kb_engine::{ByPlayer, Command, Content, EngineError, Game, GameOptions, PlayerId};
+use kb_protocol::schema::GameConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::content;
@@ -90,7 +91,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let file = parse(&text)?;
     let content = match &file.config {
         Some(config) => Arc::new(
-            Content::with_config(&content::default_def()?, config)
+            Content::with_config(&content::default_def()?, &config.clone().into())
                 .map_err(|e| input(format!("invalid config: {e}")))?,
         ),
         None => content::default_content()?,

@@ -9,7 +9,8 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
 
-use kb_engine::{Content, ContentDef, ContentError, GameConfig, OrderedMap};
+use kb_engine::{Content, ContentDef, ContentError, OrderedMap};
+use kb_protocol::schema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -139,7 +140,7 @@ impl ContentPack {
                 section: section.to_string(),
             });
         }
-        let def: ContentDef = parse(text)?;
+        let def: ContentDef = parse::<schema::ContentDef>(text)?.into();
         let presentation: Presentation = parse(text)?;
         let resource_info = def
             .resources
@@ -201,13 +202,18 @@ impl ContentPack {
     ///
     /// Config lists that are absent or empty keep the pack's; a non-empty
     /// list replaces the pack's whole registry; `start` replaces the start
-    /// configuration; `phases` replace the phases the session plays.
-    pub fn session(&self, config: Option<&GameConfig>) -> Result<Arc<SessionContent>, BuildError> {
+    /// configuration; `phases` replace the phases the session plays. The
+    /// config is in the content schema (as a request or a log carries it).
+    pub fn session(
+        &self,
+        config: Option<&schema::GameConfig>,
+    ) -> Result<Arc<SessionContent>, BuildError> {
         match config.filter(|config| overrides_anything(config)) {
             None => Ok(Arc::clone(&self.base)),
             Some(config) => {
+                let config = kb_engine::GameConfig::from(config.clone());
                 let content =
-                    Content::with_config(self.def(), config).map_err(BuildError::Config)?;
+                    Content::with_config(self.def(), &config).map_err(BuildError::Config)?;
                 Ok(Arc::new(SessionContent::build(
                     &self.sources(),
                     Arc::new(content),
@@ -234,7 +240,7 @@ impl ContentPack {
 
 /// Whether a config changes anything (absent and empty lists keep the
 /// pack's, as in the reference).
-fn overrides_anything(config: &GameConfig) -> bool {
+fn overrides_anything(config: &schema::GameConfig) -> bool {
     fn given<T>(list: &Option<Vec<T>>) -> bool {
         list.as_ref().is_some_and(|list| !list.is_empty())
     }

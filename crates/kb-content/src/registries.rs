@@ -2,10 +2,9 @@
 //! every action, building, development and population keyed by id as
 //! written, the action categories, and the resources.
 
-use kb_engine::content::{
-    ActionDef, BuildingDef, DevelopmentDef, PlayerStart, PopulationDef, StartConfig,
-};
+use kb_engine::content::{PlayerStart, StartConfig};
 use kb_engine::{ContentDef, Num, OrderedMap};
+use kb_protocol::schema::{ActionDef, BuildingDef, DevelopmentDef, PopulationDef};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -15,10 +14,10 @@ use crate::presentation::{ActionCategoryInfo, CategoryLayout, ResourceInfo, Sour
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Registries<'a> {
-    actions: ById<'a, ActionDef>,
-    buildings: ById<'a, BuildingDef>,
-    developments: ById<'a, DevelopmentDef>,
-    populations: ById<'a, PopulationDef>,
+    actions: ById<ActionDef>,
+    buildings: ById<BuildingDef>,
+    developments: ById<DevelopmentDef>,
+    populations: ById<PopulationDef>,
     resources: &'a OrderedMap<ResourceEntry>,
     action_categories: OrderedMap<ActionCategory<'a>>,
 }
@@ -31,10 +30,10 @@ impl<'a> Registries<'a> {
         resources: &'a OrderedMap<ResourceEntry>,
     ) -> Registries<'a> {
         Registries {
-            actions: ById(&def.actions, |a| &a.id),
-            buildings: ById(&def.buildings, |b| &b.id),
-            developments: ById(&def.developments, |d| &d.id),
-            populations: ById(&def.populations, |p| &p.id),
+            actions: ById::new(&def.actions, |a| &a.id),
+            buildings: ById::new(&def.buildings, |b| &b.id),
+            developments: ById::new(&def.developments, |d| &d.id),
+            populations: ById::new(&def.populations, |p| &p.id),
             resources,
             action_categories: sources
                 .presentation
@@ -46,14 +45,30 @@ impl<'a> Registries<'a> {
     }
 }
 
-/// A slice serialized as an object keyed by each entry's id, in slice order.
-struct ById<'a, T>(&'a [T], fn(&T) -> &kb_engine::Key);
+/// Entries in the content schema, serialized as an object keyed by each
+/// entry's id, in registry order.
+struct ById<T>(Vec<(kb_engine::Key, T)>);
 
-impl<T: Serialize> Serialize for ById<'_, T> {
+impl<T> ById<T> {
+    /// The schema form of the engine's `entries`, keyed by `id`.
+    fn new<'e, E: 'e>(entries: &'e [E], id: fn(&E) -> &kb_engine::Key) -> ById<T>
+    where
+        T: From<&'e E>,
+    {
+        ById(
+            entries
+                .iter()
+                .map(|entry| (id(entry).clone(), T::from(entry)))
+                .collect(),
+        )
+    }
+}
+
+impl<T: Serialize> Serialize for ById<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for item in self.0 {
-            map.serialize_entry((self.1)(item).as_str(), item)?;
+        for (id, item) in &self.0 {
+            map.serialize_entry(id.as_str(), item)?;
         }
         map.end()
     }

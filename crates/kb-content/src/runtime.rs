@@ -1,8 +1,8 @@
 //! The runtime config (reference protocol §3.9 and §5.9): what a client
 //! needs before it joins a session, served unauthenticated.
 
-use kb_engine::content::{PhaseDef, RulesDef, StartConfig};
 use kb_engine::{ContentDef, OrderedMap};
+use kb_protocol::schema::{PhaseDef, RulesDef, StartConfig};
 use serde::Serialize;
 
 use crate::document::{BuildError, Document};
@@ -13,9 +13,9 @@ use crate::registries::ResourceEntry;
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct RuntimeConfig<'a> {
-    phases: &'a [PhaseDef],
-    start: &'a StartConfig,
-    rules: &'a RulesDef,
+    phases: Vec<PhaseDef>,
+    start: StartConfig,
+    rules: RulesDef,
     resources: &'a OrderedMap<ResourceEntry>,
     primary_icon_id: Option<&'a str>,
 }
@@ -29,9 +29,9 @@ pub(crate) fn render(
     primary_icon_id: Option<&str>,
 ) -> Result<RenderedJson, BuildError> {
     let doc = RuntimeConfig {
-        phases: &def.phases,
-        start: &def.start,
-        rules: &def.rules,
+        phases: def.phases.iter().map(PhaseDef::from).collect(),
+        start: StartConfig::from(&def.start),
+        rules: RulesDef::from(&def.rules),
         resources,
         primary_icon_id,
     };

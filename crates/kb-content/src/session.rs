@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use kb_engine::{Content, ContentDef, ContentError};
+use kb_protocol::schema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -129,7 +130,7 @@ impl SessionContent {
             &Registries::new(sources, def, &resources),
         )?;
         let metadata = render(Document::Metadata, &Metadata::new(sources, def, &resources))?;
-        let engine = render(Document::Engine, def)?;
+        let engine = render(Document::Engine, &schema::ContentDef::from(def))?;
         SessionContent::assemble(content, engine, registries, metadata)
             .map_err(|(part, source)| BuildError::Render { part, source })
     }
@@ -167,7 +168,7 @@ impl SessionContent {
             let content = &self.content;
             let rules = content.rules();
             SnapshotStatics {
-                phases: raw(&content.def().phases),
+                phases: raw(&schema_phases(content)),
                 rules: raw(&kb_protocol::answers::RulesAnswer::from(
                     &kb_engine::RulesSnapshot {
                         tiered_resource_key: &rules.tiered_resource_key,
@@ -176,8 +177,8 @@ impl SessionContent {
                     },
                 )),
                 compensations: [
-                    raw(content.compensations(false)),
-                    raw(content.compensations(true)),
+                    raw(&schema_compensations(content, false)),
+                    raw(&schema_compensations(content, true)),
                 ],
             }
         })
@@ -207,7 +208,7 @@ impl SessionContent {
     /// are kept exactly as stored. The current default content is not
     /// consulted.
     pub fn from_record(record: &ContentRecord) -> Result<SessionContent, RestoreError> {
-        let def: ContentDef =
+        let def: schema::ContentDef =
             deserialize_with_path(&record.engine).map_err(|PathError { path, source }| {
                 if source.is_syntax() || source.is_eof() {
                     RestoreError::Json {
@@ -218,7 +219,7 @@ impl SessionContent {
                     RestoreError::Schema { path, source }
                 }
             })?;
-        let content = Content::new(def).map_err(RestoreError::Engine)?;
+        let content = Content::new(def.into()).map_err(RestoreError::Engine)?;
         let restored = SessionContent::assemble(
             Arc::new(content),
             record.engine.clone(),
@@ -407,4 +408,21 @@ mod erased {
             serde_json::value::to_raw_value(self).expect("content renders")
         }
     }
+}
+
+/// The content's phases in the content schema.
+fn schema_phases(content: &Content) -> Vec<schema::PhaseDef> {
+    content
+        .def()
+        .phases
+        .iter()
+        .map(schema::PhaseDef::from)
+        .collect()
+}
+
+/// What each player's start differs from the base by, in the content
+/// schema.
+fn schema_compensations(content: &Content, dev: bool) -> schema::ByPlayer<schema::PlayerStart> {
+    use schema::Mirror;
+    schema::ByPlayer::from_engine_with(content.compensations(dev), schema::PlayerStart::from_engine)
 }

@@ -9,7 +9,8 @@ use kb_content::{
     BuildError, ContentId, ContentInterner, ContentPack, ContentRecord, DEFAULT_PACK_JSON,
     Document, PackError, RestoreError, SessionContent,
 };
-use kb_engine::{Command, Content, Game, GameConfig, GameOptions, GameState, OrderedMap};
+use kb_engine::{Command, Content, Game, GameOptions, GameState, OrderedMap};
+use kb_protocol::schema::{GameConfig, StartConfig};
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
@@ -703,7 +704,7 @@ fn a_config_replacing_actions_changes_the_registries_and_the_id() {
 fn a_config_replacing_buildings_and_populations_changes_the_metadata() {
     let default = default_content();
     // The start names every role, so replacing the roles replaces the start.
-    let mut start = serde_json::to_value(&pack().def().start).expect("renders");
+    let mut start = serde_json::to_value(StartConfig::from(&pack().def().start)).expect("renders");
     start["player"]["population"] = json!({"council": 1});
     start["modes"]["dev"]["player"]["population"] = json!({"council": 2});
     let custom = config(json!({
@@ -737,7 +738,7 @@ fn a_config_replacing_buildings_and_populations_changes_the_metadata() {
 
 #[test]
 fn a_config_start_and_phases_reach_registries_metadata_and_the_engine() {
-    let mut start = serde_json::to_value(&pack().def().start).expect("renders");
+    let mut start = serde_json::to_value(StartConfig::from(&pack().def().start)).expect("renders");
     start["player"]["resources"]["faith"] = json!(3);
     let phases = json!([
         {"id": "main", "label": "Court", "icon": "👑", "action": true,
@@ -778,7 +779,7 @@ fn a_config_start_and_phases_reach_registries_metadata_and_the_engine() {
 
 #[test]
 fn a_resource_only_in_a_dev_overlay_is_registered() {
-    let mut start = serde_json::to_value(&pack().def().start).expect("renders");
+    let mut start = serde_json::to_value(StartConfig::from(&pack().def().start)).expect("renders");
     start["modes"]["dev"]["players"]["A"] = json!({"resources": {"relics": 1}});
     let content = pack()
         .session(Some(&config(json!({"start": start}))))

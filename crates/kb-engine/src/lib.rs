@@ -1,17 +1,19 @@
 //! The Kingdom Builder rules engine: pure, deterministic and data-driven.
 //!
 //! A [`Game`] plays by [`Content`] (actions, buildings, developments,
-//! population roles, phases, start configuration and rules, all data in the
-//! reference content schema) and changes only through [`Command`]s. The
-//! engine does no I/O, reads no clock, uses no randomness and iterates no
-//! hash map: the same content and the same commands always give the same
-//! state, and a [`GameState`] serializes and restores exactly.
+//! population roles, phases, start configuration and rules, all plain data
+//! read from the reference content schema by `kb_protocol::schema`) and
+//! changes only through [`Command`]s. The engine does no I/O, reads no
+//! clock, uses no randomness and iterates no hash map: the same content and
+//! the same commands always give the same state, and a [`GameState`] stores
+//! and restores exactly (as `kb_session::stored` writes it).
 //!
 //! ```
 //! use std::sync::Arc;
 //! use kb_engine::{Command, Content, ContentDef, Game, GameOptions};
 //!
-//! # let def: ContentDef = serde_json::from_str(include_str!("../../kb-content/content/default.json")).unwrap();
+//! # let text = include_str!("../../kb-content/content/default.json");
+//! # let def: ContentDef = serde_json::from_str::<kb_protocol::schema::ContentDef>(text).unwrap().into();
 //! let content = Arc::new(Content::new(def).expect("valid content"));
 //! let mut game = Game::new(content, GameOptions::default()).unwrap();
 //! for _ in 0..7 {
@@ -24,7 +26,9 @@
 //!
 //! # Layout
 //!
-//! * `content`: the content schema, the table of effect kinds
+//! * `content`: the content definition as plain data (its JSON form is
+//!   `kb_protocol::schema`; `content/json.rs` reads the content found inside
+//!   free-form JSON parameters), the table of effect kinds
 //!   (`content/kinds.rs`: each kind's parameters, parsing, run, reversal and
 //!   references in one entry), effects compiled to typed `Op`s, validation
 //!   and per-session overrides.

@@ -1,5 +1,5 @@
-//! Numbers: the rounding modes of the content schema and the JSON form of
-//! game values.
+//! Numbers: the rounding modes of effects and the JSON form of game
+//! values.
 //!
 //! Game values are `f64`, as in the reference (so that content may use
 //! fractions such as growth 0.25), with the reference's operation order.
@@ -9,8 +9,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 /// How a fractional result is rounded.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Rounding {
     /// Away from zero: ceiling for non-negative values, floor for negative
     /// ones (the magnitude grows).
@@ -73,17 +72,6 @@ pub fn serialize_num<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok,
         serializer.serialize_f64(value)
     } else {
         serializer.serialize_none()
-    }
-}
-
-/// Serializes an optional game value with [`serialize_num`].
-pub fn serialize_opt_num<S: Serializer>(
-    value: &Option<f64>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(value) => serialize_num(value, serializer),
-        None => serializer.serialize_none(),
     }
 }
 

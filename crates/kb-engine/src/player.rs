@@ -56,14 +56,12 @@ impl std::fmt::Display for PlayerId {
     }
 }
 
-/// One value per player, serialized as `{"A": .., "B": ..}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One value per player.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ByPlayer<T> {
     /// Player A's value.
-    #[serde(rename = "A")]
     pub a: T,
     /// Player B's value.
-    #[serde(rename = "B")]
     pub b: T,
 }
 

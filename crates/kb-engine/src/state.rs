@@ -1,14 +1,12 @@
 //! The complete state of one game: [`GameState`] and its parts.
 //!
 //! Everything that influences the future of a game lives here and nowhere
-//! else (no caches outside, no globals), so serializing a `GameState` and
+//! else (no caches outside, no globals), so storing a `GameState` and
 //! restoring it gives a game with an identical future. The types are plain
-//! data: serde derives with the engine's own field names, which nothing
-//! stores or sends. Snapshots (what clients see) are built in `snapshot.rs`
+//! data with no JSON form of their own. Snapshots (what clients see) are built in `snapshot.rs`
 //! and shaped for the wire by `kb-protocol`; checkpoints are written in
 //! `kb-session`'s stored form of the state, whose field names stay fixed.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Key;
@@ -20,7 +18,7 @@ use crate::num::{Num, Rounding};
 use crate::player::{ByPlayer, PlayerId};
 
 /// The state of a game.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GameState {
     /// Turn number, from 1; a turn is A's turn followed by B's.
     pub turn: u32,
@@ -34,25 +32,19 @@ pub struct GameState {
     pub dev_mode: bool,
     /// Whether the game was set up in dev mode, which decides the
     /// compensations snapshots report (`dev_mode` may be flipped later).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub started_in_dev_mode: bool,
     /// How the game ended, once it has.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conclusion: Option<Conclusion>,
     /// The players.
     pub players: ByPlayer<PlayerState>,
     /// Every passive of both players, in insertion order. Several
     /// instances may share an id (one per Legion, per House...).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passives: Vec<PassiveRecord>,
     /// Cost modifiers, in registration order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cost_modifiers: Vec<CostModifier>,
     /// Result modifiers (run after an action or step), in registration order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub result_modifiers: Vec<ResultModifier>,
     /// Evaluation modifiers, in registration order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evaluation_modifiers: Vec<EvaluationModifier>,
     /// Each player's current tier id (of the tiered resource).
     pub tiers: ByPlayer<Option<Key>>,
@@ -63,15 +55,13 @@ pub struct GameState {
     /// `recentResourceGains`). Emptied when a step or an action starts, so
     /// its length is bounded by one command's work (the reference emptied it
     /// at evaluator groups only, and a game without one grew it forever).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent_resource_gains: Vec<Gain>,
     /// `stat:add_pct` bases and accumulators of the current step.
-    #[serde(default, skip_serializing_if = "AddPctCache::is_empty")]
     pub add_pct: AddPctCache,
 }
 
 /// How a game ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conclusion {
     /// The win condition that fired (`castle-destroyed`, `bankruptcy`).
     pub condition_id: Key,
@@ -84,7 +74,7 @@ pub struct Conclusion {
 }
 
 /// One player.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlayerState {
     /// Seat.
     pub id: PlayerId,
@@ -95,25 +85,20 @@ pub struct PlayerState {
     /// Stats (maxPopulation, armyStrength...).
     pub stats: Bag,
     /// Stats that have ever been non-zero.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stats_history: Vec<Key>,
     /// Members per population role.
     pub population: OrderedMap<u32>,
     /// Lands, in creation order.
     pub lands: Vec<Land>,
     /// Owned buildings, in build order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buildings: Vec<Key>,
     /// Unlocked actions, in unlock order.
     pub actions: Vec<Key>,
     /// Where each stat's value came from (presentation only).
-    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     pub stat_sources: OrderedMap<OrderedMap<StatSource>>,
     /// Phases skipped, with the passive ids causing it.
-    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     pub skip_phases: OrderedMap<Vec<Key>>,
     /// Steps skipped per phase, with the passive ids causing it.
-    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     pub skip_steps: OrderedMap<OrderedMap<Vec<Key>>>,
 }
 
@@ -132,7 +117,7 @@ impl PlayerState {
 }
 
 /// A land and its developments.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Land {
     /// `<player>-L<n>`.
     pub id: Key,
@@ -145,10 +130,8 @@ pub struct Land {
     /// Developments, in placement order (duplicates allowed).
     pub developments: Vec<Key>,
     /// Upkeep of the land itself (start config only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upkeep: Option<Bag>,
     /// Triggers of the land itself (start config only).
-    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     pub triggers: Triggers,
 }
 
@@ -161,63 +144,52 @@ impl Land {
 
 /// A passive: setup effects that last until it is removed (and are then
 /// reversed), trigger lists, and skip flags.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PassiveRecord {
     /// Passive id.
     pub id: Key,
     /// Owner.
     pub owner: PlayerId,
     /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Icon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// Detail text or token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Source and removal metadata (shared: copying a state copies the
     /// pointer, not the JSON tree).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<std::sync::Arc<Value>>,
     /// Setup effects (run on add, reversed on removal).
-    #[serde(default, skip_serializing_if = "Effects::is_empty")]
     pub effects: Effects,
     /// Trigger lists (every trigger given is kept: PRODUCT.md Q16).
-    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     pub triggers: Triggers,
     /// Phases and steps the owner skips while the passive exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip: Option<SkipConfig>,
 }
 
 /// Changes the costs of the owner's actions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CostModifier {
     /// Registered id (`<content id>_<owner>`).
     pub id: Key,
     /// Owner; the modifier only applies to the owner's actions.
     pub owner: PlayerId,
     /// Only this action, or every action when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_id: Option<Key>,
     /// The cost key changed.
     pub key: Key,
     /// Flat change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<f64>,
     /// Percent change (fraction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent: Option<f64>,
     /// Rounding of the percent change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<Rounding>,
     /// How many live registrations hold it (one per passive instance).
     pub count: u32,
 }
 
 /// Runs effects after an action or a step with a given id.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ResultModifier {
     /// Registered id.
     pub id: Key,
@@ -233,7 +205,7 @@ pub struct ResultModifier {
 
 /// Adjusts the gains of an evaluation target (an evaluator group, a step,
 /// the plunder percent, attack power).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EvaluationModifier {
     /// Registered id.
     pub id: Key,
@@ -242,19 +214,14 @@ pub struct EvaluationModifier {
     /// `<type>:<id>`, or `<type>` to match every id of that type.
     pub target: Key,
     /// For each positive gain, add this much of the gained resource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<f64>,
     /// Add this to every gain entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjust: Option<f64>,
     /// Change every gain entry by this fraction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent: Option<Percent>,
     /// Rounding of the percent change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<Rounding>,
     /// Effects run whenever it fires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effects: Option<Effects>,
     /// Live registrations.
     pub count: u32,
@@ -272,7 +239,7 @@ impl EvaluationModifier {
 }
 
 /// A recorded gain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Gain {
     /// Resource key.
     pub key: Key,
@@ -281,7 +248,7 @@ pub struct Gain {
 }
 
 /// One stat source entry (attribution shown by clients).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StatSource {
     /// Net amount from this source.
     pub amount: Num,
@@ -290,7 +257,7 @@ pub struct StatSource {
 }
 
 /// Attribution metadata of a [`StatSource`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StatSourceMeta {
     /// Source key.
     pub key: Key,
@@ -299,10 +266,8 @@ pub struct StatSourceMeta {
     /// `start`, `action`, `phase` or `passive`.
     pub kind: Key,
     /// Id of the action, step or passive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Key>,
     /// Human-readable detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
@@ -310,7 +275,7 @@ pub struct StatSourceMeta {
 /// percentage effects on one stat in one step add up from the same base.
 /// Keyed per player (PRODUCT.md Q4; the reference shared one base between
 /// both players). Cleared whenever the step changes.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddPctCache {
     /// Entries of the current step.
     pub entries: Vec<AddPctEntry>,
@@ -324,7 +289,7 @@ impl AddPctCache {
 }
 
 /// One `stat:add_pct` accumulator.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AddPctEntry {
     /// Player.
     pub player: PlayerId,
@@ -341,7 +306,7 @@ impl GameState {
     /// field-by-field `clone_from` where a clone would allocate every
     /// vector and map again. Every field is named, so a new field does not
     /// compile until it is copied here.
-    pub(crate) fn copy_from(&mut self, source: &GameState) {
+    pub fn copy_from(&mut self, source: &GameState) {
         let GameState {
             turn,
             active,

@@ -1,17 +1,18 @@
 //! Content validation (errors name the entry at fault), `GameConfig`
 //! overrides, and the default content's round trip.
 
-use kb_engine::content::{ContentError, GameConfig};
+use kb_engine::content::ContentError;
 use kb_engine::{Content, ContentDef};
+use kb_protocol::schema::{self, GameConfig};
 use serde_json::{Value, json};
 
 use crate::support::*;
 
 /// Builds content from the default edited by `edit`; expects it refused.
 fn refused(edit: impl FnOnce(&mut Value)) -> ContentError {
-    let mut value = serde_json::to_value(default_def()).unwrap();
+    let mut value = def_json(&default_def());
     edit(&mut value);
-    let def: ContentDef = serde_json::from_value(value).expect("the edit still parses");
+    let def: ContentDef = parse_def(value).expect("the edit still parses");
     Content::new(def).expect_err("the edit must be refused")
 }
 
@@ -37,9 +38,9 @@ fn index_of(list: &Value, id: &str) -> usize {
 fn the_default_content_is_valid_and_round_trips() {
     let def = default_def();
     Content::new(def.clone()).expect("valid");
-    let json = serde_json::to_string(&def).unwrap();
-    let back: ContentDef = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, def);
+    let json = serde_json::to_string(&schema::ContentDef::from(&def)).unwrap();
+    let back: schema::ContentDef = serde_json::from_str(&json).unwrap();
+    assert_eq!(ContentDef::from(back.clone()), def);
     assert_eq!(serde_json::to_string(&back).unwrap(), json);
     // Keys the engine does not read travel along (names, icons, UI hints).
     let value: Value = serde_json::from_str(&json).unwrap();
@@ -347,7 +348,7 @@ fn bad_rules_and_tiers_are_named() {
 
 fn configured(config: Value) -> Content {
     let config: GameConfig = serde_json::from_value(config).expect("config parses");
-    Content::with_config(&default_def(), &config).expect("config is valid")
+    Content::with_config(&default_def(), &config.into()).expect("config is valid")
 }
 
 fn ids<'a, T: 'a>(items: impl Iterator<Item = &'a T>, id: impl Fn(&T) -> &str) -> Vec<String> {
@@ -359,7 +360,7 @@ fn config_lists_replace_registries_and_empty_lists_keep_them() {
     let default = content();
     // The start still names every default role, so the replacement keeps
     // them; the council's upkeep changes.
-    let mut populations = serde_json::to_value(&default_def().populations).unwrap();
+    let mut populations = def_json(&default_def())["populations"].clone();
     populations[0]["upkeep"] = json!({"gold": 1});
     let content = configured(json!({
         "buildings": [{"id": "shrine", "name": "Shrine", "costs": {"gold": 1},
@@ -447,7 +448,7 @@ fn an_invalid_config_is_refused_with_its_path() {
                      "effects": [{"type": "miracle", "method": "add"}]}]
     }))
     .unwrap();
-    let error = Content::with_config(&default_def(), &config).unwrap_err();
+    let error = Content::with_config(&default_def(), &config.into()).unwrap_err();
     check(
         &error,
         "actions[0] (pray).effects[0]",
@@ -459,7 +460,7 @@ fn an_invalid_config_is_refused_with_its_path() {
                      "effects": [{"type": "action", "method": "perform", "params": {"id": "expand"}}]}]
     }))
     .unwrap();
-    let error = Content::with_config(&default_def(), &config).unwrap_err();
+    let error = Content::with_config(&default_def(), &config.into()).unwrap_err();
     check(
         &error,
         "actions[0] (decree).effects[0]",
@@ -472,7 +473,7 @@ fn an_invalid_config_is_refused_with_its_path() {
 #[test]
 fn whole_numbers_in_content_render_as_integers() {
     // Clients of the reference print `1`, not `1.0`.
-    let rules = serde_json::to_value(&crate::support::default_def().rules).unwrap();
+    let rules = def_json(&crate::support::default_def())["rules"].clone();
     assert_eq!(rules["defaultActionAPCost"].to_string(), "1");
     assert_eq!(
         rules["tierDefinitions"][0]["range"]["min"].to_string(),
@@ -480,4 +481,61 @@ fn whole_numbers_in_content_render_as_integers() {
     );
     let castle = &rules["winConditions"][0]["trigger"]["value"];
     assert_eq!(castle.to_string(), "0");
+}
+
+/// Effect lists inside free-form JSON (trigger lists, nested effects) are
+/// read by the engine (`Effects::from_json`), whole content by
+/// `kb_protocol::schema`: both read every list of the default content
+/// alike, and both refuse what is malformed.
+#[test]
+fn the_engine_reads_effects_in_json_as_the_schema_does() {
+    use kb_engine::content::Effects;
+
+    fn lists<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let trigger = key
+                        .strip_prefix("on")
+                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()));
+                    let grouped = value
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|e| e.get("options").is_some()));
+                    if value.is_array() && !grouped && (trigger || key.ends_with("ffects")) {
+                        out.push(value);
+                    }
+                    lists(value, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| lists(item, out)),
+            _ => {}
+        }
+    }
+    let schema_read = |value: &Value| {
+        serde_json::from_value::<schema::EffectList>(value.clone()).map(Effects::from)
+    };
+    let text = include_str!("../../kb-content/content/default.json");
+    let json: Value = serde_json::from_str(text).unwrap();
+    let mut found = Vec::new();
+    lists(&json, &mut found);
+    assert!(found.len() > 20, "{} lists", found.len());
+    for list in found {
+        let engine = Effects::from_json(list).expect("the engine reads it");
+        assert_eq!(
+            engine,
+            schema_read(list).expect("the schema reads it"),
+            "{list}"
+        );
+    }
+    for bad in [
+        json!({"type": "stat"}),
+        json!([{"type": 3}]),
+        json!([{"round": "sideways"}]),
+        json!([{"evaluator": {"params": {}}}]),
+        json!([{"params": [1]}]),
+        json!([{"effects": {"type": "stat"}}]),
+    ] {
+        assert!(Effects::from_json(&bad).is_err(), "{bad}");
+        assert!(schema_read(&bad).is_err(), "{bad}");
+    }
 }

@@ -416,7 +416,9 @@ fn build(pack: &Value) -> Option<Arc<Content>> {
     ] {
         def[key] = pack[key].clone();
     }
-    let def: ContentDef = serde_json::from_value(def).ok()?;
+    let def: ContentDef = serde_json::from_value::<kb_protocol::schema::ContentDef>(def)
+        .ok()?
+        .into();
     Content::new(def).ok().map(Arc::new)
 }
 
@@ -495,9 +497,9 @@ fn play(pack: &Value, ai: bool, numbers: &[u32]) {
             break;
         }
         let command = choose(&game, n);
-        let before = serde_json::to_string(game.state()).unwrap();
+        let before = kb_session::stored::encode(game.state());
         let result = game.apply(&command);
-        let after = serde_json::to_string(game.state()).unwrap();
+        let after = kb_session::stored::encode(game.state());
         if std::env::var("KB_FUZZ_STATS").is_ok() {
             eprintln!(
                 "FUZZ {} {}",
@@ -511,8 +513,7 @@ fn play(pack: &Value, ai: bool, numbers: &[u32]) {
                 "{command:?} was refused but changed the state"
             );
         }
-        let back: kb_engine::GameState =
-            serde_json::from_str(&after).expect("the state reads back");
+        let back = kb_session::stored::decode(&after).expect("the state reads back");
         assert_eq!(&back, game.state(), "the state survives JSON");
         // Queries and views must not panic either.
         let _ = serde_json::to_vec(&Wire(&game.snapshot())).unwrap();

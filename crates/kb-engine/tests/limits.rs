@@ -10,8 +10,7 @@ use crate::support::*;
 fn game_with_action(effects: serde_json::Value) -> kb_engine::Game {
     let mut game = game_with(|def| {
         def.actions.push(
-            serde_json::from_value(json!({"id": "custom", "name": "Custom", "effects": effects}))
-                .unwrap(),
+            action_def(json!({"id": "custom", "name": "Custom", "effects": effects})).unwrap(),
         );
     });
     to_main(&mut game);
@@ -22,7 +21,7 @@ fn game_with_action(effects: serde_json::Value) -> kb_engine::Game {
 fn a_recursive_action_is_refused_not_a_stack_overflow() {
     let mut game = game_with(|def| {
         def.actions.push(
-            serde_json::from_value(json!({"id": "loop", "name": "Loop",
+            action_def(json!({"id": "loop", "name": "Loop",
                 "effects": [{"type": "action", "method": "perform", "params": {"id": "loop"}}]}))
             .unwrap(),
         );
@@ -80,7 +79,7 @@ fn values_beyond_the_game_range_are_clamped() {
     assert_eq!(stat(&game, A, "armyStrength"), kb_engine::MAX_GAME_VALUE);
     // The state still survives JSON exactly.
     let text = state_json(&game);
-    let back: kb_engine::GameState = serde_json::from_str(&text).unwrap();
+    let back = kb_session::stored::decode(text.as_bytes()).unwrap();
     assert_eq!(&back, game.state());
 }
 
@@ -91,14 +90,14 @@ fn repetitions_that_multiply_are_refused_as_too_much_work() {
     let mut game = game_with(|def| {
         for (id, inner) in [("mid", "leaf"), ("custom", "mid")] {
             def.actions.push(
-                serde_json::from_value(json!({"id": id, "name": id, "system": id != "custom",
+                action_def(json!({"id": id, "name": id, "system": id != "custom",
                     "effects": [{"evaluator": {"type": "stat", "params": {"key": "big"}},
                         "effects": [{"type": "action", "method": "perform", "params": {"id": inner}}]}]}))
                 .unwrap(),
             );
         }
         def.actions.push(
-            serde_json::from_value(json!({"id": "leaf", "name": "Leaf", "system": true,
+            action_def(json!({"id": "leaf", "name": "Leaf", "system": true,
                 "effects": [{"type": "stat", "method": "add", "params": {"key": "armyStrength", "amount": 1}}]}))
             .unwrap(),
         );

@@ -64,8 +64,9 @@ fn options(dev_mode: bool, ai_b: bool) -> GameOptions {
     }
 }
 
+/// The state as a checkpoint stores it.
 fn bytes(state: &GameState) -> Vec<u8> {
-    serde_json::to_vec(state).expect("a state serializes")
+    kb_session::stored::encode(state)
 }
 
 // ----- choosing commands --------------------------------------------------------
@@ -433,7 +434,7 @@ impl Run {
     /// same bytes. Returns the restored game.
     fn round_trip(&self) -> Game {
         let json = bytes(self.game.state());
-        let state: GameState = serde_json::from_slice(&json).expect("a state deserializes");
+        let state = kb_session::stored::decode(&json).expect("a state deserializes");
         assert_eq!(&state, self.game.state());
         assert_eq!(bytes(&state), json);
         Game::from_state(self.content.clone(), state).expect("a restored game")
@@ -595,7 +596,7 @@ fn fractional_values_round_trip_exactly() {
         1.2031622776601683_f64.to_bits()
     );
     let json = bytes(game.state());
-    let restored: GameState = serde_json::from_slice(&json).unwrap();
+    let restored = kb_session::stored::decode(&json).unwrap();
     for key in ["armyStrength", "absorption", "growth"] {
         assert_eq!(
             restored.players.a.stats.value(key).to_bits(),
@@ -708,4 +709,46 @@ fn a_game_that_only_advances_does_not_grow() {
         largest <= first + 64,
         "{first} bytes after turn 1, {largest} later"
     );
+}
+
+/// The copy a command runs on is the state exactly, whatever the reused
+/// storage held before.
+#[test]
+fn a_state_copied_into_reused_storage_equals_the_state() {
+    let content = content();
+    // Dev mode's riches keep the game going (no bankruptcy).
+    let options = GameOptions {
+        dev_mode: true,
+        ..GameOptions::default()
+    };
+    let mut game = Game::new(content, options).unwrap();
+    let mut states = vec![game.state().clone()];
+    for step in 0..400_usize {
+        let moves = game.legal_moves();
+        match moves.get(step % moves.len().max(1)) {
+            Some(chosen) if step % 3 != 0 => {
+                let _ = game.perform(&chosen.action_id, &chosen.params);
+            }
+            _ => {
+                let _ = game.advance();
+            }
+        }
+        states.push(game.state().clone());
+        if game.state().conclusion.is_some() {
+            break;
+        }
+    }
+    assert!(
+        states.len() > 100,
+        "the game went on: {} states",
+        states.len()
+    );
+    let last = states.len() - 1;
+    for (i, source) in states.iter().enumerate() {
+        for stale in [0, last, (i * 7 + 3) % states.len()] {
+            let mut target = states[stale].clone();
+            target.copy_from(source);
+            assert_eq!(&target, source, "state {i} copied over state {stale}");
+        }
+    }
 }

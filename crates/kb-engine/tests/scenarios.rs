@@ -208,7 +208,7 @@ fn tax_scales_with_population_and_market() {
 fn happiness_removal_per_council_rounds_away() {
     let mut game = game_with(|def| {
         let tax = def.actions.iter_mut().find(|a| a.id == "tax").unwrap();
-        tax.effects = serde_json::from_value(json!([{
+        tax.effects = read(json!([{
             "evaluator": {"type": "population", "params": {"role": "council"}},
             "effects": [{"type": "resource", "method": "remove", "round": "up",
                          "params": {"key": "happiness", "amount": 0.5}, "meta": {"allowShortfall": true}}]
@@ -290,13 +290,13 @@ fn raise_strength_scaling() {
 #[test]
 fn percent_additions_in_one_step_share_a_base() {
     let mut game = game_with(|def| {
-        def.phases[0].steps[3].effects = Some(serde_json::from_value(json!([
+        def.phases[0].steps[3].effects = Some(read(json!([
             {"type": "stat", "method": "add_pct", "params": {"key": "armyStrength", "percent": 0.2}},
             {"type": "stat", "method": "add_pct", "params": {"key": "armyStrength", "percent": 0.4}},
             {"type": "stat", "method": "add_pct", "params": {"key": "growth", "percent": 0.5}}
         ])).unwrap());
         def.phases[0].steps.push(
-            serde_json::from_value(json!({"id": "again", "effects": [
+            read(json!({"id": "again", "effects": [
                 {"type": "stat", "method": "add_pct", "params": {"key": "growth", "percent": 0.5}}
             ]}))
             .unwrap(),
@@ -399,8 +399,7 @@ fn bankruptcy_is_the_win_condition_that_holds_for_the_unpaid_balance() {
     use kb_engine::content::WinConditionDef;
     let with_conditions = |conditions: serde_json::Value| {
         game_with(move |def| {
-            def.rules.win_conditions =
-                serde_json::from_value::<Vec<WinConditionDef>>(conditions).unwrap();
+            def.rules.win_conditions = read::<Vec<WinConditionDef>>(conditions).unwrap();
         })
     };
     let condition = |id: &str, trigger: serde_json::Value| json!({"id": id, "trigger": trigger, "result": {"subject": "defeat", "opponent": "victory"}});
@@ -453,7 +452,7 @@ fn war_recovery() {
 fn strike_game(edit: impl FnOnce(&mut kb_engine::ContentDef)) -> kb_engine::Game {
     let mut game = game_with(|def| {
         def.actions.push(
-            serde_json::from_value(json!({
+            read(json!({
                 "id": "strike", "name": "Strike",
                 "effects": [{"type": "attack", "method": "perform",
                              "params": {"target": {"type": "resource", "key": "castleHP"}}}]
@@ -461,7 +460,7 @@ fn strike_game(edit: impl FnOnce(&mut kb_engine::ContentDef)) -> kb_engine::Game
             .unwrap(),
         );
         def.actions.push(
-            serde_json::from_value(json!({
+            read(json!({
                 "id": "strike_bare", "name": "Strike",
                 "effects": [{"type": "attack", "method": "perform",
                              "params": {"target": {"type": "resource", "key": "castleHP"},
@@ -548,7 +547,7 @@ fn absorption_rounding_modes() {
         ("down", 0.5, 10.0),
     ] {
         let mut game = strike_game(|def| {
-            def.rules.absorption_rounding = serde_json::from_value(json!(mode)).unwrap();
+            def.rules.absorption_rounding = read(json!(mode)).unwrap();
         });
         setup(&mut game, A, json!([add_stat("armyStrength", 1.0)]));
         setup(&mut game, B, json!([add_stat("absorption", absorption)]));
@@ -561,7 +560,7 @@ fn absorption_rounding_modes() {
 fn development_attack_triggers() {
     let mut game = strike_game(|def| {
         def.developments.push(
-            serde_json::from_value(json!({
+            read(json!({
                 "id": "bastion", "name": "Bastion",
                 "onBeforeAttacked": [add_stat("fortificationStrength", 4.0)],
                 "onAttackResolved": [add("gold", 1.0)]
@@ -746,10 +745,8 @@ fn transfer_game(percent: f64, adjust: Option<f64>, round: Option<&str>) -> kb_e
         if let Some(round) = round {
             effect["round"] = json!(round);
         }
-        def.actions.push(
-            serde_json::from_value(json!({"id": "take", "name": "Take", "effects": [effect]}))
-                .unwrap(),
-        );
+        def.actions
+            .push(read(json!({"id": "take", "name": "Take", "effects": [effect]})).unwrap());
     });
     to_main(&mut game);
     if let Some(adjust) = adjust {
@@ -932,7 +929,7 @@ fn cost_modifiers_stack_additively_and_leave_with_the_tier() {
             .iter_mut()
             .find(|t| t.id == "happiness:tier:joyful")
             .unwrap();
-        joyful.enter_effects = Some(serde_json::from_value(json!([{"type": "passive", "method": "add",
+        joyful.enter_effects = Some(read(json!([{"type": "passive", "method": "add",
             "params": {"id": "passive:happiness:joyful"}, "effects": [{"type": "cost_mod", "method": "add",
                 "params": {"id": "tier_tax", "key": "gold", "percent": 0.1, "actionId": "build"}}]}])).unwrap());
     });
@@ -1386,11 +1383,11 @@ fn the_turn_limit_counts_from_zero_when_a_start_config_omits_the_counter() {
 
 #[test]
 fn a_score_names_its_tie_or_gives_it_to_the_subject() {
-    let mut def = serde_json::to_value(default_def()).unwrap();
+    let mut def = def_json(&default_def());
     let limit = &mut def["rules"]["winConditions"][2];
     assert_eq!(limit["id"], "turn-limit");
     limit["score"].as_object_mut().unwrap().remove("tie");
-    let mut def: kb_engine::ContentDef = serde_json::from_value(def).unwrap();
+    let mut def: kb_engine::ContentDef = read(def).unwrap();
     assert_eq!(
         turn_limit(&mut def).score.as_ref().unwrap().tie,
         kb_engine::content::WinTie::Subject

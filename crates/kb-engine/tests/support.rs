@@ -7,13 +7,76 @@ use kb_engine::content::Effect;
 use kb_engine::{
     ActionOutcome, Command, Content, ContentDef, EngineError, Game, GameOptions, PlayerId,
 };
+use kb_protocol::schema;
 use serde_json::Value;
 
 pub use kb_engine::PlayerId::{A, B};
 
 pub fn default_def() -> ContentDef {
-    serde_json::from_str(include_str!("../../kb-content/content/default.json"))
+    parse_def(serde_json::from_str(include_str!("../../kb-content/content/default.json")).unwrap())
         .expect("default content parses")
+}
+
+/// Reads content written in the reference schema (`kb_protocol::schema`).
+pub fn parse_def(json: Value) -> serde_json::Result<ContentDef> {
+    serde_json::from_value::<schema::ContentDef>(json).map(ContentDef::from)
+}
+
+/// An engine type with a form in the reference schema.
+pub trait FromSchema: Sized {
+    /// Its schema form.
+    type Schema: serde::de::DeserializeOwned + schema::Mirror<Engine = Self>;
+}
+
+macro_rules! from_schema {
+    ($($name:ident),*) => {$(
+        impl FromSchema for kb_engine::content::$name {
+            type Schema = schema::$name;
+        }
+    )*};
+}
+
+from_schema!(
+    ActionDef,
+    ActionEffect,
+    StepDef,
+    WinConditionDef,
+    DevelopmentDef,
+    GameConfig
+);
+
+impl FromSchema for kb_engine::content::Effects {
+    type Schema = schema::EffectList;
+}
+
+impl FromSchema for kb_engine::Rounding {
+    type Schema = schema::Rounding;
+}
+
+impl FromSchema for ContentDef {
+    type Schema = schema::ContentDef;
+}
+
+impl<T: FromSchema> FromSchema for Vec<T>
+where
+    T::Schema: Clone,
+{
+    type Schema = Vec<T::Schema>;
+}
+
+/// Reads an engine type from JSON in the reference schema.
+pub fn read<T: FromSchema>(json: Value) -> serde_json::Result<T> {
+    serde_json::from_value::<T::Schema>(json).map(schema::Mirror::into_engine)
+}
+
+/// An action written in the reference schema.
+pub fn action_def(json: Value) -> serde_json::Result<kb_engine::content::ActionDef> {
+    serde_json::from_value::<schema::ActionDef>(json).map(Into::into)
+}
+
+/// Content in the reference schema.
+pub fn def_json(def: &ContentDef) -> Value {
+    serde_json::to_value(schema::ContentDef::from(def)).unwrap()
 }
 
 pub fn content() -> Arc<Content> {
@@ -44,7 +107,11 @@ pub fn game_with(edit: impl FnOnce(&mut ContentDef)) -> Game {
 }
 
 pub fn effects(json: Value) -> Vec<Effect> {
-    serde_json::from_value(json).expect("effects parse")
+    serde_json::from_value::<Vec<schema::EffectDef>>(json)
+        .expect("effects parse")
+        .into_iter()
+        .map(Effect::from)
+        .collect()
 }
 
 /// Runs effects as `player` (test setup).
@@ -101,8 +168,9 @@ pub fn passive_ids(game: &Game, player: PlayerId) -> Vec<String> {
         .collect()
 }
 
+/// The state as a checkpoint stores it.
 pub fn state_json(game: &Game) -> String {
-    serde_json::to_string(game.state()).unwrap()
+    String::from_utf8(kb_session::stored::encode(game.state())).unwrap()
 }
 
 /// A resource add effect.

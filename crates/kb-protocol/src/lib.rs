@@ -14,12 +14,16 @@
 //! - [`health`]: the body of `GET /healthz`.
 //! - [`messages`]: wire message literals that clients and tests depend on.
 //! - [`requests`]: request bodies of the session routes.
+//! - [`schema`]: the reference content schema (content files, `GameConfig`,
+//!   registries, the content echoed in answers), converted into and out of
+//!   the engine's plain content types.
 
 pub mod answers;
 pub mod error;
 pub mod health;
 pub mod messages;
 pub mod requests;
+pub mod schema;
 
 pub use error::{ErrorCode, ErrorEnvelope, Issue, PathSegment};
 pub use health::{Health, HealthStatus};

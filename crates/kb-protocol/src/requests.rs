@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use kb_engine::content::CorePhaseIds;
+use crate::schema::CorePhaseIds;
 use kb_engine::content::Params;
 use kb_engine::{PlayerId, SimulateOptions};
 use serde::Deserialize;
@@ -123,7 +123,7 @@ pub struct SimulateOptionsBody {
 impl From<SimulateOptionsBody> for SimulateOptions {
     fn from(body: SimulateOptionsBody) -> Self {
         SimulateOptions {
-            phase_ids: body.phase_ids,
+            phase_ids: body.phase_ids.map(Into::into),
             max_iterations: body.max_iterations,
         }
     }

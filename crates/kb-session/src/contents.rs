@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use kb_content::{ContentId, ContentInterner, ContentPack, SessionContent};
-use kb_engine::GameConfig;
+use kb_protocol::schema::GameConfig;
 use kb_store::{SessionStore, Write};
 
 use crate::error::SessionError;

@@ -1,13 +1,15 @@
 //! The stored forms of a game state (what a checkpoint holds) and of a
 //! command (what a log entry holds).
 //!
-//! The engine's [`GameState`] is plain data with the engine's own field
-//! names, free to change. A checkpoint must read back in every later
+//! The engine's [`GameState`] is plain data with no JSON form of its own,
+//! free to change. A checkpoint must read back in every later
 //! release, so it is written as `StoredState`: the same tree with the
 //! field names every release since 2026-12 wrote (`phaseIndex`,
 //! `recentResourceGains`, `costModifiers`…), converted from and into the
-//! engine's types. Values inside (bags of numbers, content effects and
-//! triggers, skip flags, seats) keep their own JSON forms. Commands are
+//! engine's types. Content inside (effects and triggers, skip flags,
+//! percents, rounding modes) is written in the content schema of
+//! `kb_protocol::schema`, seats as its `{"A", "B"}`, bags of numbers as
+//! `OrderedMap`s of `Num`. Commands are
 //! stored the same way, as [`StoredCommand`]s (`{"type": "action",
 //! "actionId": …}`), so a log written by an earlier release replays
 //! whatever the engine's `Command` looks like. That is also the one JSON
@@ -16,12 +18,13 @@
 
 use std::sync::Arc;
 
-use kb_engine::content::{Bag, Effects, Params, Percent, SkipConfig, Triggers};
+use kb_engine::content::{Bag, Params};
 use kb_engine::{
-    AddPctCache, AddPctEntry, AiStep, ByPlayer, Command, Conclusion, CostModifier,
-    EvaluationModifier, Gain, GameState, Key, Land, Num, OrderedMap, PassiveRecord, PlayerId,
-    PlayerState, ResultModifier, Rounding, StatSource, StatSourceMeta,
+    AddPctCache, AddPctEntry, AiStep, Command, Conclusion, CostModifier, EvaluationModifier, Gain,
+    GameState, Key, Land, Num, OrderedMap, PassiveRecord, PlayerId, PlayerState, ResultModifier,
+    StatSource, StatSourceMeta,
 };
+use kb_protocol::schema::{ByPlayer, EffectList, Mirror, Percent, Rounding, SkipConfig, Triggers};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -127,8 +130,8 @@ struct StoredPassive {
     detail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     meta: Option<Arc<Value>>,
-    #[serde(default, skip_serializing_if = "Effects::is_empty")]
-    effects: Effects,
+    #[serde(default, skip_serializing_if = "EffectList::is_empty")]
+    effects: EffectList,
     #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     triggers: Triggers,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,7 +161,7 @@ struct StoredResultModifier {
     id: Key,
     owner: PlayerId,
     action_id: Key,
-    effects: Effects,
+    effects: EffectList,
     count: u32,
 }
 
@@ -177,7 +180,7 @@ struct StoredEvaluationModifier {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     round: Option<Rounding>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    effects: Option<Effects>,
+    effects: Option<EffectList>,
     count: u32,
 }
 
@@ -428,7 +431,7 @@ impl From<&GameState> for StoredState {
                 loser_id: c.loser_id,
                 triggered_by: c.triggered_by,
             }),
-            players: s.players.map(|_, p| StoredPlayer::from(p)),
+            players: ByPlayer::from_engine_with(&s.players, StoredPlayer::from),
             passives: s.passives.iter().map(StoredPassive::from).collect(),
             cost_modifiers: s
                 .cost_modifiers
@@ -442,7 +445,7 @@ impl From<&GameState> for StoredState {
                     id: m.id.clone(),
                     owner: m.owner,
                     action_id: m.action_id.clone(),
-                    effects: m.effects.clone(),
+                    effects: EffectList::from(&m.effects),
                     count: m.count,
                 })
                 .collect(),
@@ -451,8 +454,8 @@ impl From<&GameState> for StoredState {
                 .iter()
                 .map(StoredEvaluationModifier::from)
                 .collect(),
-            tiers: s.tiers.clone(),
-            ai: s.ai.clone(),
+            tiers: ByPlayer::from(s.tiers.clone()),
+            ai: ByPlayer::from(s.ai.clone()),
             recent_resource_gains: s
                 .recent_resource_gains
                 .iter()
@@ -497,7 +500,7 @@ impl From<&PlayerState> for StoredPlayer {
                     tilled: l.tilled,
                     developments: l.developments.clone(),
                     upkeep: l.upkeep.clone(),
-                    triggers: l.triggers.clone(),
+                    triggers: Triggers::from_engine(&l.triggers),
                 })
                 .collect(),
             buildings: p.buildings.clone(),
@@ -541,9 +544,9 @@ impl From<&PassiveRecord> for StoredPassive {
             icon: r.icon.clone(),
             detail: r.detail.clone(),
             meta: r.meta.clone(),
-            effects: r.effects.clone(),
-            triggers: r.triggers.clone(),
-            skip: r.skip.clone(),
+            effects: EffectList::from(&r.effects),
+            triggers: Triggers::from_engine(&r.triggers),
+            skip: r.skip.as_ref().map(SkipConfig::from),
         }
     }
 }
@@ -557,7 +560,7 @@ impl From<&CostModifier> for StoredCostModifier {
             key: m.key.clone(),
             amount: m.amount,
             percent: m.percent,
-            round: m.round,
+            round: m.round.map(Rounding::from),
             count: m.count,
         }
     }
@@ -571,9 +574,9 @@ impl From<&EvaluationModifier> for StoredEvaluationModifier {
             target: m.target.clone(),
             amount: m.amount,
             adjust: m.adjust,
-            percent: m.percent.clone(),
-            round: m.round,
-            effects: m.effects.clone(),
+            percent: m.percent.as_ref().map(Percent::from),
+            round: m.round.map(Rounding::from),
+            effects: m.effects.as_ref().map(EffectList::from),
             count: m.count,
         }
     }
@@ -597,7 +600,7 @@ impl From<StoredState> for GameState {
                 loser_id: c.loser_id,
                 triggered_by: c.triggered_by,
             }),
-            players: ByPlayer { a, b },
+            players: kb_engine::ByPlayer { a, b },
             passives: s.passives.into_iter().map(PassiveRecord::from).collect(),
             cost_modifiers: s
                 .cost_modifiers
@@ -609,7 +612,7 @@ impl From<StoredState> for GameState {
                     key: m.key,
                     amount: m.amount,
                     percent: m.percent,
-                    round: m.round,
+                    round: m.round.map(Into::into),
                     count: m.count,
                 })
                 .collect(),
@@ -620,7 +623,7 @@ impl From<StoredState> for GameState {
                     id: m.id,
                     owner: m.owner,
                     action_id: m.action_id,
-                    effects: m.effects,
+                    effects: m.effects.into(),
                     count: m.count,
                 })
                 .collect(),
@@ -633,14 +636,14 @@ impl From<StoredState> for GameState {
                     target: m.target,
                     amount: m.amount,
                     adjust: m.adjust,
-                    percent: m.percent,
-                    round: m.round,
-                    effects: m.effects,
+                    percent: m.percent.map(Into::into),
+                    round: m.round.map(Into::into),
+                    effects: m.effects.map(Into::into),
                     count: m.count,
                 })
                 .collect(),
-            tiers: s.tiers,
-            ai: s.ai,
+            tiers: s.tiers.into(),
+            ai: s.ai.into(),
             recent_resource_gains: s
                 .recent_resource_gains
                 .into_iter()
@@ -685,7 +688,7 @@ impl From<StoredPlayer> for PlayerState {
                     tilled: l.tilled,
                     developments: l.developments,
                     upkeep: l.upkeep,
-                    triggers: l.triggers,
+                    triggers: l.triggers.into_engine(),
                 })
                 .collect(),
             buildings: p.buildings,
@@ -729,9 +732,9 @@ impl From<StoredPassive> for PassiveRecord {
             icon: r.icon,
             detail: r.detail,
             meta: r.meta,
-            effects: r.effects,
-            triggers: r.triggers,
-            skip: r.skip,
+            effects: r.effects.into(),
+            triggers: r.triggers.into_engine(),
+            skip: r.skip.map(Into::into),
         }
     }
 }

@@ -51,11 +51,11 @@ fn tax() -> Command {
     }
 }
 
-/// The serialized game of a session.
+/// The game of a session, serialized as a checkpoint stores it.
 fn state(manager: &SessionManager, id: &str) -> String {
     manager
         .read(&Caller::admin("admin"), id, |view| {
-            serde_json::to_string(view.game.state()).unwrap()
+            String::from_utf8(kb_session::stored::encode(view.game.state())).unwrap()
         })
         .unwrap()
 }
@@ -724,9 +724,7 @@ async fn async_writes_are_durable_serialized_and_rebuild_cold_sessions() {
     versions.sort_unstable();
     assert_eq!(versions, (2..=161).collect::<Vec<u64>>());
     let live = manager
-        .try_read(&alice(), &id, |v| {
-            serde_json::to_string(v.game.state()).unwrap()
-        })
+        .try_read(&alice(), &id, |v| v.game.state().clone())
         .unwrap()
         .unwrap();
     let closing = manager.clone();
@@ -751,7 +749,7 @@ async fn async_writes_are_durable_serialized_and_rebuild_cold_sessions() {
         .await
         .unwrap();
     assert_eq!(version, 162);
-    let mut expected: kb_engine::GameState = serde_json::from_str(&live).unwrap();
+    let mut expected: kb_engine::GameState = live;
     let restored = restarted
         .try_read(&alice(), &id, |v| v.game.clone())
         .unwrap()
@@ -776,7 +774,8 @@ fn a_damaged_content_row_is_repaired_by_the_next_session_not_spread() {
     };
     let clock = Arc::new(ManualClock::new(0));
     let config_json = serde_json::json!({"start": {"player": {"resources": {"gold": 7, "ap": 0}}}});
-    let config: kb_engine::GameConfig = serde_json::from_value(config_json.clone()).unwrap();
+    let config: kb_protocol::schema::GameConfig =
+        serde_json::from_value(config_json.clone()).unwrap();
     let request = || CreateSession {
         dev_mode: false,
         config: Some((config_json.clone(), config.clone())),

@@ -75,12 +75,12 @@ fn rename(name: &str) -> Command {
     }
 }
 
-/// A session's version and serialized game.
+/// A session's version and game, serialized as a checkpoint stores it.
 fn read(manager: &SessionManager, id: &str) -> Result<(u64, String), SessionError> {
     manager.read(&admin(), id, |view| {
         (
             view.version,
-            serde_json::to_string(view.game.state()).unwrap(),
+            String::from_utf8(kb_session::stored::encode(view.game.state())).unwrap(),
         )
     })
 }

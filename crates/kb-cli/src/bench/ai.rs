@@ -334,7 +334,7 @@ fn play(
     }
     let state = game.state();
     let mut fingerprint: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in serde_json::to_vec(state)? {
+    for byte in kb_session::stored::encode(state) {
         fingerprint = (fingerprint ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     Ok(GameResult {

@@ -1,11 +1,10 @@
-//! Effects as data: [`EffectDef`] (an effect as the reference schema writes
-//! it), [`Effect`] (the definition with its compiled [`Op`]), [`Evaluator`],
+//! Effects as data: [`EffectDef`] (an effect's definition, plain data whose
+//! JSON form is `kb_protocol::schema::EffectDef`), [`Effect`] (the definition with its compiled [`Op`]), [`Evaluator`],
 //! [`Effects`] lists, and the two transformations the rules apply to them,
 //! placeholder substitution and reversal (both compile their result).
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::op::{Op, reversed_method};
@@ -15,51 +14,43 @@ use crate::num::Rounding;
 /// Free-form parameters of an effect, evaluator or action.
 pub type Params = serde_json::Map<String, Value>;
 
-/// One effect definition, in the reference content schema
+/// One effect definition: the parts of the reference's
 /// `{type, method, params, effects, evaluator, round, meta}`.
 ///
 /// With an `evaluator` it is an *evaluator group*: the evaluator's count
 /// multiplies the nested `effects`. Otherwise `type:method` names the
 /// handler that runs it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EffectDef {
     /// Handler family (`resource`, `stat`, `land`, ...).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Key>,
     /// Handler method (`add`, `remove`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<Key>,
     /// Handler parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Params>,
     /// Nested effects (meaning depends on the handler or the evaluator).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effects: Option<Effects>,
     /// Makes this an evaluator group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluator: Option<Evaluator>,
     /// Rounding used by some handlers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<Rounding>,
     /// Free-form metadata (`allowShortfall`, `source`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Value>,
 }
 
 /// An evaluator: a function of the game that yields a count.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluator {
     /// Evaluator type (`development`, `population`, `stat`, `compare`).
-    #[serde(rename = "type")]
     pub kind: Key,
     /// Evaluator parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Params>,
 }
 
 /// An effect: its definition as written (what logs and snapshots show) and
 /// its compiled [`Op`] (what runs). Built only by compiling a definition, so
-/// the two always agree; it serializes as the definition.
+/// the two always agree; its JSON form is the definition's
+/// (`kb_protocol::schema::EffectDef`).
 #[derive(Clone)]
 pub struct Effect {
     def: EffectDef,
@@ -132,18 +123,6 @@ impl Default for Effect {
 impl From<EffectDef> for Effect {
     fn from(def: EffectDef) -> Self {
         Effect::new(def)
-    }
-}
-
-impl Serialize for Effect {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.def.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Effect {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        EffectDef::deserialize(deserializer).map(Effect::new)
     }
 }
 
@@ -231,18 +210,6 @@ impl<'a> IntoIterator for &'a Effects {
     type IntoIter = std::slice::Iter<'a, Effect>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
-    }
-}
-
-impl Serialize for Effects {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.list.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Effects {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Vec::<Effect>::deserialize(deserializer).map(Effects::new)
     }
 }
 
@@ -446,7 +413,7 @@ mod tests {
 
     #[test]
     fn lists_without_placeholders_are_shared_not_copied() {
-        let list: Effects = serde_json::from_value(json!([
+        let list = Effects::from_json(&json!([
             {"type": "stat", "method": "add", "params": {"key": "armyStrength", "amount": 1}}
         ]))
         .unwrap();
@@ -456,16 +423,18 @@ mod tests {
 
     #[test]
     fn reversal_swaps_add_and_remove_recursively() {
-        let list: Effects = serde_json::from_value(json!([
+        let list = Effects::from_json(&json!([
             {"type": "passive", "method": "add", "params": {"id": "p"}, "effects": [
                 {"type": "stat", "method": "remove", "params": {"key": "k", "amount": 1}},
                 {"type": "stat", "method": "add_pct", "params": {"key": "k"}}
             ]}
         ]))
         .unwrap();
-        let reversed = serde_json::to_value(list.reversed()).unwrap();
-        assert_eq!(reversed[0]["method"], "remove");
-        assert_eq!(reversed[0]["effects"][0]["method"], "add");
-        assert_eq!(reversed[0]["effects"][1]["method"], "add_pct");
+        let reversed = list.reversed();
+        let outer = &reversed.as_slice()[0];
+        assert_eq!(outer.method.as_deref(), Some("remove"));
+        let inner = outer.effects.as_ref().unwrap().as_slice();
+        assert_eq!(inner[0].method.as_deref(), Some("add"));
+        assert_eq!(inner[1].method.as_deref(), Some("add_pct"));
     }
 }

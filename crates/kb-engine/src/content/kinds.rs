@@ -469,14 +469,14 @@ macro_rules! effect_kinds {
                 let mut triggers = OrderedMap::new();
                 for (name, value) in r.params.into_iter().flatten() {
                     if name.starts_with("on") && value.is_array() {
-                        let list: Effects = serde_json::from_value(value.clone())
+                        let list = Effects::from_json(value)
                             .map_err(|e| r.refuse(format!("{name}: {e}")))?;
                         triggers.insert(name.as_str(), list);
                     }
                 }
                 let skip = match r.value("skip") {
                     Some(value) => Some(
-                        serde_json::from_value::<SkipConfig>(value.clone())
+                        SkipConfig::from_json(value)
                             .map_err(|e| r.refuse(format!("skip: {e}")))?,
                     ),
                     None => None,
@@ -613,7 +613,7 @@ macro_rules! effect_kinds {
                     let percent = match r.value("percent") {
                         None | Some(Value::Null) => None,
                         Some(value) => Some(
-                            serde_json::from_value::<Percent>(value.clone())
+                            Percent::from_json(value)
                                 .map_err(|e| r.refuse(format!("percent: {e}")))?,
                         ),
                     };
@@ -802,7 +802,7 @@ macro_rules! effect_kinds {
                 let lists = r.value("onDamage").and_then(Value::as_object);
                 let side = |owner: &str| {
                     lists.and_then(|lists| lists.get(owner)).map(|list| {
-                        serde_json::from_value::<Effects>(list.clone())
+                        Effects::from_json(list)
                             .map_err(|e| format!("onDamage: {e}"))
                     })
                 };

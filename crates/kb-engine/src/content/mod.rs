@@ -1,13 +1,15 @@
 //! Content: the data a game plays by.
 //!
-//! [`ContentDef`] is the raw schema (what JSON files and `GameConfig`
-//! overrides contain); [`Content`] is the validated, indexed form the engine
-//! runs. Building a `Content` checks every effect, evaluator, requirement
+//! [`ContentDef`] is the raw definition (what JSON files and `GameConfig`
+//! overrides contain, as plain data: their JSON form, the reference content
+//! schema, is `kb_protocol::schema`); [`Content`] is the validated, indexed
+//! form the engine runs. Building a `Content` checks every effect, evaluator, requirement
 //! and reference, and an error names the entry at fault
 //! (`actions[2] (tax).effects[0]: unknown effect handler "foo:bar"`).
 
 mod def;
 mod effect;
+mod json;
 mod kinds;
 mod op;
 mod validate;
@@ -370,8 +372,8 @@ pub(crate) fn triggers(rest: &Params, path: &str) -> Result<Triggers, ContentErr
         if !is_trigger_name(key) || !value.is_array() {
             continue;
         }
-        let effects: Effects = serde_json::from_value(value.clone())
-            .map_err(|e| ContentError::new(format!("{path}.{key}"), e.to_string()))?;
+        let effects =
+            Effects::from_json(value).map_err(|e| ContentError::new(format!("{path}.{key}"), e))?;
         out.insert(key.as_str(), effects);
     }
     Ok(out)

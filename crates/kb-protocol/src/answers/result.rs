@@ -1,7 +1,9 @@
 //! The wire shapes of command results: action traces, attack logs, advance
 //! results, AI turns, simulations and requirement failures.
 
-use kb_engine::content::{Bag, Effect, RequirementDef};
+use kb_engine::content::Bag;
+
+use crate::schema::{EffectView, RequirementDef};
 use kb_engine::{
     AbsorptionLog, ActionOutcome, ActionTrace, AdvanceResult, AiAction, AiTurnOutcome,
     AttackEvaluation, AttackLog, CompareDetails, DiffItem, FortificationLog, Key, LandTrace, Num,
@@ -129,7 +131,7 @@ pub struct AdvanceAnswer<'a> {
     pub step: &'a str,
     /// Every effect run, in order, after substitution (in the content
     /// schema).
-    pub effects: &'a [Effect],
+    pub effects: Vec<EffectView<'a>>,
     /// The acting player after the step.
     pub player: PlayerAnswer<'a>,
     /// Present when the step or its phase was skipped.
@@ -142,7 +144,7 @@ impl<'a> From<&'a AdvanceResult> for AdvanceAnswer<'a> {
         AdvanceAnswer {
             phase: &r.phase,
             step: &r.step,
-            effects: &r.effects,
+            effects: r.effects.iter().map(EffectView).collect(),
             player: PlayerAnswer::from(&*r.player),
             skipped: r.skipped.as_ref().map(SkipAnswer::from),
         }
@@ -461,7 +463,7 @@ pub struct OnDamageAnswer<'a> {
     /// `attacker` or `defender`: whose list it came from.
     pub owner: &'a str,
     /// The effect (in the content schema).
-    pub effect: &'a Effect,
+    pub effect: EffectView<'a>,
     /// Attacker values that changed.
     pub attacker: Vec<DiffItemAnswer<'a>>,
     /// Defender values that changed.
@@ -472,7 +474,7 @@ impl<'a> From<&'a OnDamageEntry> for OnDamageAnswer<'a> {
     fn from(e: &'a OnDamageEntry) -> Self {
         OnDamageAnswer {
             owner: &e.owner,
-            effect: &e.effect,
+            effect: EffectView(&e.effect),
             attacker: e.attacker.iter().map(DiffItemAnswer::from).collect(),
             defender: e.defender.iter().map(DiffItemAnswer::from).collect(),
         }
@@ -557,7 +559,7 @@ impl<'a> From<&'a SimulationDelta> for SimulationDeltaAnswer<'a> {
 #[derive(Clone, Debug, Serialize)]
 pub struct RequirementFailureAnswer<'a> {
     /// The requirement definition (in the content schema).
-    pub requirement: &'a RequirementDef,
+    pub requirement: RequirementDef,
     /// The compared values.
     pub details: CompareDetailsAnswer,
     /// The requirement's own message, if it has one.
@@ -568,7 +570,7 @@ pub struct RequirementFailureAnswer<'a> {
 impl<'a> From<&'a RequirementFailure> for RequirementFailureAnswer<'a> {
     fn from(f: &'a RequirementFailure) -> Self {
         RequirementFailureAnswer {
-            requirement: &f.requirement,
+            requirement: RequirementDef::from(&f.requirement),
             details: CompareDetailsAnswer::from(&f.details),
             message: f.message.as_deref(),
         }

@@ -2,17 +2,20 @@
 //! `recentResourceGains`, `compensations`, `rules`, `passiveRecords` and
 //! `metadata`, in the reference's field names.
 
-use kb_engine::content::{
-    Bag, Effects, PhaseDef, PlayerStart, SkipConfig, TierDef, Triggers, WinConditionDef,
-};
+use kb_engine::content::Bag;
 use kb_engine::{
-    ByPlayer, Conclusion, EffectLogs, EngineMetadata, Gain, GameSnapshot, Key, LandSnapshot, Num,
-    OrderedMap, PassiveRecordView, PassiveSummary, PlayerId, PlayerSnapshot, RulesSnapshot,
-    Snapshot, StatSource, StatSourceMeta,
+    Conclusion, EffectLogs, EngineMetadata, Gain, GameSnapshot, Key, LandSnapshot, Num, OrderedMap,
+    PassiveRecordView, PassiveSummary, PlayerId, PlayerSnapshot, RulesSnapshot, Snapshot,
+    StatSource, StatSourceMeta,
 };
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+
+use crate::schema::{
+    ByPlayer, EffectsView, Mirror, PhaseDef, PlayerStart, SkipConfig, TierDef, TriggersView,
+    WinConditionDef,
+};
 
 use super::{AttackLogAnswer, answers};
 
@@ -23,13 +26,13 @@ pub struct SnapshotAnswer<'a> {
     /// Turn, phase and players.
     pub game: GameAnswer<'a>,
     /// Phase definitions (in the content schema).
-    pub phases: &'a [PhaseDef],
+    pub phases: Vec<PhaseDef>,
     /// The resource every action costs.
     pub action_cost_resource: &'a str,
     /// Gains since the last evaluator group.
     pub recent_resource_gains: Vec<GainAnswer<'a>>,
     /// What each player's start differs from the base by.
-    pub compensations: &'a ByPlayer<PlayerStart>,
+    pub compensations: ByPlayer<PlayerStart>,
     /// Tier and win-condition rules.
     pub rules: RulesAnswer<'a>,
     /// Full passive records per owner.
@@ -42,10 +45,10 @@ impl<'a> From<&'a Snapshot<'_>> for SnapshotAnswer<'a> {
     fn from(s: &'a Snapshot<'_>) -> Self {
         SnapshotAnswer {
             game: GameAnswer::from(&s.game),
-            phases: s.phases,
+            phases: s.phases.iter().map(PhaseDef::from).collect(),
             action_cost_resource: s.action_cost_resource,
             recent_resource_gains: gains(s.recent_resource_gains),
-            compensations: s.compensations,
+            compensations: ByPlayer::from_engine_with(s.compensations, PlayerStart::from_engine),
             rules: RulesAnswer::from(&s.rules),
             passive_records: passive_records(&s.passive_records),
             metadata: EngineMetadataAnswer::from(&s.metadata),
@@ -60,9 +63,11 @@ pub fn gains(gains: &[Gain]) -> Vec<GainAnswer<'_>> {
 
 /// `passiveRecords`.
 pub fn passive_records<'a>(
-    records: &ByPlayer<Vec<PassiveRecordView<'a>>>,
+    records: &kb_engine::ByPlayer<Vec<PassiveRecordView<'a>>>,
 ) -> ByPlayer<Vec<PassiveRecordAnswer<'a>>> {
-    records.map(|_, list| list.iter().map(PassiveRecordAnswer::from).collect())
+    ByPlayer::from_engine_with(records, |list| {
+        list.iter().map(PassiveRecordAnswer::from).collect()
+    })
 }
 
 /// The `game` part of a snapshot.
@@ -162,17 +167,17 @@ pub struct RulesAnswer<'a> {
     /// The tiered resource.
     pub tiered_resource_key: &'a str,
     /// Tiers (in the content schema).
-    pub tier_definitions: &'a [TierDef],
+    pub tier_definitions: Vec<TierDef>,
     /// Win conditions (in the content schema).
-    pub win_conditions: &'a [WinConditionDef],
+    pub win_conditions: Vec<WinConditionDef>,
 }
 
 impl<'a> From<&'a RulesSnapshot<'_>> for RulesAnswer<'a> {
     fn from(r: &'a RulesSnapshot<'_>) -> Self {
         RulesAnswer {
             tiered_resource_key: r.tiered_resource_key,
-            tier_definitions: r.tier_definitions,
-            win_conditions: r.win_conditions,
+            tier_definitions: r.tier_definitions.iter().map(TierDef::from).collect(),
+            win_conditions: r.win_conditions.iter().map(WinConditionDef::from).collect(),
         }
     }
 }
@@ -232,13 +237,13 @@ pub struct PassiveRecordAnswer<'a> {
     pub meta: Option<&'a Value>,
     /// Setup effects (in the content schema).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub effects: Option<&'a Effects>,
+    pub effects: Option<EffectsView<'a>>,
     /// Trigger lists.
     #[serde(flatten)]
-    pub triggers: &'a Triggers,
+    pub triggers: TriggersView<'a>,
     /// Skip flags.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip: Option<&'a SkipConfig>,
+    pub skip: Option<SkipConfig>,
     /// Owner.
     pub owner: PlayerId,
 }
@@ -251,9 +256,9 @@ impl<'a> From<&PassiveRecordView<'a>> for PassiveRecordAnswer<'a> {
             icon: r.icon,
             detail: r.detail,
             meta: r.meta,
-            effects: r.effects,
-            triggers: r.triggers,
-            skip: r.skip,
+            effects: r.effects.map(EffectsView),
+            triggers: TriggersView(r.triggers),
+            skip: r.skip.map(SkipConfig::from),
             owner: r.owner,
         }
     }
@@ -436,7 +441,7 @@ pub struct LandAnswer<'a> {
     pub upkeep: Option<&'a Bag>,
     /// Land triggers.
     #[serde(flatten)]
-    pub triggers: &'a Triggers,
+    pub triggers: TriggersView<'a>,
 }
 
 impl<'a> From<&'a LandSnapshot> for LandAnswer<'a> {
@@ -448,7 +453,7 @@ impl<'a> From<&'a LandSnapshot> for LandAnswer<'a> {
             tilled: l.tilled,
             developments: &l.developments,
             upkeep: l.upkeep.as_ref(),
-            triggers: &l.triggers,
+            triggers: TriggersView(&l.triggers),
         }
     }
 }

@@ -49,7 +49,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use kb_engine::{ByPlayer, Command, Conclusion, Game, PlayerId};
+use kb_engine::{Command, Conclusion, Game, PlayerId};
 use kb_protocol::ErrorCode;
 use kb_protocol::answers::{
     self, ConclusionAnswer, GainAnswer, GameAnswer, OutcomeAnswer, PassiveRecordAnswer,
@@ -306,7 +306,7 @@ pub struct EventData<'a> {
     /// `snapshot.recentResourceGains` after it.
     pub recent_resource_gains: Vec<GainAnswer<'a>>,
     /// `snapshot.passiveRecords` after it.
-    pub passive_records: ByPlayer<Vec<PassiveRecordAnswer<'a>>>,
+    pub passive_records: kb_protocol::schema::ByPlayer<Vec<PassiveRecordAnswer<'a>>>,
 }
 
 /// One rendered event.

@@ -572,16 +572,15 @@ fn payments(result: &AdvanceResult) -> Vec<Value> {
 
 /// `(key, amount, meta.source)` of every `resource:remove` a step ran.
 fn removals(result: &AdvanceResult) -> Vec<(String, f64, Value)> {
-    let Ok(Value::Array(effects)) = serde_json::to_value(&result.effects) else {
-        return Vec::new();
-    };
-    effects
+    result
+        .effects
         .iter()
-        .filter(|e| e["type"] == "resource" && e["method"] == "remove")
+        .filter(|e| e.handler() == Some(("resource", "remove")))
         .filter_map(|e| {
-            let key = e["params"]["key"].as_str()?.to_owned();
-            let amount = e["params"]["amount"].as_f64()?;
-            Some((key, amount, e["meta"]["source"].clone()))
+            let key = e.param("key")?.as_str()?.to_owned();
+            let amount = e.param("amount")?.as_f64()?;
+            let source = e.meta.as_ref().map_or(Value::Null, |m| m["source"].clone());
+            Some((key, amount, source))
         })
         .collect()
 }

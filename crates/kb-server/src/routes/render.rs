@@ -56,7 +56,7 @@ pub(crate) struct WireSnapshot<'a> {
     recent_resource_gains: &'a [kb_engine::Gain],
     compensations: &'a RawValue,
     rules: &'a RawValue,
-    passive_records: kb_engine::ByPlayer<Vec<PassiveRecordAnswer<'a>>>,
+    passive_records: kb_protocol::schema::ByPlayer<Vec<PassiveRecordAnswer<'a>>>,
     metadata: WireMetadata<'a>,
 }
 

@@ -13,12 +13,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kb_engine::{Command, EngineError, GameConfig, Outcome, PlayerId, validate_player_name};
+use kb_engine::{Command, EngineError, Outcome, PlayerId, validate_player_name};
 use kb_protocol::answers::{RequirementFailureAnswer, Wire};
 use kb_protocol::requests::{
     ActionQueryRequest, ActionRequest, CreateSessionRequest, DevModeRequest, PlayerNameRequest,
     SimulateRequest,
 };
+use kb_protocol::schema::{EffectGroup, GameConfig};
 use kb_protocol::{Issue, messages};
 use kb_session::{CreateSession, SessionError, SessionSummary, SessionView};
 use serde::{Deserialize, Serialize};
@@ -446,7 +447,12 @@ pub async fn options(
 ) -> Result<Response, ApiError> {
     let caller = require(&caller, Role::SessionAdvance)?;
     action_query(&state, caller, path, |view, action_id| {
-        let groups = view.game.action_options(action_id)?;
+        let groups: Vec<EffectGroup> = view
+            .game
+            .action_options(action_id)?
+            .into_iter()
+            .map(EffectGroup::from)
+            .collect();
         Ok(render::keyed(view.session_id, "groups", &groups))
     })
     .await

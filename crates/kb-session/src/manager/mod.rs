@@ -69,7 +69,8 @@ use std::time::Duration;
 use tokio::sync::{Mutex as SlotLock, MutexGuard};
 
 use kb_content::SessionContent;
-use kb_engine::{Game, GameConfig, PlayerId};
+use kb_engine::{Game, PlayerId};
+use kb_protocol::schema::GameConfig;
 use kb_store::{LoadedSessions, Millis, QuarantinedSession, SessionRecord, SessionStore, Write};
 use serde_json::Value;
 
