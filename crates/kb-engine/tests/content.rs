@@ -2,7 +2,7 @@
 //! overrides, and the default content's round trip.
 
 use kb_engine::content::ContentError;
-use kb_engine::{Content, ContentDef};
+use kb_engine::{Content, ContentDef, PlayerId};
 use kb_protocol::schema::{self, GameConfig};
 use serde_json::{Value, json};
 
@@ -79,6 +79,48 @@ fn an_unknown_effect_handler_is_named() {
         &error,
         "actions[0] (expand).effects[0]",
         "needs both `type` and `method`",
+    );
+}
+
+#[test]
+fn a_number_parameter_of_another_type_refuses_and_changes_nothing() {
+    // It used to count as 0. Like every parameter a handler refuses, it
+    // is refused when the effect runs (module doc of `content::op`), with
+    // the handler's message, and the action changes nothing.
+    for amount in [json!("lots"), json!(true), json!([1]), json!({"n": 1})] {
+        let mut game = game_with(|def| {
+            let mut value = def_json(def);
+            value["actions"][0]["effects"][1]["params"]["amount"] = amount.clone();
+            *def = parse_def(value).unwrap();
+        });
+        to_main(&mut game);
+        let error = refused_action(&mut game, "expand", json!({}), "INVALID_EFFECT");
+        assert!(
+            error.to_string().contains("`amount` must be a number"),
+            "{amount}: {error}"
+        );
+    }
+    // A `$placeholder` is a number to come: filled in from the action's
+    // parameters, which must then give a number.
+    let mut game = game_with(|def| {
+        let mut value = def_json(def);
+        value["actions"][0]["effects"][1]["params"]["amount"] = json!("$cheer");
+        *def = parse_def(value).unwrap();
+    });
+    to_main(&mut game);
+    setup(&mut game, PlayerId::A, json!([add("ap", 1)]));
+    let before = res(&game, PlayerId::A, "happiness");
+    act(&mut game, "expand", json!({"cheer": 2})).unwrap();
+    assert_eq!(res(&game, PlayerId::A, "happiness"), before + 2.0);
+    let error = refused_action(
+        &mut game,
+        "expand",
+        json!({"cheer": "a lot"}),
+        "INVALID_EFFECT",
+    );
+    assert!(
+        error.to_string().contains("`amount` must be a number"),
+        "{error}"
     );
 }
 

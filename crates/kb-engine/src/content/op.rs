@@ -18,6 +18,7 @@
 //! evaluators compile to `Unknown` variants, which content validation
 //! reports with the entry's path.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -92,11 +93,20 @@ macro_rules! define_ops {
                             $def: &EffectDef,
                             $m: &str,
                         ) -> Result<$name, Refusal> $parse
+                        let mistyped = Cell::new(None);
                         let reader = Reader {
                             handler: concat!($kind, ":", $method),
                             params,
+                            mistyped: &mistyped,
                         };
-                        parse(reader, def, method).map(|kind| Op::$variant(kind.into()))
+                        let parsed = parse(reader, def, method);
+                        match mistyped.take() {
+                            Some(name) => Err(Box::new((
+                                concat!($kind, ":", $method),
+                                format!("`{name}` must be a number"),
+                            ))),
+                            None => parsed.map(|kind| Op::$variant(kind.into())),
+                        }
                     }
                 )+)*
                 _ => return None,
@@ -266,10 +276,14 @@ impl Operator {
 }
 
 /// Reads parameters of one handler; a missing required one becomes the
-/// handler's `missing `name`` refusal.
+/// handler's `missing `name`` refusal, and a number given as anything but
+/// a number (or a `$placeholder`, filled in when the effect runs) its
+/// `` `name` must be a number `` refusal.
 struct Reader<'a> {
     handler: &'static str,
     params: Option<&'a Params>,
+    /// The first number parameter found with another type.
+    mistyped: &'a Cell<Option<String>>,
 }
 
 type Refusal = Box<(&'static str, String)>;
@@ -288,7 +302,14 @@ impl<'a> Reader<'a> {
     }
 
     fn num(&self, name: &str) -> Option<f64> {
-        self.value(name).and_then(Value::as_f64)
+        let value = self.value(name)?;
+        let number = value.as_f64();
+        let placeholder = value.as_str().is_some_and(|text| text.contains('$'));
+        if number.is_none() && !value.is_null() && !placeholder {
+            let first = self.mistyped.take().unwrap_or_else(|| name.to_owned());
+            self.mistyped.set(Some(first));
+        }
+        number
     }
 
     fn flag(&self, name: &str) -> bool {
@@ -313,6 +334,7 @@ impl<'a> Reader<'a> {
         Reader {
             handler,
             params: self.params,
+            mistyped: self.mistyped,
         }
     }
 }
