@@ -183,6 +183,16 @@ pub async fn create(
     }
     let config = match request.config {
         None | Some(serde_json::Value::Null) => None,
+        // serde would read a list as a struct's fields in order.
+        Some(json) if !json.is_object() => {
+            return Err(
+                ApiError::invalid_request(messages::INVALID_SESSION_CREATE_REQUEST).with_issues(
+                    vec![Issue::new(
+                        "config: expected an object (a GameConfig)".to_owned(),
+                    )],
+                ),
+            );
+        }
         Some(json) => {
             let parsed: GameConfig = serde_path_to_error::deserialize(&json).map_err(|e| {
                 // Name the field: `config.start.player.resources.gold: …`.

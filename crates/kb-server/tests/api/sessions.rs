@@ -205,19 +205,22 @@ async fn a_mistyped_config_field_is_named_by_its_path() {
             .starts_with("config.start.player.resources.gold: invalid type"),
         "{issues:?}"
     );
-    let envelope = app
-        .call(
-            Method::POST,
-            "/sessions",
-            Some(ALICE),
-            Some(r#"{"config": 7}"#),
-        )
-        .await
-        .envelope(400);
-    assert!(
-        envelope.issues.unwrap()[0].message.starts_with("config: "),
-        "the config itself"
-    );
+    // Not an object: serde alone would read a list as the fields in order.
+    for config in ["7", "[]", "[null, null]", "\"x\"", "true"] {
+        let envelope = app
+            .call(
+                Method::POST,
+                "/sessions",
+                Some(ALICE),
+                Some(&format!(r#"{{"config": {config}}}"#)),
+            )
+            .await
+            .envelope(400);
+        assert!(
+            envelope.issues.unwrap()[0].message.starts_with("config: "),
+            "the config itself: {config}"
+        );
+    }
     let listed = app.call(Method::GET, "/sessions", Some(ADMIN), None).await;
     assert_eq!(listed.json()["sessions"], json!([]), "nothing created");
 }
