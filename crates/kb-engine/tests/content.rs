@@ -125,6 +125,22 @@ fn a_number_parameter_of_another_type_refuses_and_changes_nothing() {
 }
 
 #[test]
+fn a_trigger_that_is_not_a_list_is_named() {
+    // It used to be kept as display data, and never ran.
+    for value in [json!(5), json!({"type": "stat"}), json!("onBuild")] {
+        let error = refused(|v| {
+            let i = index_of(&v["buildings"], "castle_walls");
+            v["buildings"][i]["onBuild"] = value.clone();
+        });
+        check(
+            &error,
+            "buildings[5] (castle_walls).onBuild",
+            "a trigger is a list of effects",
+        );
+    }
+}
+
+#[test]
 fn an_unknown_evaluator_is_named() {
     let error = refused(|v| {
         let i = index_of(&v["developments"], "farm");

@@ -365,12 +365,20 @@ pub fn apply_config(base: &ContentDef, config: &GameConfig) -> ContentDef {
     }
 }
 
-/// Extracts the trigger lists (`on*` keys holding arrays) of an entry.
+/// Extracts the trigger lists (`on*` keys) of an entry. A trigger key
+/// holding anything but a list (or `null`, no trigger) is refused: it
+/// would otherwise be kept as display data and never run.
 pub(crate) fn triggers(rest: &Params, path: &str) -> Result<Triggers, ContentError> {
     let mut out = Triggers::new();
     for (key, value) in rest {
-        if !is_trigger_name(key) || !value.is_array() {
+        if !is_trigger_name(key) || value.is_null() {
             continue;
+        }
+        if !value.is_array() {
+            return Err(ContentError::new(
+                format!("{path}.{key}"),
+                "a trigger is a list of effects",
+            ));
         }
         let effects =
             Effects::from_json(value).map_err(|e| ContentError::new(format!("{path}.{key}"), e))?;
