@@ -201,24 +201,12 @@ impl<'a> From<&'a SkipSource> for SkipSourceAnswer<'a> {
     }
 }
 
-/// One action the AI performed.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AiActionAnswer<'a> {
-    /// The action.
-    pub action_id: &'a str,
-    /// What it cost.
-    pub costs: &'a Bag,
-    /// Its traces.
-    pub traces: Vec<ActionTraceAnswer<'a>>,
-    /// Attack logs.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attack_logs: Vec<AttackLogAnswer<'a>>,
-}
+/// One action the AI performed: written as any action's answer.
+pub type AiActionAnswer<'a> = ActionAnswer<'a>;
 
-impl<'a> From<&'a AiAction> for AiActionAnswer<'a> {
+impl<'a> From<&'a AiAction> for ActionAnswer<'a> {
     fn from(a: &'a AiAction) -> Self {
-        AiActionAnswer {
+        ActionAnswer {
             action_id: &a.action_id,
             costs: &a.costs,
             traces: traces(&a.traces),
