@@ -21,7 +21,8 @@ fn module_of(src: &Path, file: &Path) -> String {
     name.trim_end_matches(".rs").to_owned()
 }
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every `.rs` file under `dir`, into `out`.
+pub fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable src") {
         let path = entry.expect("entry").path();
         if path.is_dir() {

@@ -4,21 +4,12 @@
 //! (`kb_protocol::schema` for content, `kb_protocol::answers` for answers,
 //! `kb_session::stored` for checkpoints and log entries).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use super::scan::sources;
 
 /// What marks a serde attribute that shapes the wire.
 const WIRE_MARKS: &[&str] = &["serde(rename", "rename_all", "serde(flatten"];
-
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("readable src") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// Every line of the sources under `src` that contains a wire mark, as
 /// `file:line: text`.
